@@ -1,0 +1,23 @@
+"""headrace: workflow orchestration for Python.
+
+Write tasks, wire them into a flow, ``flow.run()`` it in-process, or register it with a
+headrace server that schedules runs and hands them to agents.
+"""
+
+from headrace.configuration import config
+from headrace.core import Flow, Parameter, Task, flatten, task, unmapped
+from headrace.runcontext import context
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Flow",
+    "Parameter",
+    "Task",
+    "__version__",
+    "config",
+    "context",
+    "flatten",
+    "task",
+    "unmapped",
+]

@@ -1,0 +1,52 @@
+"""``Parameter``: a flow input given at run time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headrace.core.task import Task
+from headrace.runcontext import context
+
+__all__ = ["NO_DEFAULT", "Parameter"]
+
+
+class _NoDefault:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<no default>"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+class Parameter(Task):
+    """A named flow input. ``required`` defaults to "no ``default`` was given".
+
+    Its slug is its name, so a flow cannot hold two parameters with one name.
+    """
+
+    __slots__ = ("default", "required")
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = NO_DEFAULT,
+        required: bool | None = None,
+        tags: Any = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a parameter's name must be a non-empty string, not {name!r}")
+        self.required = (default is NO_DEFAULT) if required is None else bool(required)
+        self.default = None if default is NO_DEFAULT else default
+        super().__init__(name=name, slug=name, tags=tags)
+
+    def __repr__(self) -> str:
+        return f"<Parameter: {self.name}>"
+
+    def copy(self, **overrides: Any) -> Task:
+        overrides.setdefault("slug", overrides.get("name", self.name))
+        return super().copy(**overrides)
+
+    def run(self) -> Any:
+        return context.get("parameters", {}).get(self.name, self.default)

@@ -1,0 +1,301 @@
+"""``FlowRunner``: runs every task of a flow on an executor and decides the flow's state.
+
+The runner walks the tasks in topological order and submits each to the executor with its
+upstream states (or their futures), so an executor that runs things in parallel does so
+without the runner waiting in between. It only waits when it must know a length: to map
+over the result of an unmapped task. A mapped task fed by another mapped task is expanded
+child by child, so child *i* downstream starts as soon as child *i* upstream is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from headrace.core.edge import Edge
+from headrace.core.flow import Flow
+from headrace.core.task import Task
+from headrace.engine.boundary import UserCodeError, call_user
+from headrace.engine.errors import ParameterError
+from headrace.engine.state import (
+    Cancelled,
+    Failed,
+    Finished,
+    Mapped,
+    Pending,
+    Running,
+    State,
+    Success,
+)
+from headrace.engine.task_runner import Listener, TaskRunner
+from headrace.runcontext import current, reset_context, set_context
+from headrace.utilities.logging import get_logger
+
+__all__ = ["FlowRunner"]
+
+logger = get_logger("flow_runner")
+
+
+class FlowRunner:
+    """Runs a :class:`~headrace.core.flow.Flow` in this process on an executor."""
+
+    task_runner_cls: type[TaskRunner] = TaskRunner
+
+    def __init__(
+        self,
+        flow: Flow,
+        task_runner_cls: type[TaskRunner] | None = None,
+        listeners: tuple[Listener, ...] = (),
+        flow_listeners: tuple[Callable[[Flow, State, State], None], ...] = (),
+    ) -> None:
+        if not isinstance(flow, Flow):
+            raise TypeError(f"FlowRunner needs a Flow, not {type(flow).__name__}")
+        self.flow = flow
+        if task_runner_cls is not None:
+            self.task_runner_cls = task_runner_cls
+        self.listeners = listeners
+        self.flow_listeners = flow_listeners
+
+    # ---- inputs ----------------------------------------------------------------------
+
+    def check_parameters(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        """All parameter values for the run; unknown or missing ones raise ParameterError."""
+        given = dict(given or {})
+        params = {p.name: p for p in self.flow.parameters()}
+        unknown = sorted(set(given) - set(params))
+        if unknown:
+            raise ParameterError(
+                f"Flow {self.flow.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; "
+                f"its parameters are {sorted(params) or 'none'}"
+            )
+        missing = sorted(n for n, p in params.items() if p.required and n not in given)
+        if missing:
+            raise ParameterError(
+                f"Flow {self.flow.name!r} is missing required parameter(s) "
+                f"{', '.join(map(repr, missing))}"
+            )
+        return {n: given.get(n, p.default) for n, p in params.items()}
+
+    def resolve_executor(self, executor: Any) -> Any:
+        """An executor instance from an instance, a class, the flow's, or the default."""
+        from headrace.engine import get_default_executor_class
+
+        chosen = executor if executor is not None else self.flow.executor
+        if chosen is None:
+            chosen = get_default_executor_class()
+        if isinstance(chosen, type):
+            chosen = chosen()
+        for method in ("start", "submit", "wait"):
+            if not callable(getattr(chosen, method, None)):
+                raise TypeError(f"executor {chosen!r} has no {method}() method")
+        return chosen
+
+    # ---- state changes ---------------------------------------------------------------
+
+    def set_flow_state(self, old: State, new: State) -> State:
+        for handler in self.flow.state_handlers:
+            replaced = call_user(
+                f"state handler {handler!r} of flow {self.flow.name!r}",
+                handler,
+                self.flow,
+                old,
+                new,
+            )
+            if replaced is not None:
+                new = replaced
+        for listener in self.flow_listeners:
+            listener(self.flow, old, new)
+        return new
+
+    # ---- the run ---------------------------------------------------------------------
+
+    def run(
+        self,
+        state: State | None = None,
+        task_states: Mapping[Task, State] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        executor: Any = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> State:
+        """Run the flow; returns its final state whose ``.result`` maps every task to its state.
+
+        Tasks given a successful state in ``task_states`` are not run again (restart from
+        failure); other given states are where those tasks start.
+        """
+        flow = self.flow
+        flow.validate()
+        values = self.check_parameters(parameters)
+        now = datetime.now(UTC)
+        ctx = {
+            **current(),
+            "flow_name": flow.name,
+            "parameters": values,
+            "scheduled_start_time": now,
+            "date": now,
+            "today": now.strftime("%Y-%m-%d"),
+            **(context or {}),
+        }
+        token = set_context(ctx)
+        state = state or Pending()
+        try:
+            if state.is_finished():
+                return state
+            state = self.set_flow_state(state, Running("Running flow."))
+            logger.info("Flow run %r: started", flow.name)
+            results = self._run_tasks(self.resolve_executor(executor), task_states or {}, ctx)
+            final = self.set_flow_state(state, self.final_state(results))
+        except UserCodeError as exc:
+            final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
+        except Exception as exc:
+            logger.exception("Flow run %r: unexpected error", flow.name)
+            final = Failed(f"Flow {flow.name!r}: unexpected error: {exc!r}", exc)
+        finally:
+            reset_context(token)
+        logger.info("Flow run %r: %s (%s)", flow.name, type(final).__name__, final.message)
+        return final
+
+    def final_state(self, results: dict[Task, State]) -> State:
+        """The flow's state from its reference tasks' states (a mapped task counts as its
+        children)."""
+        ref: list[State] = []
+        for t in self.flow.reference_tasks():
+            s = results[t]
+            ref.extend(s.map_states if isinstance(s, Mapped) else (s,))
+        waiting = sum(1 for s in ref if not isinstance(s, Finished))
+        if waiting:
+            return Running(f"{waiting} reference task(s) are waiting (paused or pending).", results)
+        if any(s.is_failed() for s in ref):
+            return Failed("Some reference tasks failed.", results)
+        if any(s.is_cancelled() for s in ref):
+            return Cancelled("Some reference tasks were cancelled.", results)
+        return Success("All reference tasks succeeded.", results)
+
+    def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
+        return self.task_runner_cls(
+            task,
+            slug=self.flow.slugs.get(task),
+            flow_name=self.flow.name,
+            flow_result=self.flow.result,
+            checkpoint=checkpoint,
+            listeners=self.listeners,
+        )
+
+    def _run_tasks(
+        self, executor: Any, task_states: Mapping[Task, State], ctx: dict[str, Any]
+    ) -> dict[Task, State]:
+        from headrace.configuration import config
+
+        flow = self.flow
+        checkpoint = bool(config.flows.checkpointing)
+        futures: dict[Task, Any] = {}
+        mapped: set[Task] = set()
+        upstream_edges = flow._upstream
+        with executor.start():
+            for task in flow.sorted_tasks():
+                given = task_states.get(task)
+                if given is not None and _complete(given):
+                    futures[task] = given
+                    continue
+                edges = upstream_edges[task]
+                upstream = {e: futures[e.upstream_task] for e in edges}
+                runner = self.task_runner(task, checkpoint)
+                constants = flow.constants.get(task)
+                if any(e.mapped for e in edges):
+                    futures[task] = self._submit_mapped(
+                        executor, runner, upstream, given, ctx, constants
+                    )
+                    if isinstance(futures[task], list):
+                        mapped.add(task)
+                else:
+                    futures[task] = executor.submit(
+                        runner.run, upstream, given, ctx, None, constants
+                    )
+            resolved = executor.wait(futures)
+        results: dict[Task, State] = {}
+        for task, value in resolved.items():
+            if task in mapped:
+                value = Mapped(f"Mapped {len(value)} children.", map_states=value)
+                value = _notify_mapped(self, task, value)
+            results[task] = value
+        return results
+
+    def _submit_mapped(
+        self,
+        executor: Any,
+        runner: TaskRunner,
+        upstream: dict[Edge, Any],
+        given: State | None,
+        ctx: dict[str, Any],
+        constants: Mapping[str, Any] | None,
+    ) -> Any:
+        """Submit one run per mapped child; a list of their futures, or one parent future
+        when the mapped upstream cannot be mapped over."""
+        per_child: dict[Edge, list[Any]] = {}
+        for edge, up in upstream.items():
+            if not edge.mapped:
+                continue
+            if isinstance(up, list) and not edge.flattened:
+                per_child[edge] = up
+                continue
+            value = executor.wait(up)
+            items = _map_items(value, edge.flattened)
+            if items is None:
+                parent_up = {e: (executor.wait(u) if e is edge else u) for e, u in upstream.items()}
+                return executor.submit(runner.run, parent_up, given, ctx, None, constants, True)
+            per_child[edge] = items
+        count = min(len(items) for items in per_child.values())
+        prior = given.map_states if isinstance(given, Mapped) else []
+        calls = []
+        for i in range(count):
+            child_up = {e: (per_child[e][i] if e in per_child else u) for e, u in upstream.items()}
+            child_given = prior[i] if i < len(prior) else None
+            calls.append((child_up, child_given, ctx, i, constants))
+        submit_many = getattr(executor, "submit_many", None)
+        if submit_many is not None:
+            return list(submit_many(runner.run, calls))
+        return [executor.submit(runner.run, *call) for call in calls]
+
+
+def _complete(state: State) -> bool:
+    if isinstance(state, Mapped):
+        return all(_complete(s) for s in state.map_states)
+    return state.is_successful()
+
+
+def _map_items(value: Any, flattened: bool) -> list[State] | None:
+    """One upstream state per child from a resolved upstream, or ``None`` if it cannot be
+    mapped over (not successful, or its result is not a sequence)."""
+    if isinstance(value, list):
+        states: list[State] = value
+    elif isinstance(value, Mapped):
+        states = value.map_states
+    else:
+        if not value.is_successful() or value.is_skipped():
+            return None
+        result = value.result
+        if not flattened:
+            try:
+                return [Success(result=item) for item in result]
+            except TypeError:
+                return None
+        states = [value]
+    if not flattened:
+        return states
+    items: list[State] = []
+    for child in states:
+        if not child.is_successful():
+            items.append(child)
+            continue
+        try:
+            items.extend(Success(result=item) for item in child.result)
+        except TypeError:
+            return None
+    return items
+
+
+def _notify_mapped(runner: FlowRunner, task: Task, state: Mapped) -> State:
+    if not task.state_handlers and not runner.listeners:
+        return state
+    task_runner = runner.task_runner(task, False)
+    return task_runner.set_state(Pending(), state, None)

@@ -1,0 +1,68 @@
+"""Control signals a task raises to choose its own state.
+
+They derive from :class:`BaseException`, not :class:`Exception`, so a user's
+``except Exception:`` around a call cannot swallow them: ``raise SKIP("no new data")``
+always reaches the engine and always ends the task ``Skipped``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headrace.engine import state
+
+__all__ = ["ENDRUN", "FAIL", "PAUSE", "RETRY", "SKIP", "SUCCESS", "TRIGGERFAIL", "HeadraceSignal"]
+
+
+class HeadraceSignal(BaseException):
+    """Base of the signals; ``.state`` is the state the task ends in."""
+
+    state_class: type[state.State] = state.State
+
+    def __init__(self, message: str | None = None, *, result: Any = None) -> None:
+        super().__init__(message)
+        self.state = self.state_class(message, result)
+
+
+class FAIL(HeadraceSignal):
+    """End the task ``Failed``."""
+
+    state_class = state.Failed
+
+
+class TRIGGERFAIL(FAIL):
+    """End the task ``TriggerFailed`` (raised by triggers)."""
+
+    state_class = state.TriggerFailed
+
+
+class SUCCESS(HeadraceSignal):
+    """End the task ``Success`` with ``result``."""
+
+    state_class = state.Success
+
+
+class RETRY(HeadraceSignal):
+    """Fail this attempt and retry (even beyond ``max_retries``)."""
+
+    state_class = state.Retrying
+
+
+class SKIP(HeadraceSignal):
+    """End the task ``Skipped``; downstream tasks skip too unless they opt out."""
+
+    state_class = state.Skipped
+
+
+class PAUSE(HeadraceSignal):
+    """End the task ``Paused`` until it is resumed."""
+
+    state_class = state.Paused
+
+
+class ENDRUN(BaseException):
+    """End the task run in exactly ``state``."""
+
+    def __init__(self, state: state.State) -> None:
+        super().__init__(state.message)
+        self.state = state

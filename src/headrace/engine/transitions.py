@@ -1,0 +1,152 @@
+"""Which state follows which: the engine's state machine, as one table.
+
+Everything that changes a state (the task runner, the flow runner, the server checking a
+reported state) goes through :func:`transition` or :func:`is_allowed`, so the rules live in
+one place. The functions are pure: a state and an event in, the next state out.
+
+Rows are keyed by state kind; a kind without a row of its own uses its parent's (a
+``Retrying`` task follows the ``Pending`` row). The table is flattened once at import so
+a lookup is one dict access.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from headrace.engine import state as s
+from headrace.engine.errors import InvalidTransitionError
+
+__all__ = ["Event", "event_for", "is_allowed", "transition"]
+
+
+class Event(enum.Enum):
+    SCHEDULE = "schedule"
+    SUBMIT = "submit"
+    START = "start"
+    SUCCEED = "succeed"
+    FAIL = "fail"
+    RETRY = "retry"
+    SKIP = "skip"
+    TIME_OUT = "time_out"
+    TRIGGER_FAIL = "trigger_fail"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CACHE_HIT = "cache_hit"
+    MAP = "map"
+    CANCEL = "cancel"
+    RESTART = "restart"
+
+
+E = Event
+
+_WAITING: dict[Event, type[s.State]] = {
+    E.SCHEDULE: s.Scheduled,
+    E.SUBMIT: s.Submitted,
+    E.START: s.Running,
+    E.SKIP: s.Skipped,
+    E.TRIGGER_FAIL: s.TriggerFailed,
+    E.PAUSE: s.Paused,
+    E.CACHE_HIT: s.Cached,
+    E.MAP: s.Mapped,
+    E.FAIL: s.Failed,
+    E.RETRY: s.Retrying,
+    E.CANCEL: s.Cancelled,
+}
+
+TABLE: dict[type[s.State], dict[Event, type[s.State]]] = {
+    s.Pending: _WAITING,
+    s.Paused: {
+        E.RESUME: s.Resume,
+        E.PAUSE: s.Paused,
+        E.SKIP: s.Skipped,
+        E.FAIL: s.Failed,
+        E.CANCEL: s.Cancelled,
+    },
+    s.Running: {
+        E.SUCCEED: s.Success,
+        E.FAIL: s.Failed,
+        E.RETRY: s.Retrying,
+        E.SKIP: s.Skipped,
+        E.TIME_OUT: s.TimedOut,
+        E.TRIGGER_FAIL: s.TriggerFailed,
+        E.PAUSE: s.Paused,
+        E.MAP: s.Mapped,
+        E.CACHE_HIT: s.Cached,
+        E.CANCEL: s.Cancelled,
+    },
+    s.Finished: {E.RESTART: s.Pending},
+}
+
+_ALL_KINDS = [
+    s.Pending,
+    s.Scheduled,
+    s.Submitted,
+    s.Paused,
+    s.Retrying,
+    s.Resume,
+    s.Running,
+    s.Success,
+    s.Cached,
+    s.Mapped,
+    s.Skipped,
+    s.Failed,
+    s.TriggerFailed,
+    s.TimedOut,
+    s.Cancelled,
+]
+
+
+def _flatten() -> dict[type[s.State], dict[Event, type[s.State]]]:
+    flat = {}
+    for kind in _ALL_KINDS:
+        row = next((TABLE[base] for base in kind.__mro__ if base in TABLE), {})
+        flat[kind] = dict(row)
+    return flat
+
+
+_FLAT = _flatten()
+_EVENT_FOR: dict[type[s.State], Event] = {}
+for _row in TABLE.values():
+    for _event, _target in _row.items():
+        _EVENT_FOR.setdefault(_target, _event)
+_EVENT_FOR[s.Success] = E.SUCCEED
+
+
+def event_for(kind: type[s.State]) -> Event:
+    """The event whose transition produces a state of ``kind``."""
+    for base in kind.__mro__:
+        if base in _EVENT_FOR:
+            return _EVENT_FOR[base]
+    raise InvalidTransitionError(f"no event leads to a {kind.__name__} state")
+
+
+def target_kind(current: type[s.State], event: Event) -> type[s.State]:
+    """The kind of state that ``event`` leads to from ``current``; raises if not allowed."""
+    try:
+        return _FLAT[current][event]
+    except KeyError:
+        raise InvalidTransitionError(
+            f"a {current.__name__} state cannot take the event {event.value!r}"
+        ) from None
+
+
+def transition(current: s.State, event: Event, *args: Any, **kwargs: Any) -> s.State:
+    """The state that follows ``current`` on ``event``, built with ``args``/``kwargs``."""
+    return target_kind(type(current), event)(*args, **kwargs)
+
+
+def is_allowed(current: type[s.State] | str, new: type[s.State] | str) -> bool:
+    """Whether a state of kind ``new`` may follow one of kind ``current``.
+
+    The server checks every reported transition with this. A ``new`` kind is allowed when
+    some event leads from ``current`` to it or to a parent of it (``ENDRUN`` may end a
+    running task ``Cancelled``; a handler may turn ``Success`` into ``Cached``...).
+    Repeating the same kind is allowed (heartbeats re-report ``Running``) except for
+    finished states, which only a restart leaves.
+    """
+    cur = s.state_class(current) if isinstance(current, str) else current
+    nxt = s.state_class(new) if isinstance(new, str) else new
+    if cur is nxt:
+        return not issubclass(cur, s.Finished)
+    return any(issubclass(nxt, target) for target in _FLAT.get(cur, {}).values())

@@ -1,0 +1,1 @@
+"""Example flows that ``headrace up`` registers, also handy for tests and demos."""

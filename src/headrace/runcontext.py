@@ -1,0 +1,107 @@
+"""The run's context: what a task can read about the run it is part of.
+
+``headrace.context`` reads like a mapping and by attribute: ``context.flow_name``,
+``context.task_name``, ``context.get("map_index")``, ``context.task_run_count``,
+``context.parameters``, ``context.scheduled_start_time``, ``context.logger``.
+
+The values live in a :class:`contextvars.ContextVar`, so each thread and each asyncio task
+sees its own; executors hand the context to their workers as a plain dict, so processes and
+Dask workers see the same values (the logger is derived on access, never shipped).
+``with headrace.context(key=value):`` layers values for the block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["Context", "context"]
+
+_EMPTY: dict[str, Any] = {}
+_current: ContextVar[dict[str, Any]] = ContextVar("headrace_context", default=_EMPTY)
+
+
+class Context(Mapping[str, Any]):
+    """A read-only view of the current run context, with ``with context(...)`` to layer."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        data = _current.get()
+        if key in data:
+            return data[key]
+        if key == "logger":
+            return self._logger(data)
+        raise KeyError(key)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"the run context has no {key!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_current.get())
+
+    def __len__(self) -> int:
+        return len(_current.get())
+
+    def __contains__(self, key: object) -> bool:
+        return key in _current.get()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        data = _current.get()
+        if key in data:
+            return data[key]
+        if key == "logger":
+            return self._logger(data)
+        return default
+
+    def to_dict(self) -> dict[str, Any]:
+        """A picklable copy of the current values (what executors ship to workers)."""
+        return {k: v for k, v in _current.get().items() if not isinstance(v, logging.Logger)}
+
+    @staticmethod
+    def _logger(data: Mapping[str, Any]) -> logging.Logger:
+        from headrace.utilities.logging import get_logger
+
+        if "task_name" in data:
+            return get_logger(f"task.{data['task_name']}")
+        if "flow_name" in data:
+            return get_logger(f"flow.{data['flow_name']}")
+        return get_logger()
+
+    @contextmanager
+    def __call__(self, values: Mapping[str, Any] | None = None, **kwargs: Any) -> Iterator[Context]:
+        """Layer ``values``/``kwargs`` over the current context for the ``with`` block."""
+        merged = {**_current.get(), **(values or {}), **kwargs}
+        token = _current.set(merged)
+        try:
+            yield self
+        finally:
+            _current.reset(token)
+
+    def __repr__(self) -> str:
+        return f"<Context {sorted(_current.get())}>"
+
+
+def set_context(values: dict[str, Any]) -> Any:
+    """Replace the current context outright; returns a token for :func:`reset_context`."""
+    return _current.set(values)
+
+
+def reset_context(token: Any) -> None:
+    _current.reset(token)
+
+
+def current() -> dict[str, Any]:
+    """The current context's dict itself (engine use: read without copying)."""
+    return _current.get()
+
+
+context = Context()

@@ -1,0 +1,55 @@
+"""The public names of DESIGN.md import, and each package's ``__all__`` lists real names."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "headrace": ["task", "Task", "Flow", "Parameter", "unmapped", "flatten", "config", "context"],
+    "headrace.engine": ["get_default_executor_class", "get_default_flow_runner_class"],
+    "headrace.engine.state": [
+        "State",
+        "Pending",
+        "Scheduled",
+        "Submitted",
+        "Running",
+        "Retrying",
+        "Success",
+        "Cached",
+        "Mapped",
+        "Skipped",
+        "Paused",
+        "Failed",
+        "TriggerFailed",
+        "TimedOut",
+        "Cancelled",
+    ],
+    "headrace.engine.signals": ["FAIL", "SKIP", "RETRY", "ENDRUN", "PAUSE"],
+    "headrace.triggers": [
+        "all_successful",
+        "all_failed",
+        "any_successful",
+        "any_failed",
+        "all_finished",
+        "always_run",
+        "manual_only",
+    ],
+    "headrace.executors": ["LocalExecutor"],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_names_are_exported(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    for name in PUBLIC[module_name]:
+        assert hasattr(module, name), f"{module_name} lacks {name}"
+        assert name in module.__all__, f"{name} missing from {module_name}.__all__"
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_all_lists_only_existing_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert missing == []
