@@ -37,6 +37,7 @@ PUBLIC = {
         "manual_only",
     ],
     "headrace.executors": ["LocalExecutor"],
+    "headrace.schedules": ["Schedule", "IntervalSchedule", "CronSchedule"],
 }
 
 
