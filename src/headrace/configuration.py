@@ -89,7 +89,7 @@ def _convert(raw: str, default: Any, name: str) -> Any:
             return float(raw)
         if isinstance(default, list):
             text = raw.strip()
-            if text.startswith("["):
+            if text.startswith(("[", "{")):
                 value = json.loads(text)
                 if not isinstance(value, list):
                     raise ValueError("not a list")
@@ -115,12 +115,24 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
         if not path:
             continue
         node = data
-        for part in path[:-1]:
+        for depth, part in enumerate(path[:-1]):
             child = node.get(part)
-            if not isinstance(child, dict):
+            if child is None:
                 child = node[part] = {}
+            elif not isinstance(child, dict):
+                where = ".".join(path[: depth + 1])
+                raise ConfigError(
+                    f"environment variable {name} nests under {where!r}, which is a "
+                    f"{type(child).__name__} value, not a section"
+                )
             node = child
-        node[path[-1]] = _convert(raw, node.get(path[-1]), name)
+        default = node.get(path[-1])
+        if isinstance(default, dict):
+            raise ConfigError(
+                f"environment variable {name} would replace the section "
+                f"{'.'.join(path)!r} with a single value; set its keys instead"
+            )
+        node[path[-1]] = _convert(raw, default, name)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

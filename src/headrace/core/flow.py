@@ -198,9 +198,7 @@ class Flow:
 
     def chain(self, *tasks: Task, validate: bool = True) -> list[Edge]:
         """Run ``tasks`` one after the other."""
-        return [
-            self.add_edge(a, b, validate=validate) for a, b in itertools.pairwise(tasks)
-        ]
+        return [self.add_edge(a, b, validate=validate) for a, b in itertools.pairwise(tasks)]
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """The tasks whose states decide the flow's state (default: the terminal tasks)."""

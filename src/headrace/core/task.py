@@ -74,6 +74,25 @@ class Task:
         "trigger",
     )
 
+    name: str
+    slug: str | None
+    tags: frozenset[str]
+    max_retries: int
+    retry_delay: float | None
+    retry_on: tuple[type[BaseException], ...] | None
+    timeout: float | None
+    trigger: Callable[..., bool] | None
+    skip_on_upstream_skip: bool
+    cache_for: timedelta | None
+    cache_validator: Callable[..., bool] | None
+    cache_key: str | None
+    checkpoint: bool | None
+    result: Any
+    target: str | Callable[..., str] | None
+    state_handlers: list[Callable[..., Any]]
+    nout: int | None
+    log_stdout: bool
+
     def __init__(
         self,
         name: str | None = None,
@@ -96,63 +115,97 @@ class Task:
         log_stdout: bool = False,
     ) -> None:
         self.name = name if name is not None else type(self).__name__
+        self.slug = slug
+        self.tags = tags  # type: ignore[assignment]
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay  # type: ignore[assignment]
+        self.retry_on = retry_on  # type: ignore[assignment]
+        self.timeout = timeout  # type: ignore[assignment]
+        self.trigger = trigger
+        self.skip_on_upstream_skip = skip_on_upstream_skip
+        self.cache_for = cache_for  # type: ignore[assignment]
+        self.cache_validator = cache_validator
+        self.cache_key = cache_key
+        self.checkpoint = checkpoint
+        self.result = result
+        self.target = target
+        self.state_handlers = state_handlers  # type: ignore[assignment]
+        self.nout = nout
+        self.log_stdout = log_stdout
+        self._normalize()
+        for param in inspect.signature(self.run).parameters.values():
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                raise TypeError(
+                    f"Task {self.name!r}: run() takes *{param.name}; tasks need named arguments"
+                )
+
+    def _normalize(self) -> None:
+        """Check every setting and bring it to its stored form (seconds as floats, tags as a
+        frozenset...); run at construction and after ``copy(**overrides)``."""
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"a task's name must be a non-empty string, not {self.name!r}")
         label = self.name
-        self.slug = slug
-        self.tags = frozenset(tags or ())
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(
-                f"Task {label!r}: max_retries must be an int >= 0, not {max_retries!r}"
+        if self.slug is not None and not isinstance(self.slug, str):
+            raise TypeError(f"Task {label!r}: slug must be a string, not {self.slug!r}")
+        if isinstance(self.tags, str):
+            raise TypeError(f"Task {label!r}: tags must be a collection of strings, not a str")
+        self.tags = frozenset(self.tags or ())
+        max_retries = self.max_retries
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+            raise TypeError(
+                f"Task {label!r}: max_retries must be an int, not {type(max_retries).__name__}"
             )
-        self.max_retries = max_retries
-        self.retry_delay = _seconds(retry_delay, "retry_delay", label)
-        if retry_on is not None and isinstance(retry_on, type):
-            retry_on = (retry_on,)
-        self.retry_on = tuple(retry_on) if retry_on is not None else None
-        if self.retry_on is not None:
-            for exc_type in self.retry_on:
+        if max_retries < 0:
+            raise ValueError(f"Task {label!r}: max_retries must be >= 0, not {max_retries}")
+        self.retry_delay = _seconds(self.retry_delay, "retry_delay", label)
+        retry_on: Any = self.retry_on
+        if retry_on is not None:
+            retry_on = tuple((retry_on,) if isinstance(retry_on, type) else retry_on)
+            for exc_type in retry_on:
                 if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
-                    raise TypeError(f"Task {label!r}: retry_on must list exception types")
-        self.timeout = _seconds(timeout, "timeout", label)
+                    raise TypeError(
+                        f"Task {label!r}: retry_on must list exception types, not {exc_type!r}"
+                    )
+        self.retry_on = retry_on
+        self.timeout = _seconds(self.timeout, "timeout", label)
         if self.timeout == 0:
             raise ValueError(f"Task {label!r}: timeout must be positive")
-        if trigger is not None and not callable(trigger):
+        if self.trigger is not None and not callable(self.trigger):
             raise TypeError(f"Task {label!r}: trigger must be callable")
-        self.trigger = trigger
-        self.skip_on_upstream_skip = bool(skip_on_upstream_skip)
-        cache_seconds = _seconds(cache_for, "cache_for", label)
-        self.cache_for = timedelta(seconds=cache_seconds) if cache_seconds is not None else None
-        if cache_validator is not None and not callable(cache_validator):
+        self.skip_on_upstream_skip = bool(self.skip_on_upstream_skip)
+        cache_for: Any = self.cache_for
+        if not isinstance(cache_for, timedelta):
+            seconds = _seconds(cache_for, "cache_for", label)
+            cache_for = timedelta(seconds=seconds) if seconds is not None else None
+        elif cache_for < timedelta(0):
+            raise ValueError(f"Task {label!r}: cache_for must not be negative")
+        self.cache_for = cache_for
+        if self.cache_validator is not None and not callable(self.cache_validator):
             raise TypeError(f"Task {label!r}: cache_validator must be callable")
-        self.cache_validator = cache_validator
-        if cache_key is not None and not isinstance(cache_key, str):
+        if self.cache_key is not None and not isinstance(self.cache_key, str):
             raise TypeError(f"Task {label!r}: cache_key must be a string")
-        self.cache_key = cache_key
-        self.checkpoint = checkpoint
+        if self.checkpoint is not None:
+            self.checkpoint = bool(self.checkpoint)
+        result = self.result
         if result is not None and not (hasattr(result, "write") and hasattr(result, "read")):
             raise TypeError(
                 f"Task {label!r}: result must be a Result (such as LocalResult), "
                 f"not {type(result).__name__}"
             )
-        self.result = result
+        target = self.target
         if target is not None and not (isinstance(target, str) or callable(target)):
             raise TypeError(f"Task {label!r}: target must be a string template or callable")
-        self.target = target
-        handlers = list(state_handlers or ())
+        handlers = list(self.state_handlers or ())
         for handler in handlers:
             if not callable(handler):
                 raise TypeError(f"Task {label!r}: state handler {handler!r} is not callable")
         self.state_handlers = handlers
-        if nout is not None and (not isinstance(nout, int) or nout < 1):
-            raise ValueError(f"Task {label!r}: nout must be a positive int, not {nout!r}")
-        self.nout = nout
-        self.log_stdout = bool(log_stdout)
-        for param in inspect.signature(self.run).parameters.values():
-            if param.kind is inspect.Parameter.VAR_POSITIONAL:
-                raise TypeError(
-                    f"Task {label!r}: run() takes *{param.name}; tasks need named arguments"
-                )
+        nout = self.nout
+        if nout is not None and (isinstance(nout, bool) or not isinstance(nout, int)):
+            raise TypeError(f"Task {label!r}: nout must be an int, not {type(nout).__name__}")
+        if nout is not None and nout < 1:
+            raise ValueError(f"Task {label!r}: nout must be positive, not {nout}")
+        self.log_stdout = bool(self.log_stdout)
 
     def run(self) -> Any:
         """The task's work. Subclasses override it; its arguments are the task's inputs."""
@@ -166,11 +219,18 @@ class Task:
         """A new task with the same settings (and ``overrides``), not part of any flow."""
         new = copy.copy(self)
         for key, value in overrides.items():
-            if not hasattr(new, key) and key not in type(self).__slots__:
+            if (
+                key.startswith("_")
+                or not hasattr(new, key)
+                or callable(getattr(type(new), key, None))
+            ):
                 raise AttributeError(f"Task {self.name!r} has no setting {key!r}")
             setattr(new, key, value)
         if "slug" not in overrides:
             new.slug = None
+        new.state_handlers = list(new.state_handlers)
+        if overrides:
+            new._normalize()
         return new
 
     # ---- the functional API -------------------------------------------------------------
@@ -185,6 +245,8 @@ class Task:
         **kwargs: Any,
     ) -> Task:
         """Add a copy of this task to the active flow, fed by ``args``/``kwargs``."""
+        self._flow_or_active(flow, "calling")
+        self._callargs(args, kwargs, partial=False)
         new = self.copy(**(task_args or {}))
         new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
@@ -198,6 +260,8 @@ class Task:
         **kwargs: Any,
     ) -> Task:
         """Add a copy mapped over its arguments (``unmapped(x)`` holds one constant)."""
+        self._flow_or_active(flow, "mapping")
+        self._callargs(args, kwargs, partial=False)
         new = self.copy(**(task_args or {}))
         new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
         return new
@@ -220,11 +284,26 @@ class Task:
         flow: Flow | None = None,
         **kwargs: Any,
     ) -> Task:
-        """Feed this task (itself, not a copy) from ``args``/``kwargs`` in ``flow``."""
-        target_flow = self._flow_or_active(flow, "calling or binding")
+        """Feed this task (itself, not a copy) from ``args``/``kwargs`` in ``flow``.
+
+        Arguments may be fed over several calls (``set_upstream(key=...)`` then ``bind``);
+        :meth:`Flow.validate` reports any still unfed when the flow runs.
+        """
+        target_flow = self._flow_or_active(flow, "binding")
+        callargs = self._callargs(args, kwargs, partial=True)
+        target_flow.set_dependencies(
+            self, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
+        )
+        return self
+
+    def _callargs(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], partial: bool
+    ) -> dict[str, Any]:
+        """``args``/``kwargs`` as ``{argument name: value}`` for ``run``; TypeError names the
+        task when they do not fit its signature."""
         signature = inspect.signature(self.run)
         try:
-            bound = signature.bind(*args, **kwargs)
+            bound = (signature.bind_partial if partial else signature.bind)(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"Task {self.name!r}: {exc}") from None
         callargs: dict[str, Any] = {}
@@ -233,10 +312,7 @@ class Task:
                 callargs.update(value)
             else:
                 callargs[key] = value
-        target_flow.set_dependencies(
-            self, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
-        )
-        return self
+        return callargs
 
     def set_upstream(
         self, task: Any, flow: Flow | None = None, key: str | None = None, mapped: bool = False

@@ -273,13 +273,10 @@ def _map_items(value: Any, flattened: bool) -> list[State] | None:
     else:
         if not value.is_successful() or value.is_skipped():
             return None
-        result = value.result
-        if not flattened:
-            try:
-                return [Success(result=item) for item in result]
-            except TypeError:
-                return None
-        states = [value]
+        try:
+            states = [Success(result=item) for item in value.result]
+        except TypeError:
+            return None
     if not flattened:
         return states
     items: list[State] = []

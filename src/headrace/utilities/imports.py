@@ -23,5 +23,8 @@ def import_object(path: str) -> Any:
         raise ImportError(f"{path!r} does not name an object as 'module:Name' or 'module.Name'")
     obj: Any = importlib.import_module(module_name)
     for part in attr_path.split("."):
-        obj = getattr(obj, part)
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ImportError(f"{path!r}: {module_name!r} has no attribute {attr_path!r}") from None
     return obj
