@@ -36,7 +36,7 @@ PUBLIC = {
         "always_run",
         "manual_only",
     ],
-    "headrace.executors": ["LocalExecutor"],
+    "headrace.executors": ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"],
     "headrace.schedules": ["Schedule", "IntervalSchedule", "CronSchedule"],
 }
 

@@ -12,19 +12,28 @@ from typing import Any
 
 import pytest
 
-EXECUTOR_PARAMS = ["local"]
+EXECUTOR_PARAMS = ["local", "threads", "processes", "dask"]
 
 
-def make_executor(kind: str) -> Any:
-    """A fresh executor instance of ``kind``."""
-    if kind == "local":
-        from headrace.executors import LocalExecutor
+def make_executor(kind: str, cluster: Any = None) -> Any:
+    """A fresh executor instance of ``kind`` ("dask" joins ``cluster``)."""
+    from executors.cluster import make_executor as make
 
-        return LocalExecutor()
-    raise ValueError(f"unknown executor kind {kind!r}")
+    return make(kind, cluster)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster() -> Iterator[Any]:
+    """The session's real LocalCluster on 127.0.0.1 (shared with tests/executors)."""
+    from executors.cluster import acquire_cluster, release_cluster
+
+    yield acquire_cluster()
+    release_cluster()
 
 
 @pytest.fixture(params=EXECUTOR_PARAMS)
 def executor(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """An executor instance to pass as ``flow.run(executor=executor)``."""
-    yield make_executor(request.param)
+    """An executor instance to pass as ``flow.run(executor=executor)``: in-process, dask
+    threads, dask processes (2 workers, started per test), or the shared dask cluster."""
+    cluster = request.getfixturevalue("dask_cluster") if request.param == "dask" else None
+    yield make_executor(request.param, cluster)

@@ -141,6 +141,20 @@ class TaskRunner:
         name = self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
         return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
 
+    def on_worker_lost(
+        self,
+        error: BaseException,
+        upstream_states: Any = None,
+        state: State | None = None,
+        context: Any = None,
+        map_index: int | None = None,
+        *_: Any,
+    ) -> State:
+        """The state of a run the executor could not finish because the workers running it
+        (or an upstream run) kept dying; takes ``error`` and then :meth:`run`'s arguments."""
+        name = self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
+        return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
+
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
         new = Failed(message, exc)
         for listener in self.listeners:

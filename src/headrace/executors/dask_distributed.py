@@ -1,0 +1,268 @@
+"""``DaskExecutor``: runs tasks on a dask.distributed cluster.
+
+How it uses the cluster, and why:
+
+- ``submit`` only adds a node to a dask graph (:mod:`headrace.executors.graph`); the graph
+  goes to the scheduler in one ``update-graph`` message when the flow runner waits, the way
+  ``dask.compute`` sends ``dask.delayed`` graphs. One message per flow instead of one per task.
+- A mapped task's children (``submit_many``) share one data node holding the task's code:
+  workers fetch it once each instead of receiving it with every child.
+- Chained maps need nothing special: child *i* of a map depends only on child *i* upstream,
+  and dask's scheduler runs such a graph depth-first.
+- Results are gathered in batches as they finish and their futures released at once, so
+  the cluster frees each result as soon as its downstream tasks no longer need it.
+- When workers die dask re-runs their tasks elsewhere. A call whose workers keep dying
+  (dask's ``KilledWorker``) resolves to what its runner's ``on_worker_lost`` says (a
+  ``Failed`` state naming the task); calls that depended on it are submitted again with that
+  state as their input, so triggers downstream see a failed upstream task as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from dask._task_spec import DataNode, Task, parse_input
+
+from headrace.executors.base import Executor
+from headrace.executors.errors import (
+    ClusterClassError,
+    ExecutorConfigError,
+    ExecutorError,
+    WorkerLostError,
+)
+from headrace.executors.graph import GraphBuilder, Ref, collect_keys, label_of, substitute
+
+__all__ = ["DaskExecutor"]
+
+
+class DaskExecutor(Executor):
+    """Runs tasks on the dask.distributed cluster at ``address``, or on a temporary cluster
+    started for the run (``cluster_class(**cluster_kwargs)``, a ``LocalCluster`` by default;
+    a class or its ``"module.Class"`` name, such as a dask-jobqueue or dask-kubernetes
+    cluster) and closed after it. ``adapt_kwargs`` makes the temporary cluster adaptive;
+    ``client_kwargs`` go to ``distributed.Client``; ``debug=True`` keeps the temporary
+    cluster's logs.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_class: type | str | None = None,
+        cluster_kwargs: Mapping[str, Any] | None = None,
+        adapt_kwargs: Mapping[str, Any] | None = None,
+        client_kwargs: Mapping[str, Any] | None = None,
+        debug: bool = False,
+    ) -> None:
+        if address is not None and not isinstance(address, str):
+            raise ExecutorConfigError(f"DaskExecutor: address must be a string, not {address!r}")
+        if address is not None and (cluster_class is not None or cluster_kwargs or adapt_kwargs):
+            raise ExecutorConfigError(
+                f"DaskExecutor: joins the cluster at {address!r}, so cluster_class, "
+                "cluster_kwargs and adapt_kwargs (which describe a temporary cluster) must not "
+                "be given"
+            )
+        if cluster_class is not None and not isinstance(cluster_class, (str, type)):
+            raise ClusterClassError(
+                f"DaskExecutor: cluster_class must be a class or a 'module.Class' string, "
+                f"not {cluster_class!r}"
+            )
+        self.address = address
+        self.cluster_class = cluster_class
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.adapt_kwargs = dict(adapt_kwargs or {})
+        self.client_kwargs = dict(client_kwargs or {})
+        self.debug = debug
+        self.client: Any = None
+        self.cluster: Any = None
+        self._reset()
+
+    def __repr__(self) -> str:
+        where = self.address or _class_name(self.cluster_class or "LocalCluster")
+        return f"<DaskExecutor {where}>"
+
+    def _reset(self) -> None:
+        self._graph: GraphBuilder | None = None
+        self._values: dict[str, Any] = {}
+        self._live: dict[str, Any] = {}  # driver key -> distributed Future
+        self._driver_key: dict[str, str] = {}  # dask key -> driver key
+        self._renamed: dict[str, str] = {}  # driver key -> dask key of its latest submission
+        self._calls: dict[Any, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+
+    # ---- the cluster -----------------------------------------------------------------
+
+    def resolve_cluster_class(self) -> type:
+        """The temporary cluster's class (``distributed.LocalCluster`` by default)."""
+        chosen = self.cluster_class
+        if chosen is None:
+            from distributed import LocalCluster
+
+            return LocalCluster
+        if isinstance(chosen, str):
+            from headrace.utilities.imports import import_object
+
+            try:
+                chosen = import_object(chosen)
+            except ImportError as exc:
+                raise ClusterClassError(
+                    f"DaskExecutor: cannot import cluster_class {self.cluster_class!r}: {exc}"
+                ) from exc
+        if not isinstance(chosen, type):
+            raise ClusterClassError(
+                f"DaskExecutor: cluster_class {self.cluster_class!r} is not a class"
+            )
+        return chosen
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """Connect (starting a temporary cluster if there is no address) for one run."""
+        from distributed import Client, LocalCluster
+
+        client_kwargs = {"set_as_default": False, **self.client_kwargs}
+        self._reset()
+        try:
+            if self.address is not None:
+                self.client = Client(self.address, **client_kwargs)
+            else:
+                cls = self.resolve_cluster_class()
+                kwargs = dict(self.cluster_kwargs)
+                if issubclass(cls, LocalCluster) and not self.debug:
+                    kwargs.setdefault("silence_logs", logging.ERROR)
+                self.cluster = cls(**kwargs)
+                if self.adapt_kwargs:
+                    self.cluster.adapt(**self.adapt_kwargs)
+                self.client = Client(self.cluster, **client_kwargs)
+            self._graph = GraphBuilder()
+            yield
+        finally:
+            for future in self._live.values():
+                future.release()
+            self._reset()
+            if self.client is not None:
+                self.client.close()
+                self.client = None
+            if self.cluster is not None:
+                self.cluster.close()
+                self.cluster = None
+
+    # ---- submitting ------------------------------------------------------------------
+
+    def _builder(self) -> GraphBuilder:
+        if self._graph is None:
+            raise ExecutorConfigError(f"{self!r} is not started: use `with executor.start():`")
+        return self._graph
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Ref:
+        if kwargs:
+            return self._builder().add(fn, args, kwargs)
+        ref = self._builder().add(fn, args, {})
+        self._calls[ref.key] = (fn, args)
+        return ref
+
+    def submit_many(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        refs = self._builder().add_many(fn, calls, share=True)
+        record = self._calls
+        for ref, call in zip(refs, calls, strict=True):
+            record[ref.key] = (fn, call)
+        return refs
+
+    def _flush(self) -> None:
+        """Send the pending nodes to the scheduler in one graph."""
+        nodes = self._builder().take()
+        if not nodes:
+            return
+        dsk: dict[str, Any] = {}
+        live, values, renamed = self._live, self._values, self._renamed
+        for key, node in nodes.items():
+            subs: dict[Any, Any] = {}
+            for dep in node.dependencies:
+                current = renamed.get(dep, dep)
+                if current in nodes or dep in live:
+                    if current != dep:
+                        subs[dep] = current
+                elif dep in values:
+                    value_key = f"{dep}-value"
+                    dsk[value_key] = DataNode(value_key, values[dep])
+                    subs[dep] = value_key
+                else:
+                    raise ExecutorError(f"{self!r}: {key!r} depends on unknown call {dep!r}")
+            dsk[key] = node.substitute(subs) if subs else node
+        keys = [k for k, n in nodes.items() if isinstance(n, Task)]
+        futures = self.client.get(dsk, keys, sync=False)
+        driver_key = self._driver_key
+        for key, future in zip(keys, futures, strict=True):
+            drv = driver_key.setdefault(key, key)
+            live[drv] = future
+
+    # ---- waiting ---------------------------------------------------------------------
+
+    def wait(self, futures: Any) -> Any:
+        self._flush()
+        keys: set[str] = set()
+        collect_keys(futures, keys)
+        values = self._values
+        todo = [k for k in keys if k not in values]
+        while todo:
+            self._gather([self._live[k] for k in todo if k in self._live])
+            self._flush()
+            todo = [k for k in todo if k not in values]
+        return substitute(futures, values)
+
+    def _gather(self, futures: list[Any]) -> None:
+        """Collect the results of ``futures`` (in one round trip) and release them."""
+        values, driver_key = self._values, self._driver_key
+        gathered = self.client.gather({f.key: f for f in futures}, errors="skip")
+        for key, value in gathered.items():
+            values[driver_key[key]] = value
+        for future in futures:
+            if future.key not in gathered:
+                self._failed(future)
+        for future in futures:
+            drv = driver_key.pop(future.key)
+            self._live.pop(drv, None)
+            if drv in values:
+                self._calls.pop(drv, None)
+            future.release()
+
+    def _failed(self, future: Any) -> None:
+        """A call that did not finish: lost with its workers, or raised (which we re-raise)."""
+        from distributed import KilledWorker
+
+        drv = self._driver_key[future.key]
+        if future.status == "cancelled":
+            raise ExecutorError(
+                f"{self!r}: the cluster cancelled call {drv!r} (it lost its scheduler "
+                "or the client was closed)"
+            )
+        exc = future.exception()
+        if not isinstance(exc, KilledWorker):
+            future.result()  # re-raises the call's own error with its traceback
+        fn, args = self._calls[drv]
+        if exc.task == future.key:
+            error = WorkerLostError(
+                f"the worker running it died, and so did each of the "
+                f"{exc.allowed_failures + 1} workers that tried it (dask KilledWorker)"
+            )
+            self._values[drv] = _lost_value(fn, args, error, drv)
+            return
+        # An upstream call was lost: run this one again with that call's lost value.
+        builder = self._builder()
+        new_key = builder.key(label_of(fn))
+        builder.pending[new_key] = Task(new_key, fn, *[parse_input(a) for a in args])
+        self._renamed[drv] = new_key
+        self._driver_key[new_key] = drv
+        self._calls[drv] = (fn, args)
+
+
+def _lost_value(fn: Callable[..., Any], args: tuple[Any, ...], error: Exception, key: str) -> Any:
+    """What a lost call resolves to: its runner's ``on_worker_lost`` verdict, or the error."""
+    handler = getattr(getattr(fn, "__self__", None), "on_worker_lost", None)
+    if handler is None:
+        raise WorkerLostError(f"call {key!r}: {error}") from error
+    return handler(error, *args)
+
+
+def _class_name(cls: Any) -> str:
+    return cls if isinstance(cls, str) else getattr(cls, "__name__", repr(cls))

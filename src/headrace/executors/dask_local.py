@@ -1,0 +1,147 @@
+"""``LocalDaskExecutor``: dask's local schedulers (threads, processes or synchronous).
+
+``submit`` only adds a node to a dask graph (see :mod:`headrace.executors.graph`);
+``wait`` runs the part of the graph it needs with ``dask.threaded.get``,
+``dask.multiprocessing.get`` or ``dask.local.get_sync`` -- the schedulers
+``dask.compute`` itself uses, fed a plain graph without the cost of building
+``dask.delayed`` objects. Results stay here until the run ends, so a later ``wait`` (the
+flow runner waits early only to learn the length of something it maps over) never
+recomputes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from dask._task_spec import DataNode
+
+from headrace.executors.base import Executor
+from headrace.executors.errors import ExecutorConfigError
+from headrace.executors.graph import GraphBuilder, Ref, collect_keys, substitute
+
+__all__ = ["LocalDaskExecutor"]
+
+SCHEDULERS = ("threads", "processes", "sync")
+_ALIASES = {"threading": "threads", "multiprocessing": "processes", "synchronous": "sync"}
+
+
+class LocalDaskExecutor(Executor):
+    """Runs tasks with dask's local scheduler on ``num_workers`` threads or processes.
+
+    ``scheduler`` is ``"threads"`` (the default), ``"processes"`` (tasks and their inputs
+    travel to worker processes with cloudpickle, so they must be picklable) or ``"sync"``
+    (dask's single-threaded scheduler, handy for debugging). ``num_workers`` defaults to the
+    number of cores.
+    """
+
+    def __init__(self, scheduler: str = "threads", num_workers: int | None = None) -> None:
+        scheduler = _ALIASES.get(scheduler, scheduler)
+        if scheduler not in SCHEDULERS:
+            raise ExecutorConfigError(
+                f"LocalDaskExecutor: unknown scheduler {scheduler!r}; "
+                f"choose one of {', '.join(SCHEDULERS)}"
+            )
+        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 1):
+            raise ExecutorConfigError(
+                f"LocalDaskExecutor: num_workers must be a positive int, not {num_workers!r}"
+            )
+        self.scheduler = scheduler
+        self.num_workers = num_workers
+        self._graph: GraphBuilder | None = None
+        self._values: dict[str, Any] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __repr__(self) -> str:
+        return f"<LocalDaskExecutor scheduler={self.scheduler!r} num_workers={self.num_workers}>"
+
+    @contextmanager
+    def start(self) -> Iterator[None]:
+        """A fresh graph for the run (and, for processes, a worker pool) torn down after."""
+        self._graph = GraphBuilder()
+        self._values = {}
+        if self.scheduler == "processes":
+            import dask.multiprocessing as dmp
+
+            self._pool = ProcessPoolExecutor(
+                self.num_workers,
+                mp_context=dmp.get_context(),
+                initializer=dmp.initialize_worker_process,
+            )
+        try:
+            yield
+        finally:
+            self._graph = None
+            self._values = {}
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def _builder(self) -> GraphBuilder:
+        if self._graph is None:
+            raise ExecutorConfigError(f"{self!r} is not started: use `with executor.start():`")
+        return self._graph
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Ref:
+        return self._builder().add(fn, args, kwargs)
+
+    def submit_many(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        return self._builder().add_many(fn, calls, share=False)
+
+    def wait(self, futures: Any) -> Any:
+        keys: set[str] = set()
+        collect_keys(futures, keys)
+        values = self._values
+        missing = [k for k in keys if k not in values]
+        if missing:
+            self._compute(missing)
+        return substitute(futures, values)
+
+    def _compute(self, wanted: list[str]) -> None:
+        """Run the pending nodes ``wanted`` needs (all of them, usually) and keep every
+        result."""
+        builder = self._builder()
+        pending = builder.pending
+        if len(wanted) < len(pending):
+            needed = _ancestors(pending, wanted)
+        else:
+            needed = set(pending)
+        dsk: dict[str, Any] = {k: pending[k] for k in needed}
+        values = self._values
+        for node in list(dsk.values()):
+            for dep in node.dependencies:
+                if dep not in dsk:
+                    dsk[dep] = DataNode(dep, values[dep])
+        keys = list(needed)
+        results = self._get(dsk, keys)
+        for key, value in zip(keys, results, strict=True):
+            values[key] = value
+            del pending[key]
+
+    def _get(self, dsk: dict[str, Any], keys: list[str]) -> Sequence[Any]:
+        if self.scheduler == "threads":
+            from dask.threaded import get
+
+            return get(dsk, keys, num_workers=self.num_workers)
+        if self.scheduler == "processes":
+            from dask.multiprocessing import get as mp_get
+
+            return mp_get(dsk, keys, pool=self._pool, optimize_graph=False)
+        from dask.local import get_sync
+
+        return get_sync(dsk, keys)
+
+
+def _ancestors(pending: dict[str, Any], wanted: list[str]) -> set[str]:
+    """The pending keys ``wanted`` depends on, themselves included."""
+    seen: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        key = stack.pop()
+        if key in seen or key not in pending:
+            continue
+        seen.add(key)
+        stack.extend(pending[key].dependencies)
+    return seen

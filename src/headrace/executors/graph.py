@@ -1,0 +1,182 @@
+"""The dask graph the Dask executors build while the flow runner submits.
+
+Both Dask executors turn ``submit(fn, *args)`` into a node of a dask task graph instead of
+running or sending anything at once: the flow runner submits a whole flow in topological
+order and waits once at the end, so the graph reaches dask's scheduler in one piece, the way
+``dask.delayed`` graphs do. A :class:`Ref` (a ``dask`` ``TaskRef``) stands for a node's
+future result; refs may sit anywhere in the arguments, nested in lists, tuples and dicts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dask._task_spec import DataNode, GraphNode, Task, TaskRef, parse_input
+
+__all__ = ["GraphBuilder", "Ref", "collect_keys", "label_of", "substitute"]
+
+
+class Ref(TaskRef):
+    """The future result of a node of the graph (its key)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<Ref {self.key!r}>"
+
+
+def label_of(fn: Callable[..., Any]) -> str:
+    """A readable prefix for the keys of ``fn``'s calls: the task's name for a task runner,
+    else the function's name (dask groups keys by it in its dashboard and errors)."""
+    owner = getattr(fn, "__self__", None)
+    task = getattr(owner, "task", None)
+    name = getattr(task, "name", None)
+    if name is None:
+        name = getattr(fn, "__name__", None) or type(fn).__name__
+    return str(name).replace("-", "_")
+
+
+class GraphBuilder:
+    """Accumulates graph nodes; :meth:`take` hands over (and forgets) the pending ones."""
+
+    __slots__ = ("_count", "_token", "pending")
+
+    def __init__(self) -> None:
+        self.pending: dict[str, GraphNode] = {}
+        self._token = uuid.uuid4().hex[:10]
+        self._count = itertools.count()
+
+    def key(self, label: str) -> str:
+        return f"{label}-{self._token}-{next(self._count)}"
+
+    def add(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Ref:
+        """A node calling ``fn(*args, **kwargs)`` once the refs in them are computed."""
+        key = self.key(label_of(fn))
+        parsed = [parse_input(a) for a in args]
+        if kwargs:
+            named: dict[str, Any] = {k: parse_input(v) for k, v in kwargs.items()}
+            self.pending[key] = Task(key, fn, *parsed, **named)
+        else:
+            self.pending[key] = Task(key, fn, *parsed)
+        return Ref(key)
+
+    def add_many(
+        self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], share: bool
+    ) -> list[Ref]:
+        """One node per call. With ``share`` what the calls have in common -- the function,
+        arguments that are the same object in every call, the keys of dict arguments --
+        becomes one data node the calls depend on, so a distributed scheduler ships it to
+        each worker once instead of once per call (a mapped task's code, the run's context,
+        the ``Edge`` keys of its upstream states)."""
+        label = label_of(fn)
+        pending = self.pending
+        refs = []
+        shared = _SharedCall.of(fn, calls) if share else None
+        if shared is None:
+            for call in calls:
+                key = self.key(label)
+                pending[key] = Task(key, fn, *[parse_input(a) for a in call])
+                refs.append(Ref(key))
+            return refs
+        code_key = self.key(f"{label}_shared")
+        pending[code_key] = DataNode(code_key, shared)
+        code_ref = TaskRef(code_key)
+        varying = shared.varying
+        for call in calls:
+            key = self.key(label)
+            args = [parse_input(shared.pack(i, call[i])) for i in varying]
+            pending[key] = Task(key, _call_shared, code_ref, *args)
+            refs.append(Ref(key))
+        return refs
+
+    def take(self) -> dict[str, GraphNode]:
+        taken, self.pending = self.pending, {}
+        return taken
+
+
+class _SharedCall:
+    """What every call of a batch has in common: the function, the arguments that are the
+    same object in each call, and the keys of dict arguments whose keys are the same."""
+
+    __slots__ = ("consts", "dict_keys", "fn", "size", "varying")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        size: int,
+        consts: dict[int, Any],
+        dict_keys: dict[int, tuple[Any, ...]],
+    ) -> None:
+        self.fn = fn
+        self.size = size
+        self.consts = consts
+        self.dict_keys = dict_keys
+        self.varying = tuple(i for i in range(size) if i not in consts)
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> _SharedCall | None:
+        if len(calls) < 2:
+            return None
+        first = calls[0]
+        size = len(first)
+        if any(len(c) != size for c in calls):
+            return None
+        consts: dict[int, Any] = {}
+        dict_keys: dict[int, tuple[Any, ...]] = {}
+        for i, value in enumerate(first):
+            if all(c[i] is value for c in calls):
+                if isinstance(parse_input(value), GraphNode | TaskRef):
+                    continue  # refers to results: must stay in each call to be resolved
+                consts[i] = value
+            elif isinstance(value, dict):
+                keys = tuple(value)
+                if all(type(c[i]) is dict and tuple(c[i]) == keys for c in calls):
+                    dict_keys[i] = keys
+        return cls(fn, size, consts, dict_keys)
+
+    def pack(self, index: int, value: Any) -> Any:
+        """The part of argument ``index`` that travels with each call."""
+        if index in self.dict_keys:
+            return list(value.values())
+        return value
+
+    def unpack(self, varying: tuple[Any, ...]) -> list[Any]:
+        args: list[Any] = [None] * self.size
+        for i, value in self.consts.items():
+            args[i] = value
+        for i, value in zip(self.varying, varying, strict=True):
+            keys = self.dict_keys.get(i)
+            args[i] = value if keys is None else dict(zip(keys, value, strict=True))
+        return args
+
+
+def _call_shared(shared: _SharedCall, *varying: Any) -> Any:
+    return shared.fn(*shared.unpack(varying))
+
+
+def collect_keys(obj: Any, into: set[Any]) -> None:
+    """Add the key of every :class:`Ref` in ``obj`` (a ref, or lists/tuples/dicts of them)."""
+    if isinstance(obj, TaskRef):
+        into.add(obj.key)
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            collect_keys(item, into)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            collect_keys(item, into)
+
+
+def substitute(obj: Any, values: dict[Any, Any]) -> Any:
+    """``obj`` with every :class:`Ref` replaced by its value from ``values``."""
+    if isinstance(obj, TaskRef):
+        return values[obj.key]
+    if isinstance(obj, list):
+        return [substitute(item, values) for item in obj]
+    if isinstance(obj, tuple):
+        return tuple(substitute(item, values) for item in obj)
+    if isinstance(obj, dict):
+        return {k: substitute(v, values) for k, v in obj.items()}
+    return obj
