@@ -97,12 +97,24 @@ def not_all_skipped(upstream_states: Mapping[Any, State]) -> bool:
     return True
 
 
-def _bound(value: float | None, total: int, name: str) -> float | None:
+def _check_bound(value: float | None, name: str) -> None:
+    """A bound is a count (int >= 0) or a share (float from 0 to 1)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be an int count or a float share, not {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative (got {value})")
+    if isinstance(value, float) and value > 1:
+        raise ValueError(
+            f"{name}={value} is neither a share (a float from 0 to 1) nor a count (an int)"
+        )
+
+
+def _bound(value: float | None, total: int) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{name} must be a count or a fraction, not {value!r}")
-    if isinstance(value, float) and value <= 1:
+    if isinstance(value, float):
         return value * total
     return float(value)
 
@@ -110,12 +122,14 @@ def _bound(value: float | None, total: int, name: str) -> float | None:
 def _some(predicate: str, at_least: float | None, at_most: float | None) -> Trigger:
     if at_least is None and at_most is None:
         raise ValueError("give at_least= or at_most=")
+    _check_bound(at_least, "at_least")
+    _check_bound(at_most, "at_most")
 
     def trigger(upstream_states: Mapping[Any, State]) -> bool:
         states = _flat(upstream_states)
         count = sum(1 for s in states if getattr(s, predicate)())
-        low = _bound(at_least, len(states), "at_least")
-        high = _bound(at_most, len(states), "at_most")
+        low = _bound(at_least, len(states))
+        high = _bound(at_most, len(states))
         if (low is not None and count < low) or (high is not None and count > high):
             raise signals.TRIGGERFAIL(
                 f"Trigger wanted {'' if low is None else f'at least {low:g} '}"

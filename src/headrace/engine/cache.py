@@ -8,10 +8,11 @@ across flows. Two unrelated tasks that only share a name never share an entry.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from headrace.engine.boundary import call_user
 from headrace.engine.state import Cached
 
 __all__ = [
@@ -19,9 +20,11 @@ __all__ = [
     "all_parameters",
     "clear_cache",
     "duration_only",
+    "first_valid",
     "lookup",
     "partial_inputs_only",
     "partial_parameters_only",
+    "snapshot",
     "store",
 ]
 
@@ -72,16 +75,37 @@ def partial_parameters_only(validate_on: Iterable[str]) -> Validator:
     return validator
 
 
+def first_valid(
+    candidates: Sequence[Cached],
+    validator: Validator,
+    inputs: dict[str, Any],
+    parameters: dict[str, Any],
+) -> Cached | None:
+    """The newest of ``candidates`` that ``validator`` accepts."""
+    for state in reversed(candidates):
+        if call_user("cache validator", validator, state, inputs, parameters):
+            return state
+    return None
+
+
 def lookup(
     key: str, validator: Validator, inputs: dict[str, Any], parameters: dict[str, Any]
 ) -> Cached | None:
     """The newest entry under ``key`` that ``validator`` accepts."""
     with _lock:
         candidates = list(_cache.get(key, ()))
-    for state in reversed(candidates):
-        if validator(state, inputs, parameters):
-            return state
-    return None
+    return first_valid(candidates, validator, inputs, parameters)
+
+
+def snapshot(base: str) -> dict[str, list[Cached]]:
+    """The fresh entries under ``base`` and its mapped children's keys (``base[i]``)."""
+    prefix = base + "["
+    with _lock:
+        return {
+            key: [s for s in entries if _fresh(s)]
+            for key, entries in _cache.items()
+            if key == base or key.startswith(prefix)
+        }
 
 
 def store(key: str, state: Cached, keep: int = 16) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from headrace.core.edge import Edge
 from headrace.core.flow import Flow
 from headrace.core.task import Task
+from headrace.engine import cache
 from headrace.engine.boundary import UserCodeError, call_user
 from headrace.engine.errors import ParameterError
 from headrace.engine.state import (
@@ -126,6 +127,7 @@ class FlowRunner:
         flow = self.flow
         flow.validate()
         values = self.check_parameters(parameters)
+        chosen_executor = self.resolve_executor(executor)
         now = datetime.now(UTC)
         ctx = {
             **current(),
@@ -143,7 +145,7 @@ class FlowRunner:
                 return state
             state = self.set_flow_state(state, Running("Running flow."))
             logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(self.resolve_executor(executor), task_states or {}, ctx)
+            results = self._run_tasks(chosen_executor, task_states or {}, ctx)
             final = self.set_flow_state(state, self.final_state(results))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
@@ -190,6 +192,7 @@ class FlowRunner:
         checkpoint = bool(config.flows.checkpointing)
         futures: dict[Task, Any] = {}
         mapped: set[Task] = set()
+        cached_runners: dict[Task, TaskRunner] = {}
         upstream_edges = flow._upstream
         with executor.start():
             for task in flow.sorted_tasks():
@@ -200,6 +203,9 @@ class FlowRunner:
                 edges = upstream_edges[task]
                 upstream = {e: futures[e.upstream_task] for e in edges}
                 runner = self.task_runner(task, checkpoint)
+                if task.cache_for is not None:
+                    runner.cache_candidates = cache.snapshot(runner.cache_base())
+                    cached_runners[task] = runner
                 constants = flow.constants.get(task)
                 if any(e.mapped for e in edges):
                     futures[task] = self._submit_mapped(
@@ -218,6 +224,8 @@ class FlowRunner:
                 value = Mapped(f"Mapped {len(value)} children.", map_states=value)
                 value = _notify_mapped(self, task, value)
             results[task] = value
+        for task, runner in cached_runners.items():
+            _store_cache_entries(runner, results[task])
         return results
 
     def _submit_mapped(
@@ -255,6 +263,17 @@ class FlowRunner:
         if submit_many is not None:
             return list(submit_many(runner.run, calls))
         return [executor.submit(runner.run, *call) for call in calls]
+
+
+def _store_cache_entries(runner: TaskRunner, state: State) -> None:
+    """Add the cache entries a task's runs brought back to this process's cache."""
+    runs = enumerate(state.map_states) if isinstance(state, Mapped) else [(None, state)]
+    for index, run_state in runs:
+        entry = getattr(run_state, "cache_entry", None)
+        if entry is not None:
+            assert isinstance(run_state, Success)
+            cache.store(runner.cache_key_for(index), entry)
+            del run_state.cache_entry
 
 
 def _complete(state: State) -> bool:

@@ -223,7 +223,11 @@ class Finished(State):
 
 
 class Success(Finished):
-    __slots__ = ()
+    """Finished well. ``cache_entry`` (set only on a run of a task with ``cache_for``) is
+    the entry the flow runner adds to the cache; unset otherwise, so it costs nothing."""
+
+    __slots__ = ("cache_entry",)
+    cache_entry: Cached
     color = "#28a745"
 
 

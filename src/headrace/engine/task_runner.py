@@ -8,6 +8,7 @@ the flow's context arrives as a plain dict with each call.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -46,7 +47,15 @@ logger = get_logger("task_runner")
 class TaskRunner:
     """Runs one task of a flow; reused for every mapped child of that task."""
 
-    __slots__ = ("cache_identity", "checkpoint", "flow_result", "listeners", "slug", "task")
+    __slots__ = (
+        "cache_candidates",
+        "cache_identity",
+        "checkpoint",
+        "flow_result",
+        "listeners",
+        "slug",
+        "task",
+    )
 
     def __init__(
         self,
@@ -63,7 +72,21 @@ class TaskRunner:
         self.checkpoint = checkpoint
         self.listeners = listeners
         fn = getattr(task.run, "__func__", task.run)
-        self.cache_identity = f"{flow_name}/{self.slug}/{getattr(fn, '__qualname__', '')}"
+        code = f"{getattr(fn, '__module__', '')}:{getattr(fn, '__qualname__', type(fn).__name__)}"
+        self.cache_identity = f"{flow_name}/{self.slug}/{code}"
+        # Set by the flow runner: the cache entries this task may reuse, by cache key. The
+        # cache lives in the flow runner's process, so the entries travel with the runner to
+        # whichever worker runs it, and new entries travel back on the final state.
+        self.cache_candidates: dict[str, list[Cached]] | None = None
+
+    def cache_base(self) -> str:
+        """The key this task's results are cached under (``cache_key`` shares it)."""
+        return self.task.cache_key or self.cache_identity
+
+    def cache_key_for(self, map_index: int | None) -> str:
+        """The cache key of one run: each mapped child caches on its own."""
+        base = self.cache_base()
+        return base if map_index is None else f"{base}[{map_index}]"
 
     def __repr__(self) -> str:
         return f"<TaskRunner {self.task.name!r}>"
@@ -141,20 +164,6 @@ class TaskRunner:
         name = self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
         return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
 
-    def on_worker_lost(
-        self,
-        error: BaseException,
-        upstream_states: Any = None,
-        state: State | None = None,
-        context: Any = None,
-        map_index: int | None = None,
-        *_: Any,
-    ) -> State:
-        """The state of a run the executor could not finish because the workers running it
-        (or an upstream run) kept dying; takes ``error`` and then :meth:`run`'s arguments."""
-        name = self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
-        return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
-
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
         new = Failed(message, exc)
         for listener in self.listeners:
@@ -203,12 +212,15 @@ class TaskRunner:
             if found is not None:
                 return found
         if task.cache_for is not None:
-            hit = cache.lookup(
-                task.cache_key or self.cache_identity,
-                task.cache_validator or cache.duration_only,
-                inputs,
-                ctx.get("parameters", _EMPTY),
-            )
+            key = self.cache_key_for(map_index)
+            validator = task.cache_validator or cache.duration_only
+            params = ctx.get("parameters", _EMPTY)
+            if self.cache_candidates is None:
+                hit = cache.lookup(key, validator, inputs, params)
+            else:
+                hit = cache.first_valid(
+                    self.cache_candidates.get(key, ()), validator, inputs, params
+                )
             if hit is not None:
                 return self.set_state(
                     state,
@@ -284,17 +296,15 @@ class TaskRunner:
     def _call(self, inputs: dict[str, Any], ctx: dict[str, Any]) -> Any:
         task = self.task
         what = f"task {task.name!r}"
+        fn: Callable[..., Any] = task.run
         if task.log_stdout:
             from headrace.runcontext import context
 
-            with stdout_capture(context.logger):
-                if task.timeout is not None:
-                    return call_with_timeout(what, task.timeout, task.run, **inputs)
-                return call_user(what, task.run, **inputs)
+            fn = functools.partial(_captured, task.run, context.logger)
         if task.timeout is not None:
-            return call_with_timeout(what, task.timeout, task.run, **inputs)
+            return call_with_timeout(what, task.timeout, fn, **inputs)
         try:
-            return task.run(**inputs)
+            return fn(**inputs)
         except Exception as exc:
             raise UserCodeError(what, exc) from exc
 
@@ -375,7 +385,7 @@ class TaskRunner:
                 return Failed(f"Task {task.name!r}: its result could not be persisted: {exc}", exc)
         if task.cache_for is not None:
             params = ctx.get("parameters", _EMPTY)
-            cached = Cached(
+            entry = Cached(
                 "Cached result found.",
                 value,
                 cached_inputs=inputs,
@@ -383,8 +393,19 @@ class TaskRunner:
                 cache_expiration=datetime.now(UTC) + task.cache_for,
                 persisted=new.persisted,
             )
-            cache.store(task.cache_key or self.cache_identity, cached)
+            if self.cache_candidates is None:
+                cache.store(self.cache_key_for(ctx.get("map_index")), entry)
+            else:
+                assert isinstance(new, Success)
+                new.cache_entry = entry
         return new
+
+
+def _captured(fn: Callable[..., Any], logger: Any, /, **inputs: Any) -> Any:
+    """Call ``fn`` with this thread's prints sent to ``logger`` (runs on whichever thread
+    runs the task, including a timeout's helper thread)."""
+    with stdout_capture(logger):
+        return fn(**inputs)
 
 
 def _event(state: State) -> Event:

@@ -55,6 +55,7 @@ class LocalResult(Result):
         assert isinstance(new.location, str)
         blob = self.serializer.serialize(value)
         path = self._path(new.location)
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -62,6 +63,8 @@ class LocalResult(Result):
                 fh.write(blob)
             os.replace(tmp, path)
         except OSError as exc:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
             raise ResultError(f"cannot write the result to {path}: {exc}") from exc
         new.value = value
         return new

@@ -1,0 +1,127 @@
+"""Restart from failure and resume after a pause: ``flow.run(task_states=...)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.engine.helpers import bump, count
+
+from headrace import Flow, Parameter, task
+from headrace.engine import state as s
+from headrace.triggers import manual_only
+
+
+@task
+def extract(path: str) -> list[int]:
+    bump(path)
+    return [1, 2, 3]
+
+
+@task
+def transform(rows: list[int], path: str, broken_flag: str) -> list[int]:
+    bump(path)
+    if Path(broken_flag).exists():
+        raise RuntimeError("transform is broken")
+    return [r * 10 for r in rows]
+
+
+@task
+def load(rows: list[int], path: str) -> int:
+    bump(path)
+    return sum(rows)
+
+
+def etl(tmp_path: Path) -> tuple[Flow, dict[str, Any], dict[str, str]]:
+    paths = {n: str(tmp_path / n) for n in ("extract", "transform", "load", "broken")}
+    with Flow("etl") as flow:
+        e = extract(paths["extract"])
+        t = transform(e, paths["transform"], paths["broken"])
+        ld = load(t, paths["load"])
+    return flow, {"e": e, "t": t, "l": ld}, paths
+
+
+def test_restart_reruns_only_what_did_not_succeed(executor: Any, tmp_path: Path) -> None:
+    flow, tasks, paths = etl(tmp_path)
+    Path(paths["broken"]).write_text("yes")
+    failed = flow.run(executor=executor)
+    assert failed.is_failed()
+    assert type(failed.result[tasks["t"]]) is s.Failed
+    assert type(failed.result[tasks["l"]]) is s.TriggerFailed
+    Path(paths["broken"]).unlink()  # fix the cause, then restart with the old states
+    again = flow.run(task_states=failed.result, executor=executor)
+    assert again.is_successful()
+    assert again.result[tasks["l"]].result == 60
+    assert again.result[tasks["e"]] is failed.result[tasks["e"]]  # reused, not re-run
+    # extract ran once; transform failed then ran again; load first ran on the restart
+    assert (count(paths["extract"]), count(paths["transform"]), count(paths["load"])) == (1, 2, 1)
+
+
+@task
+def double(x: int, path: str, broken_flag: str) -> int:
+    bump(path)
+    if x == 2 and Path(broken_flag).exists():
+        raise ValueError("two is broken")
+    return x * 2
+
+
+def test_restart_of_a_mapped_task_reruns_only_failed_children(
+    executor: Any, tmp_path: Path
+) -> None:
+    path, broken = str(tmp_path / "calls"), str(tmp_path / "broken")
+    Path(broken).write_text("yes")
+    with Flow("map-restart") as flow:
+        m = double.map([1, 2, 3], path=[path] * 3, broken_flag=[broken] * 3)
+    failed = flow.run(executor=executor)
+    assert [type(c) for c in failed.result[m].map_states] == [s.Success, s.Failed, s.Success]
+    Path(broken).unlink()
+    again = flow.run(task_states=failed.result, executor=executor)
+    assert again.result[m].result == [2, 4, 6]
+    assert count(path) == 4  # three first time, then only the failed child
+
+
+@task
+def gated(path: str) -> str:
+    bump(path)
+    return "approved work done"
+
+
+@task
+def first_step() -> int:
+    return 1
+
+
+def test_manual_only_pauses_until_resumed(executor: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("approval") as flow:
+        before = first_step()
+        g = gated(path, upstream_tasks=[before], task_args={"trigger": manual_only})
+    paused = flow.run(executor=executor)
+    assert type(paused.result[g]) is s.Paused
+    assert not paused.is_finished()  # waiting for approval
+    assert count(path) == 0
+    # still paused when restarted without approval
+    still = flow.run(task_states=paused.result, executor=executor)
+    assert type(still.result[g]) is s.Paused and count(path) == 0
+    resumed = flow.run(task_states={**paused.result, g: s.Resume()}, executor=executor)
+    assert resumed.is_successful()
+    assert resumed.result[g].result == "approved work done"
+    assert count(path) == 1
+
+
+def test_resume_alone_is_enough(executor: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("approval") as flow:
+        g = gated(path, task_args={"trigger": manual_only})
+    flow.run(executor=executor)
+    assert flow.run(task_states={g: s.Resume()}, executor=executor).result[g].is_successful()
+
+
+def test_a_successful_parameter_state_is_reused(executor: Any, tmp_path: Path) -> None:
+    with Flow("p") as flow:
+        p = Parameter("p", default=1)
+        d = double(p, str(tmp_path / "c"), str(tmp_path / "none"))
+    first = flow.run(executor=executor)
+    # a successful parameter state is reused as it was: its value does not change
+    again = flow.run(p=5, task_states={p: first.result[p]}, executor=executor)
+    assert again.result[d].result == 2
