@@ -1,0 +1,337 @@
+"""``Client``: one method per endpoint of the headrace API, plus ``register(flow)``.
+
+Answers are plain dicts/lists as the API returns them (documented in the server's OpenAPI
+schema at ``/openapi.json``); errors raise :mod:`headrace.client.errors` classes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from headrace.client.errors import ConflictError
+from headrace.client.http import Transport
+
+__all__ = ["Client"]
+
+Json = dict[str, Any]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class Client:
+    """A client of the headrace server at ``api_url`` (default: config ``api.url``)."""
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        retries: int | None = None,
+        timeout: float | None = None,
+        backoff: float = 0.1,
+    ) -> None:
+        from headrace.configuration import config
+
+        api = config.get("api", {})
+        self.api_url = (api_url or api.get("url") or "http://127.0.0.1:4200").rstrip("/")
+        key = api_key if api_key is not None else (api.get("key") or None)
+        self._transport = Transport(
+            self.api_url,
+            key,
+            retries=api.get("retries", 5) if retries is None else retries,
+            timeout=api.get("timeout", 30.0) if timeout is None else timeout,
+            backoff=backoff,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Any API call: ``client.request("GET", "/flow_runs", params={...})``."""
+        return self._transport.request(method, path, **kwargs)
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params)
+
+    def _post(self, path: str, body: Any = None) -> Any:
+        return self.request("POST", path, json=body)
+
+    # --- health, projects ---------------------------------------------------------------
+    def health(self) -> Json:
+        return dict(self._get("/health"))
+
+    def create_project(self, name: str, description: str = "", exist_ok: bool = False) -> Json:
+        """Create a project; with ``exist_ok`` an existing one of that name is returned."""
+        try:
+            return dict(self._post("/projects", {"name": name, "description": description}))
+        except ConflictError:
+            if not exist_ok:
+                raise
+        found = self.get_projects(name=name)
+        if not found:
+            raise LookupError(f"project {name!r} exists but is not visible to this API key")
+        return found[0]
+
+    def get_projects(self, name: str | None = None) -> list[Json]:
+        return list(self._get("/projects", name=name))
+
+    def get_project(self, project_id: str) -> Json:
+        return dict(self._get(f"/projects/{project_id}"))
+
+    def delete_project(self, project_id: str) -> None:
+        self.request("DELETE", f"/projects/{project_id}")
+
+    # --- flows --------------------------------------------------------------------------
+    def register_document(
+        self,
+        document: Mapping[str, Any],
+        *,
+        project_id: str | None = None,
+        project_name: str | None = None,
+        labels: Iterable[str] | None = None,
+        serialized_hash: str | None = None,
+        schedule_active: bool | None = None,
+    ) -> Json:
+        """Register a serialized flow document; answers ``{id, flow_group_id, version,
+        created}`` (``created`` False when the document was unchanged)."""
+        body = {
+            "document": dict(document),
+            "project_id": project_id,
+            "project_name": project_name,
+            "labels": sorted(set(labels or [])),
+            "serialized_hash": serialized_hash,
+            "schedule_active": schedule_active,
+        }
+        return dict(self._post("/flows", body))
+
+    def register(
+        self,
+        flow: Any,
+        project_name: str | None = None,
+        labels: Iterable[str] | None = None,
+        build: bool = True,
+        *,
+        create_project: bool = True,
+        schedule_active: bool | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Build ``flow``'s storage, serialize it, register it; returns the flow id.
+
+        ``flow`` is a :class:`headrace.Flow` (or an already serialized document). The
+        project (default ``"default"``) is created when missing unless ``create_project``
+        is False. Re-registering an unchanged flow returns the same id.
+        """
+        if kwargs:
+            raise TypeError(f"register() got unexpected argument(s): {', '.join(sorted(kwargs))}")
+        project = project_name or "default"
+        labels = sorted(set(labels or []))
+        if isinstance(flow, Mapping):
+            document, digest = dict(flow), None
+        else:
+            document = flow.serialize(build=build)
+            digest = hashlib.sha256(
+                (flow.serialized_hash() + "|" + ",".join(labels)).encode()
+            ).hexdigest()
+        if create_project:
+            self.create_project(project, exist_ok=True)
+        answer = self.register_document(
+            document,
+            project_name=project,
+            labels=labels,
+            serialized_hash=digest,
+            schedule_active=schedule_active,
+        )
+        return str(answer["id"])
+
+    def get_flows(
+        self,
+        project_id: str | None = None,
+        name: str | None = None,
+        flow_group_id: str | None = None,
+        all_versions: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Json]:
+        return list(
+            self._get(
+                "/flows",
+                project_id=project_id,
+                name=name,
+                flow_group_id=flow_group_id,
+                all_versions=all_versions,
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    def get_flow(self, flow_id: str) -> Json:
+        """One flow version including its ``document``."""
+        return dict(self._get(f"/flows/{flow_id}"))
+
+    def get_flow_group(self, flow_group_id: str) -> Json:
+        return dict(self._get(f"/flow_groups/{flow_group_id}"))
+
+    def set_schedule_active(self, flow_group_id: str, active: bool) -> Json:
+        return dict(
+            self.request("PATCH", f"/flow_groups/{flow_group_id}", json={"schedule_active": active})
+        )
+
+    # --- flow runs ----------------------------------------------------------------------
+    def create_flow_run(
+        self,
+        flow_id: str,
+        *,
+        parameters: Mapping[str, Any] | None = None,
+        labels: Iterable[str] | None = None,
+        scheduled_start: datetime | None = None,
+        idempotency_key: str | None = None,
+        run_config: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        max_retries: int | None = None,
+    ) -> Json:
+        body = {
+            "flow_id": flow_id,
+            "parameters": dict(parameters or {}),
+            "labels": None if labels is None else sorted(set(labels)),
+            "scheduled_start": _iso(scheduled_start),
+            "idempotency_key": idempotency_key,
+            "run_config": None if run_config is None else dict(run_config),
+            "name": name,
+            "max_retries": max_retries,
+        }
+        return dict(self._post("/flow_runs", body))
+
+    def get_flow_runs(self, **filters: Any) -> list[Json]:
+        """Filters: flow_id, flow_group_id, project_id, state (list), label, is_late,
+        agent_id, order ("newest"/"oldest"), limit, offset."""
+        return list(self._get("/flow_runs", **filters))
+
+    def get_flow_run(self, flow_run_id: str) -> Json:
+        """The run, with ``task_run_counts`` by state."""
+        return dict(self._get(f"/flow_runs/{flow_run_id}"))
+
+    def set_flow_run_state(
+        self,
+        flow_run_id: str,
+        name: str,
+        *,
+        version: int | None = None,
+        message: str | None = None,
+        serialized: Mapping[str, Any] | None = None,
+    ) -> Json:
+        body = {
+            "state": {"name": name, "message": message, "serialized": serialized},
+            "version": version,
+        }
+        return dict(self._post(f"/flow_runs/{flow_run_id}/state", body))
+
+    def get_flow_run_states(self, flow_run_id: str, task_runs: bool = False) -> list[Json]:
+        return list(self._get(f"/flow_runs/{flow_run_id}/states", task_runs=task_runs))
+
+    def heartbeat(self, flow_run_id: str) -> Json:
+        """Answers ``{state, version, cancel_requested}``."""
+        return dict(self._post(f"/flow_runs/{flow_run_id}/heartbeat"))
+
+    def cancel_flow_run(self, flow_run_id: str) -> Json:
+        return dict(self._post(f"/flow_runs/{flow_run_id}/cancel"))
+
+    def restart_flow_run(self, flow_run_id: str) -> Json:
+        return dict(self._post(f"/flow_runs/{flow_run_id}/restart"))
+
+    def report(self, flow_run_id: str, report: Mapping[str, Any]) -> Json:
+        """Send one batched report (see the server's ``ReportIn`` schema)."""
+        return dict(self._post(f"/flow_runs/{flow_run_id}/report", dict(report)))
+
+    # --- task runs and logs -------------------------------------------------------------
+    def get_task_runs(self, flow_run_id: str, **filters: Any) -> list[Json]:
+        """Filters: task_slug, state (list), include_children, limit, offset."""
+        return list(self._get(f"/flow_runs/{flow_run_id}/task_runs", **filters))
+
+    def create_task_runs(
+        self, flow_run_id: str, task_runs: Sequence[Mapping[str, Any]]
+    ) -> list[Json]:
+        return list(self._post(f"/flow_runs/{flow_run_id}/task_runs", [dict(t) for t in task_runs]))
+
+    def get_task_run(self, task_run_id: str) -> Json:
+        return dict(self._get(f"/task_runs/{task_run_id}"))
+
+    def set_task_run_state(
+        self,
+        task_run_id: str,
+        name: str,
+        *,
+        version: int | None = None,
+        message: str | None = None,
+        serialized: Mapping[str, Any] | None = None,
+    ) -> Json:
+        body = {
+            "state": {"name": name, "message": message, "serialized": serialized},
+            "version": version,
+        }
+        return dict(self._post(f"/task_runs/{task_run_id}/state", body))
+
+    def get_task_run_states(self, task_run_id: str) -> list[Json]:
+        return list(self._get(f"/task_runs/{task_run_id}/states"))
+
+    def write_logs(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Insert log records; each names its ``flow_run_id``."""
+        return int(self._post("/logs", [dict(r) for r in records])["inserted"])
+
+    def get_logs(self, flow_run_id: str, **filters: Any) -> list[Json]:
+        """Filters: level (minimum), search, task_run_id, after_id, limit, offset."""
+        return list(self._get(f"/flow_runs/{flow_run_id}/logs", **filters))
+
+    # --- agents -------------------------------------------------------------------------
+    def register_agent(self, name: str, labels: Iterable[str] = (), type: str = "") -> Json:
+        return dict(
+            self._post("/agents", {"name": name, "labels": sorted(set(labels)), "type": type})
+        )
+
+    def get_agents(self) -> list[Json]:
+        return list(self._get("/agents"))
+
+    def get_agent(self, agent_id: str) -> Json:
+        return dict(self._get(f"/agents/{agent_id}"))
+
+    def agent_heartbeat(self, agent_id: str) -> Json:
+        """Answers ``{cancel_flow_run_ids}``: the agent's runs to stop."""
+        return dict(self._post(f"/agents/{agent_id}/heartbeat"))
+
+    def claim_flow_runs(self, agent_id: str, limit: int = 1) -> list[Json]:
+        """Atomically claim up to ``limit`` due runs matching the agent's labels."""
+        return list(self._post(f"/agents/{agent_id}/claim", {"limit": limit}))
+
+    # --- concurrency limits and API keys ------------------------------------------------
+    def get_concurrency_limits(self) -> list[Json]:
+        return list(self._get("/concurrency_limits"))
+
+    def set_concurrency_limit(self, kind: str, name: str, limit: int) -> Json:
+        """``kind`` is ``"task_tag"`` or ``"flow_label"``."""
+        return dict(
+            self.request("PUT", f"/concurrency_limits/{kind}/{name}", json={"limit": limit})
+        )
+
+    def delete_concurrency_limit(self, kind: str, name: str) -> None:
+        self.request("DELETE", f"/concurrency_limits/{kind}/{name}")
+
+    def create_api_key(self, name: str, project_ids: Sequence[str] | None = None) -> Json:
+        """Answers the key row plus ``key``, the clear key (shown only this once)."""
+        body = {"name": name, "project_ids": None if project_ids is None else list(project_ids)}
+        return dict(self._post("/api_keys", body))
+
+    def get_api_keys(self) -> list[Json]:
+        return list(self._get("/api_keys"))
+
+    def delete_api_key(self, key_id: str) -> None:
+        self.request("DELETE", f"/api_keys/{key_id}")

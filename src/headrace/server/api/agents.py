@@ -1,0 +1,90 @@
+"""Agents: registration, heartbeats (which carry cancel requests) and claiming runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, status
+
+from headrace.server.auth import Principal
+from headrace.server.claim import claim_flow_runs
+from headrace.server.db import Database
+from headrace.server.deps import get_db, get_principal
+from headrace.server.errors import NotFoundError
+from headrace.server.models import Agent, FlowRun, utcnow
+from headrace.server.schemas import AgentHeartbeatOut, AgentIn, AgentOut, ClaimIn, FlowRunOut
+from headrace.server.states import CANCELLING
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["agents"])
+DB = Depends(get_db)
+WHO = Depends(get_principal)
+
+
+def _agent(session: sa.orm.Session, agent_id: str) -> Agent:
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFoundError(f"agent {agent_id} not found")
+    return agent
+
+
+@router.post(
+    "/agents",
+    response_model=AgentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an agent (its labels decide which runs it may claim)",
+)
+def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> AgentOut:
+    with db.session() as s:
+        agent = Agent(name=body.name, type=body.type, labels=body.labels)
+        s.add(agent)
+        s.flush()
+        return AgentOut.model_validate(agent)
+
+
+@router.get("/agents", response_model=list[AgentOut])
+def list_agents(db: Database = DB, who: Principal = WHO) -> list[AgentOut]:
+    with db.session(write=False) as s:
+        rows = s.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()))
+        return [AgentOut.model_validate(a) for a in rows]
+
+
+@router.get("/agents/{agent_id}", response_model=AgentOut)
+def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentOut:
+    with db.session(write=False) as s:
+        return AgentOut.model_validate(_agent(s, agent_id))
+
+
+@router.post(
+    "/agents/{agent_id}/heartbeat",
+    response_model=AgentHeartbeatOut,
+    summary="The agent is alive; lists its runs to stop (state Cancelling)",
+)
+def agent_heartbeat(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentHeartbeatOut:
+    with db.session() as s:
+        agent = _agent(s, agent_id)
+        agent.last_seen = utcnow()
+        ids = s.scalars(
+            sa.select(FlowRun.id).where(
+                FlowRun.agent_id == agent_id,
+                FlowRun.state == CANCELLING,
+                who.scope(FlowRun.project_id),
+            )
+        )
+        return AgentHeartbeatOut(cancel_flow_run_ids=list(ids))
+
+
+@router.post(
+    "/agents/{agent_id}/claim",
+    response_model=list[FlowRunOut],
+    summary="Atomically claim up to `limit` due runs whose labels the agent has",
+)
+def claim(
+    agent_id: str, body: ClaimIn, db: Database = DB, who: Principal = WHO
+) -> list[FlowRunOut]:
+    with db.session() as s:
+        agent = _agent(s, agent_id)
+        now = utcnow()
+        agent.last_seen = now
+        runs = claim_flow_runs(s, agent, who, now, body.limit)
+        return [FlowRunOut.model_validate(r) for r in runs]

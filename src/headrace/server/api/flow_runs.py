@@ -1,0 +1,226 @@
+"""Flow runs: creation, listing, states, heartbeats, cancel, restart and batched reports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Response
+
+from headrace.server.auth import Principal
+from headrace.server.db import Database
+from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.lookup import get_flow, get_flow_run
+from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
+from headrace.server.report import apply_report
+from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
+from headrace.server.schemas import (
+    FlowRunIn,
+    FlowRunOut,
+    HeartbeatOut,
+    ReportIn,
+    ReportOut,
+    StateOut,
+    StateSetIn,
+    StateSetOut,
+)
+from headrace.server.settings import ServerSettings
+from headrace.server.states import CANCELLING, set_flow_run_state
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["flow runs"])
+DB = Depends(get_db)
+WHO = Depends(get_principal)
+
+
+def task_run_counts(session: sa.orm.Session, flow_run_id: str) -> dict[str, int]:
+    """Task runs of a run by state name (mapped children included): the progress view."""
+    rows = session.execute(
+        sa.select(TaskRun.state, sa.func.count())
+        .where(TaskRun.flow_run_id == flow_run_id)
+        .group_by(TaskRun.state)
+    )
+    return {name: int(n) for name, n in rows}
+
+
+@router.post(
+    "/flow_runs",
+    response_model=FlowRunOut,
+    summary="Create a flow run (200 with the existing run for a known idempotency_key)",
+    responses={201: {"description": "Created"}},
+)
+def create_run(
+    body: FlowRunIn,
+    response: Response,
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = Depends(get_settings),
+) -> FlowRunOut:
+    with db.session() as s:
+        flow = get_flow(s, body.flow_id, who)
+        run, created = create_flow_run(
+            s,
+            flow,
+            now=utcnow(),
+            parameters=body.parameters,
+            labels=body.labels,
+            scheduled_start=body.scheduled_start,
+            idempotency_key=body.idempotency_key,
+            run_config=body.run_config,
+            name=body.name,
+            max_retries=settings.flow_run_max_retries
+            if body.max_retries is None
+            else body.max_retries,
+        )
+        response.status_code = 201 if created else 200
+        return FlowRunOut.model_validate(run)
+
+
+@router.get(
+    "/flow_runs", response_model=list[FlowRunOut], summary="List flow runs, newest scheduled first"
+)
+def list_runs(
+    flow_id: str | None = None,
+    flow_group_id: str | None = None,
+    project_id: str | None = None,
+    state: list[str] | None = Query(None, description="Repeat to match any of several"),
+    label: str | None = None,
+    is_late: bool | None = None,
+    agent_id: str | None = None,
+    order: Literal["newest", "oldest"] = "newest",
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> list[FlowRunOut]:
+    with db.session(write=False) as s:
+        q = sa.select(FlowRun).where(who.scope(FlowRun.project_id))
+        for column, value in (
+            (FlowRun.flow_id, flow_id),
+            (FlowRun.flow_group_id, flow_group_id),
+            (FlowRun.project_id, project_id),
+            (FlowRun.is_late, is_late),
+            (FlowRun.agent_id, agent_id),
+        ):
+            if value is not None:
+                q = q.where(column == value)
+        if state:
+            q = q.where(FlowRun.state.in_(state))
+        if label is not None:
+            q = q.where(
+                sa.exists().where(
+                    FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label
+                )
+            )
+        key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
+        q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
+        return [FlowRunOut.model_validate(r) for r in s.scalars(q)]
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}",
+    response_model=FlowRunOut,
+    summary="One flow run with its task runs counted by state",
+)
+def read_run(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRunOut:
+    with db.session(write=False) as s:
+        out = FlowRunOut.model_validate(get_flow_run(s, flow_run_id, who))
+        out.task_run_counts = task_run_counts(s, flow_run_id)
+        return out
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/state",
+    response_model=StateSetOut,
+    summary="Set a flow run's state (409 on a stale version or a forbidden transition)",
+)
+def set_run_state(
+    flow_run_id: str, body: StateSetIn, db: Database = DB, who: Principal = WHO
+) -> StateSetOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        set_flow_run_state(
+            s,
+            run,
+            body.state.name,
+            now=utcnow(),
+            message=body.state.message,
+            serialized=body.state.serialized,
+            timestamp=body.state.timestamp,
+            expected_version=body.version,
+        )
+        return StateSetOut(state=run.state, version=run.version)
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}/states",
+    response_model=list[StateOut],
+    summary="The state history of a flow run (task_runs=true adds its task runs')",
+)
+def run_states(
+    flow_run_id: str,
+    task_runs: bool = False,
+    db: Database = DB,
+    who: Principal = WHO,
+    limit: int = Query(1000, ge=1, le=10000),
+    offset: int = Query(0, ge=0),
+) -> list[StateOut]:
+    with db.session(write=False) as s:
+        get_flow_run(s, flow_run_id, who)
+        q = sa.select(StateRecord).where(StateRecord.flow_run_id == flow_run_id)
+        if not task_runs:
+            q = q.where(StateRecord.task_run_id.is_(None))
+        q = q.order_by(StateRecord.id).limit(limit).offset(offset)
+        return [StateOut.model_validate(r) for r in s.scalars(q)]
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/heartbeat",
+    response_model=HeartbeatOut,
+    summary="The runner is alive; the answer says whether to stop (cancel)",
+)
+def heartbeat(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> HeartbeatOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        run.heartbeat = utcnow()
+        return HeartbeatOut(
+            state=run.state, version=run.version, cancel_requested=run.state == CANCELLING
+        )
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/cancel",
+    response_model=FlowRunOut,
+    summary="Cancel: Cancelled if not started, else Cancelling until its agent stops it",
+)
+def cancel(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRunOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        cancel_flow_run(s, run, utcnow())
+        return FlowRunOut.model_validate(run)
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/restart",
+    response_model=FlowRunOut,
+    summary="Restart a finished run: Scheduled again, successful task runs kept",
+)
+def restart(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRunOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        restart_flow_run(s, run, utcnow(), "restarted")
+        out = FlowRunOut.model_validate(run)
+        out.task_run_counts = task_run_counts(s, flow_run_id)
+        return out
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/report",
+    response_model=ReportOut,
+    summary="Batched report from the runner: task/flow states, logs, heartbeat",
+)
+def report(flow_run_id: str, body: ReportIn, db: Database = DB, who: Principal = WHO) -> ReportOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        return apply_report(s, run, body, utcnow())

@@ -1,0 +1,223 @@
+"""Task runs (one per task and per mapped child) and logs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query
+
+from headrace.server.auth import Principal
+from headrace.server.db import Database, rowcount
+from headrace.server.deps import get_db, get_principal
+from headrace.server.errors import InvalidInputError, VersionConflictError
+from headrace.server.lookup import get_flow_run, get_task_run
+from headrace.server.models import Log, StateRecord, TaskRun, new_id, utcnow
+from headrace.server.report import check_task_concurrency, insert_logs
+from headrace.server.schemas import (
+    LogIn,
+    LogOut,
+    StateOut,
+    StateSetIn,
+    StateSetOut,
+    TaskRunIn,
+    TaskRunOut,
+)
+from headrace.server.states import check_transition, record
+
+__all__ = ["router"]
+
+router = APIRouter()
+DB = Depends(get_db)
+WHO = Depends(get_principal)
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}/task_runs",
+    response_model=list[TaskRunOut],
+    tags=["task runs"],
+    summary="Task runs of a flow run, by slug then map index",
+)
+def list_task_runs(
+    flow_run_id: str,
+    task_slug: str | None = None,
+    state: list[str] | None = Query(None),
+    include_children: bool = Query(True, description="Include mapped children"),
+    limit: int = Query(1000, ge=1, le=10000),
+    offset: int = Query(0, ge=0),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> list[TaskRunOut]:
+    with db.session(write=False) as s:
+        get_flow_run(s, flow_run_id, who)
+        q = sa.select(TaskRun).where(TaskRun.flow_run_id == flow_run_id)
+        if task_slug is not None:
+            q = q.where(TaskRun.task_slug == task_slug)
+        if state:
+            q = q.where(TaskRun.state.in_(state))
+        if not include_children:
+            q = q.where(TaskRun.map_index == -1)
+        q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
+        return [TaskRunOut.model_validate(t) for t in s.scalars(q)]
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/task_runs",
+    response_model=list[TaskRunOut],
+    tags=["task runs"],
+    summary="Create task runs in bulk; existing (slug, map_index) rows are returned",
+)
+def create_task_runs(
+    flow_run_id: str, body: list[TaskRunIn], db: Database = DB, who: Principal = WHO
+) -> list[TaskRunOut]:
+    if len(body) > 50_000:
+        raise InvalidInputError("at most 50000 task runs per request", field="body")
+    with db.session() as s:
+        get_flow_run(s, flow_run_id, who, lock=True)
+        wanted = {(t.task_slug, t.map_index): t for t in body}
+        by_slug: dict[str, set[int]] = defaultdict(set)
+        for slug, index in wanted:
+            by_slug[slug].add(index)
+        existing = {
+            (r.task_slug, r.map_index)
+            for r in s.scalars(
+                sa.select(TaskRun).where(
+                    TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug.in_(list(by_slug))
+                )
+            )
+        }
+        now = utcnow()
+        rows = [
+            {
+                "id": new_id(),
+                "flow_run_id": flow_run_id,
+                "task_slug": slug,
+                "map_index": idx,
+                "task_name": t.task_name or slug,
+                "tags": sorted(set(t.tags)),
+                "state": "Pending",
+                "state_timestamp": now,
+                "version": 0,
+                "created": now,
+            }
+            for (slug, idx), t in wanted.items()
+            if (slug, idx) not in existing
+        ]
+        if rows:
+            s.execute(sa.insert(TaskRun), rows)
+        out = s.scalars(
+            sa.select(TaskRun).where(
+                TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug.in_(list(by_slug))
+            )
+        )
+        return [TaskRunOut.model_validate(t) for t in out if (t.task_slug, t.map_index) in wanted]
+
+
+@router.get("/task_runs/{task_run_id}", response_model=TaskRunOut, tags=["task runs"])
+def read_task_run(task_run_id: str, db: Database = DB, who: Principal = WHO) -> TaskRunOut:
+    with db.session(write=False) as s:
+        return TaskRunOut.model_validate(get_task_run(s, task_run_id, who))
+
+
+@router.post(
+    "/task_runs/{task_run_id}/state",
+    response_model=StateSetOut,
+    tags=["task runs"],
+    summary="Set one task run's state (the report endpoint batches many)",
+)
+def set_task_run_state(
+    task_run_id: str, body: StateSetIn, db: Database = DB, who: Principal = WHO
+) -> StateSetOut:
+    with db.session() as s:
+        row = get_task_run(s, task_run_id, who)
+        s.refresh(row, with_for_update=True)
+        new = body.state.name
+        check_transition(row.state, new, f"task run {row.task_slug}[{row.map_index}]")
+        if body.version is not None and body.version != row.version:
+            raise VersionConflictError(
+                f"task run {task_run_id} is at version {row.version}, not {body.version}"
+            )
+        if new == "Running" and row.state != "Running":
+            check_task_concurrency(s, row.tags)
+        now = utcnow()
+        result = s.execute(
+            sa.update(TaskRun)
+            .where(TaskRun.id == row.id, TaskRun.version == row.version)
+            .values(
+                state=new,
+                state_message=body.state.message,
+                state_serialized=body.state.serialized,
+                state_timestamp=body.state.timestamp or now,
+                version=row.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:
+            raise VersionConflictError(f"task run {task_run_id} changed meanwhile; retry")
+        record(
+            s,
+            row.flow_run_id,
+            new,
+            body.state.message,
+            body.state.serialized,
+            body.state.timestamp or now,
+            row.version + 1,
+            task_run_id=row.id,
+        )
+        return StateSetOut(state=new, version=row.version + 1)
+
+
+@router.get("/task_runs/{task_run_id}/states", response_model=list[StateOut], tags=["task runs"])
+def task_run_states(task_run_id: str, db: Database = DB, who: Principal = WHO) -> list[StateOut]:
+    with db.session(write=False) as s:
+        get_task_run(s, task_run_id, who)
+        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
+        return [StateOut.model_validate(r) for r in s.scalars(q.order_by(StateRecord.id))]
+
+
+@router.post("/logs", tags=["logs"], summary="Insert log records in bulk (each names its run)")
+def write_logs(body: list[LogIn], db: Database = DB, who: Principal = WHO) -> dict[str, int]:
+    if len(body) > 50_000:
+        raise InvalidInputError("at most 50000 log records per request", field="body")
+    by_run: dict[str, list[LogIn]] = defaultdict(list)
+    for i, log in enumerate(body):
+        if not log.flow_run_id:
+            raise InvalidInputError(f"body[{i}].flow_run_id is required", field="flow_run_id")
+        by_run[log.flow_run_id].append(log)
+    with db.session() as s:
+        now = utcnow()
+        for run_id, logs in by_run.items():
+            get_flow_run(s, run_id, who)
+            insert_logs(s, run_id, logs, now)
+    return {"inserted": len(body)}
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}/logs",
+    response_model=list[LogOut],
+    tags=["logs"],
+    summary="Logs of a run, oldest first; page with after_id (or offset)",
+)
+def read_logs(
+    flow_run_id: str,
+    level: int = Query(0, ge=0, le=100, description="Minimum level (20 = INFO)"),
+    search: str | None = Query(None, max_length=200, description="Substring of the message"),
+    task_run_id: str | None = None,
+    after_id: int | None = Query(None, description="Only records with a larger id (tailing)"),
+    limit: int = Query(200, ge=1, le=10000),
+    offset: int = Query(0, ge=0),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> list[LogOut]:
+    with db.session(write=False) as s:
+        get_flow_run(s, flow_run_id, who)
+        q = sa.select(Log).where(Log.flow_run_id == flow_run_id, Log.level >= level)
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
+        if task_run_id is not None:
+            q = q.where(Log.task_run_id == task_run_id)
+        if after_id is not None:
+            q = q.where(Log.id > after_id)
+        q = q.order_by(Log.id).limit(limit).offset(offset)
+        return [LogOut.model_validate(r) for r in s.scalars(q)]

@@ -1,0 +1,94 @@
+"""API keys: created once, shown once, stored only as a SHA-256 digest.
+
+A key is 32 random bytes (``hr_`` + URL-safe base64), so a fast unsalted digest is enough to
+make the stored form useless to a thief: nobody can brute-force 256 bits. A key carries the
+projects it may see (``project_ids``); ``None`` makes it an admin key that sees everything
+and may manage projects, keys and limits. When ``server.require_api_key`` is off, requests
+without a key act as admin; a key that is sent is always checked and scopes the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from headrace.server.errors import AuthError, ForbiddenError, NotFoundError
+from headrace.server.models import ApiKey, Project
+
+__all__ = ["Principal", "create_api_key", "hash_key", "principal_for_key"]
+
+KEY_PREFIX = "hr_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: ``project_ids`` None sees every project."""
+
+    project_ids: frozenset[str] | None = None
+    key_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.project_ids is None
+
+    def require_admin(self, what: str) -> None:
+        if not self.is_admin:
+            raise ForbiddenError(f"{what} needs an admin API key (this key is project-scoped)")
+
+    def can_see(self, project_id: str) -> bool:
+        return self.project_ids is None or project_id in self.project_ids
+
+    def check_project(self, project_id: str, what: str) -> None:
+        """Raise 404 for a resource in a project the key may not see (no existence leak)."""
+        if not self.can_see(project_id):
+            raise NotFoundError(f"{what} not found")
+
+    def scope(self, column: Any) -> Any:
+        """A WHERE clause restricting ``column`` (a project id column) to visible projects."""
+        if self.project_ids is None:
+            return sa.true()
+        return column.in_(sorted(self.project_ids))
+
+
+def principal_for_key(session: Session, key: str | None, required: bool) -> Principal:
+    """Resolve the ``Authorization`` key of a request into a :class:`Principal`."""
+    if not key:
+        if required:
+            raise AuthError("this server requires an API key: send 'Authorization: Bearer <key>'")
+        return Principal()
+    row = session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    if row is None:
+        raise AuthError(f"unknown API key {key[:7]}...")
+    ids = None if row.project_ids is None else frozenset(row.project_ids)
+    return Principal(project_ids=ids, key_id=row.id)
+
+
+def create_api_key(
+    session: Session, name: str, project_ids: Sequence[str] | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key (``project_ids`` None: admin); returns the row and the clear key."""
+    if project_ids is not None:
+        found = set(session.scalars(sa.select(Project.id).where(Project.id.in_(project_ids))))
+        missing = [p for p in project_ids if p not in found]
+        if missing:
+            raise NotFoundError(f"project {missing[0]} not found", field="project_ids")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        name=name,
+        key_hash=hash_key(key),
+        prefix=key[:8],
+        project_ids=None if project_ids is None else sorted(set(project_ids)),
+    )
+    session.add(row)
+    session.flush()
+    return row, key

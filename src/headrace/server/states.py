@@ -1,0 +1,172 @@
+"""Server-side state changes of flow runs and task runs.
+
+Every change is checked with the engine's one transition table
+(:func:`headrace.engine.transitions.is_allowed`), plus one server rule: a finished run only
+leaves its finished state through the restart endpoint. Changes carry the ``version`` they
+apply to; the row is updated with ``WHERE version = :expected`` so two writers racing on one
+run cannot both win (the loser gets 409 ``version_conflict``). ``Cancelling`` is a server-only
+flow-run state set by the cancel endpoint; for transitions it counts as ``Running``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from headrace.engine import state as engine_state
+from headrace.engine.transitions import is_allowed
+from headrace.server.db import rowcount
+from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
+from headrace.server.models import FlowRun, StateRecord, TaskRun
+
+__all__ = [
+    "CANCELLING",
+    "FINISHED_NAMES",
+    "SUCCESS_NAMES",
+    "check_transition",
+    "record",
+    "set_flow_run_state",
+]
+
+CANCELLING = "Cancelling"
+_KINDS = {
+    name: cls
+    for name in engine_state.__all__
+    if isinstance(cls := getattr(engine_state, name), type) and issubclass(cls, engine_state.State)
+}
+SUCCESS_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Success))
+FINISHED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Finished))
+RUNNING_NAMES = frozenset({"Running", CANCELLING})
+
+
+def check_name(name: str, field: str) -> None:
+    if name not in _KINDS or name in ("State", "Finished"):
+        allowed = ", ".join(sorted(set(_KINDS) - {"State", "Finished"}))
+        raise InvalidInputError(f"{field}: unknown state {name!r}; expected one of {allowed}")
+
+
+def check_transition(old: str, new: str, what: str) -> None:
+    """Raise :class:`TransitionError` unless ``what`` may go from ``old`` to ``new``."""
+    if new == CANCELLING:
+        raise TransitionError(f"{what}: Cancelling is set only by the cancel endpoint")
+    check_name(new, "state.name")
+    if old in FINISHED_NAMES:
+        raise TransitionError(
+            f"{what} is finished ({old}); it cannot become {new} except by a restart"
+        )
+    if not is_allowed("Running" if old == CANCELLING else old, new):
+        raise TransitionError(f"{what} cannot go from {old} to {new}")
+
+
+def record(
+    session: Session,
+    flow_run_id: str,
+    name: str,
+    message: str | None,
+    serialized: dict[str, Any] | None,
+    timestamp: datetime,
+    version: int,
+    task_run_id: str | None = None,
+) -> None:
+    session.add(
+        StateRecord(
+            flow_run_id=flow_run_id,
+            task_run_id=task_run_id,
+            name=name,
+            message=message,
+            serialized=serialized,
+            timestamp=timestamp,
+            version=version,
+        )
+    )
+
+
+def set_flow_run_state(
+    session: Session,
+    run: FlowRun,
+    name: str,
+    *,
+    now: datetime,
+    message: str | None = None,
+    serialized: dict[str, Any] | None = None,
+    timestamp: datetime | None = None,
+    expected_version: int | None = None,
+    checked: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Move ``run`` to state ``name`` (checked unless ``checked`` is False), bump its version.
+
+    ``extra`` sets more columns in the same UPDATE (the reaper and restart use it).
+    """
+    what = f"flow run {run.id}"
+    if checked:
+        check_transition(run.state, name, what)
+    if expected_version is not None and expected_version != run.version:
+        raise VersionConflictError(
+            f"{what} is at version {run.version}, not {expected_version}: "
+            f"its state changed to {run.state} meanwhile"
+        )
+    values: dict[str, Any] = {
+        "state": name,
+        "state_message": message,
+        "state_serialized": serialized,
+        "state_timestamp": timestamp or now,
+        "version": run.version + 1,
+    }
+    if name == "Running" and run.state not in RUNNING_NAMES:
+        values["run_count"] = run.run_count + 1
+        values["heartbeat"] = now
+        if run.start_time is None:
+            values["start_time"] = now
+    if name in FINISHED_NAMES:
+        values["end_time"] = now
+    values.update(extra or {})
+    result = session.execute(
+        sa.update(FlowRun)
+        .where(FlowRun.id == run.id, FlowRun.version == run.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) != 1:
+        raise VersionConflictError(f"{what} changed while this state was being set; retry")
+    record(session, run.id, name, message, serialized, timestamp or now, run.version + 1)
+    session.refresh(run)
+
+
+def reset_unsuccessful_task_runs(session: Session, flow_run_id: str, now: datetime) -> int:
+    """Move every task run of ``flow_run_id`` that did not succeed back to Pending.
+
+    Successful ones keep their state and its serialized form (where the result was
+    persisted), so a restarted run re-runs only what failed. Returns how many were reset.
+    """
+    not_ok = sa.and_(TaskRun.flow_run_id == flow_run_id, TaskRun.state.not_in(SUCCESS_NAMES))
+    message = "reset for a restart"
+    session.execute(
+        sa.insert(StateRecord).from_select(
+            ["flow_run_id", "task_run_id", "name", "message", "timestamp", "version"],
+            sa.select(
+                TaskRun.flow_run_id,
+                TaskRun.id,
+                sa.literal("Pending"),
+                sa.literal(message),
+                sa.literal(now, StateRecord.timestamp.type),
+                TaskRun.version + 1,
+            ).where(not_ok, TaskRun.state != "Pending"),
+        )
+    )
+    result = session.execute(
+        sa.update(TaskRun)
+        .where(not_ok, TaskRun.state != "Pending")
+        .values(
+            state="Pending",
+            state_message=message,
+            state_serialized=None,
+            state_timestamp=now,
+            version=TaskRun.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
