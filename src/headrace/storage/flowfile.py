@@ -1,0 +1,126 @@
+"""Flow files: a flow pickled with cloudpickle behind a header naming the versions that
+wrote it, and flows defined by Python scripts.
+
+The header lets a failed load say which headrace, Python and cloudpickle wrote the file;
+a flow needing a module this interpreter lacks fails with that module's name.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import runpy
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from headrace.core.flow import Flow
+from headrace.serialization.errors import FlowLoadError
+
+__all__ = ["MAGIC", "dumps_flow", "flow_file_name", "load_flow_script", "loads_flow"]
+
+MAGIC = b"HEADRACE-FLOW\n"
+FORMAT = 1
+
+
+def flow_file_name(flow_name: str) -> str:
+    """A file name for a flow: its name made filesystem-safe, plus ``.flow``."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", flow_name).strip("-.").lower() or "flow"
+    return f"{slug}.flow"
+
+
+def writer_versions() -> dict[str, str]:
+    import headrace
+
+    return {
+        "headrace": headrace.__version__,
+        "python": platform.python_version(),
+        "cloudpickle": cloudpickle.__version__,
+    }
+
+
+def dumps_flow(flow: Flow) -> bytes:
+    """The flow file's bytes: magic line, JSON header line, cloudpickle payload."""
+    header = {"format": FORMAT, "flow_name": flow.name, **writer_versions()}
+    if "_token" in vars(flow):  # left by `with Flow(...)`: a context token, not picklable
+        flow = flow.copy()
+        del flow._token
+    return MAGIC + json.dumps(header).encode() + b"\n" + cloudpickle.dumps(flow)
+
+
+def _missing_module(flow_name: str, module: str | None, where: str) -> FlowLoadError:
+    return FlowLoadError(
+        f"cannot load flow {flow_name!r} from {where}: it needs module {module!r}, which "
+        f"cannot be imported here (install it, or put it on the path of the interpreter "
+        f"that loads the flow)",
+        missing_module=module,
+    )
+
+
+def loads_flow(data: bytes, where: str) -> Flow:
+    """The flow in a flow file's bytes; ``where`` (storage and location) goes in errors."""
+    if not data.startswith(MAGIC):
+        raise FlowLoadError(f"{where} is not a headrace flow file")
+    header_line, sep, payload = data[len(MAGIC) :].partition(b"\n")
+    try:
+        header: dict[str, Any] = json.loads(header_line) if sep else {}
+    except ValueError:
+        header = {}
+    if header.get("format") != FORMAT:
+        raise FlowLoadError(
+            f"{where} is a flow file of format {header.get('format')!r}; this headrace reads "
+            f"format {FORMAT}"
+        )
+    name = str(header.get("flow_name"))
+    try:
+        flow = cloudpickle.loads(payload)
+    except ModuleNotFoundError as exc:
+        raise _missing_module(name, exc.name, where) from exc
+    except Exception as exc:
+        here = writer_versions()
+        wrote = {k: header.get(k) for k in here}
+        raise FlowLoadError(
+            f"cannot unpickle flow {name!r} from {where}: {type(exc).__name__}: {exc} "
+            f"(written by {wrote}, read by {here})"
+        ) from exc
+    if not isinstance(flow, Flow):
+        raise FlowLoadError(f"{where} holds a {type(flow).__name__}, not a Flow")
+    return flow
+
+
+def load_flow_script(path: str | Path, flow_name: str | None, where: str) -> Flow:
+    """Run the script at ``path`` and return its module-level flow named ``flow_name`` (or
+    its only flow when no name is given)."""
+    file = Path(path)
+    if not file.is_file():
+        raise FlowLoadError(f"{where}: the flow script {str(file)!r} does not exist")
+    try:
+        namespace = runpy.run_path(str(file), run_name="__headrace_flow__")
+    except ModuleNotFoundError as exc:
+        raise _missing_module(flow_name or str(file), exc.name, where) from exc
+    except Exception as exc:
+        raise FlowLoadError(
+            f"{where}: running the flow script {str(file)!r} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    flows = [v for v in namespace.values() if isinstance(v, Flow)]
+    return pick_flow(flows, flow_name, f"{where}: script {str(file)!r}")
+
+
+def pick_flow(flows: list[Flow], flow_name: str | None, where: str) -> Flow:
+    """The flow named ``flow_name`` among ``flows`` (or the only one)."""
+    if flow_name is not None:
+        named = [f for f in flows if f.name == flow_name]
+        if named:
+            return named[0]
+        raise FlowLoadError(
+            f"{where} defines no flow named {flow_name!r} (it defines "
+            f"{sorted(f.name for f in flows) or 'none'})"
+        )
+    if len(flows) != 1:
+        raise FlowLoadError(
+            f"{where} defines {len(flows)} flows ({sorted(f.name for f in flows)}); "
+            f"name the one to load"
+        )
+    return flows[0]
