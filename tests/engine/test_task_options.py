@@ -309,3 +309,49 @@ def test_log_stdout_also_captures_a_task_with_a_timeout(
     messages = [(r.name, r.getMessage()) for r in caplog.records if ".task." in r.name]
     assert messages == [("headrace.task.chatty_with_timeout", "timed hello")]
     assert "timed hello" not in capsys.readouterr().out
+
+
+def skip_running(task: Any, old: s.State, new: s.State) -> Any:
+    if new.is_running():
+        return s.Success("pretend it ran")  # Pending -> Success skips running: not allowed
+    return None
+
+
+def return_garbage(task: Any, old: s.State, new: s.State) -> Any:
+    return "not a state"
+
+
+@pytest.mark.parametrize(
+    ("handler", "words"),
+    [(skip_running, "Pending state cannot be followed by a Success"), (return_garbage, "str")],
+)
+def test_a_handler_returning_an_invalid_state_fails_the_task(
+    executor: Any, handler: Any, words: str
+) -> None:
+    with Flow("invalid-handler") as flow:
+        t = quick(task_args={"state_handlers": [handler]})
+    st = flow.run(executor=executor).result[t]
+    assert type(st) is s.Failed
+    assert handler.__name__ in st.message and words in st.message
+
+
+def test_engine_errors_are_told_from_user_errors(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # LocalExecutor only: the broken listener is engine-side code in this process.
+    from headrace.engine.flow_runner import FlowRunner
+
+    def broken_listener(task: Any, index: Any, old: s.State, new: s.State) -> None:
+        raise RuntimeError("listener bug")
+
+    with Flow("engine-error") as flow:
+        t = quick()
+    state = FlowRunner(flow, listeners=(broken_listener,)).run()
+    st = state.result[t]
+    assert type(st) is s.Failed
+    assert "headrace engine error" in st.message and "listener bug" in st.message
+    assert isinstance(st.result, RuntimeError)
+    with Flow("user-error") as user:
+        bad = fails()
+    st = user.run().result[bad]
+    assert "engine error" not in st.message and "fails" in st.message

@@ -29,7 +29,8 @@ from headrace.engine.state import (
     State,
     Success,
 )
-from headrace.engine.task_runner import Listener, TaskRunner
+from headrace.engine.task_runner import Listener, TaskRunner, check_replacement
+from headrace.engine.transitions import check
 from headrace.runcontext import current, reset_context, set_context
 from headrace.utilities.logging import get_logger
 
@@ -95,15 +96,15 @@ class FlowRunner:
     # ---- state changes ---------------------------------------------------------------
 
     def set_flow_state(self, old: State, new: State) -> State:
+        """Move the flow run to ``new`` (checked against the transition table); its
+        handlers may replace it, then the flow listeners hear of it."""
+        check(old, new)
         for handler in self.flow.state_handlers:
-            replaced = call_user(
-                f"state handler {handler!r} of flow {self.flow.name!r}",
-                handler,
-                self.flow,
-                old,
-                new,
-            )
+            name = getattr(handler, "__name__", handler)
+            what = f"state handler {name!r} of flow {self.flow.name!r}"
+            replaced = call_user(what, handler, self.flow, old, new)
             if replaced is not None:
+                check_replacement(what, old, replaced)
                 new = replaced
         for listener in self.flow_listeners:
             listener(self.flow, old, new)

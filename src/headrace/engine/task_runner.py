@@ -18,7 +18,7 @@ from headrace.core.edge import Edge
 from headrace.core.task import Task
 from headrace.engine import cache
 from headrace.engine.boundary import UserCodeError, call_user, call_with_timeout
-from headrace.engine.errors import ResultError, TaskTimeoutError
+from headrace.engine.errors import InvalidTransitionError, ResultError, TaskTimeoutError
 from headrace.engine.signals import ENDRUN, TRIGGERFAIL, HeadraceSignal
 from headrace.engine.state import (
     Cached,
@@ -33,11 +33,11 @@ from headrace.engine.state import (
     Success,
     TimedOut,
 )
-from headrace.engine.transitions import Event, target_kind
+from headrace.engine.transitions import check
 from headrace.runcontext import reset_context, set_context
 from headrace.utilities.logging import get_logger, stdout_capture
 
-__all__ = ["TaskRunner"]
+__all__ = ["TaskRunner", "check_replacement"]
 
 Listener = Callable[[Task, "int | None", State, State], None]
 _EMPTY: dict[str, Any] = {}
@@ -94,16 +94,18 @@ class TaskRunner:
     # ---- state changes ---------------------------------------------------------------
 
     def set_state(self, old: State, new: State, map_index: int | None) -> State:
-        """Move to ``new``: the task's handlers may replace it, then listeners hear of it."""
+        """Move to ``new``: the task's handlers may replace it, then listeners hear of it.
+
+        Every change is checked against the transition table; a handler's replacement
+        that may not follow ``old`` fails the task naming the handler.
+        """
+        check(old, new)
         for handler in self.task.state_handlers:
-            replaced = call_user(
-                f"state handler {handler!r} of task {self.task.name!r}",
-                handler,
-                self.task,
-                old,
-                new,
-            )
+            name = getattr(handler, "__name__", handler)
+            what = f"state handler {name!r} of task {self.task.name!r}"
+            replaced = call_user(what, handler, self.task, old, new)
             if replaced is not None:
+                check_replacement(what, old, replaced)
                 new = replaced
         for listener in self.listeners:
             listener(self.task, map_index, old, new)
@@ -167,7 +169,10 @@ class TaskRunner:
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
         new = Failed(message, exc)
         for listener in self.listeners:
-            listener(self.task, idx, state, new)
+            try:
+                listener(self.task, idx, state, new)
+            except Exception:  # the run is already failing; keep its first error
+                logger.exception("listener %r failed on task %r", listener, self.task.name)
         return new
 
     def _run(
@@ -261,7 +266,6 @@ class TaskRunner:
                 )
         except HeadraceSignal as sig:
             new = sig.state
-            target_kind(type(state), _event(new))
             return self.set_state(state, new, map_index)
         return None
 
@@ -320,7 +324,6 @@ class TaskRunner:
         run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
         while True:
             ctx["task_run_count"] = run_count
-            target_kind(type(state), Event.START)
             state = self.set_state(state, Running("Starting task run."), map_index)
             try:
                 new: State = Success("Task run succeeded.", self._call(inputs, ctx))
@@ -334,7 +337,6 @@ class TaskRunner:
                 new = end.state
             except HeadraceSignal as sig:
                 new = sig.state
-            target_kind(type(state), _event(new))
             retry_signal = isinstance(new, Retrying)
             if retry_signal or (isinstance(new, Failed) and self._may_retry(new, run_count)):
                 delay = task.retry_delay
@@ -401,14 +403,20 @@ class TaskRunner:
         return new
 
 
+def check_replacement(what: str, old: State, replaced: Any) -> None:
+    """A handler's replacement must be a state that may follow ``old``."""
+    if not isinstance(replaced, State):
+        raise UserCodeError(
+            what, TypeError(f"returned {type(replaced).__name__}, not a State or None")
+        )
+    try:
+        check(old, replaced)
+    except InvalidTransitionError as exc:
+        raise UserCodeError(what, exc) from None
+
+
 def _captured(fn: Callable[..., Any], logger: Any, /, **inputs: Any) -> Any:
     """Call ``fn`` with this thread's prints sent to ``logger`` (runs on whichever thread
     runs the task, including a timeout's helper thread)."""
     with stdout_capture(logger):
         return fn(**inputs)
-
-
-def _event(state: State) -> Event:
-    from headrace.engine.transitions import event_for
-
-    return event_for(type(state))

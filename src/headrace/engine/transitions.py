@@ -17,7 +17,7 @@ from typing import Any
 from headrace.engine import state as s
 from headrace.engine.errors import InvalidTransitionError
 
-__all__ = ["Event", "event_for", "is_allowed", "transition"]
+__all__ = ["Event", "check", "event_for", "is_allowed", "target_kind", "transition"]
 
 
 class Event(enum.Enum):
@@ -136,17 +136,43 @@ def transition(current: s.State, event: Event, *args: Any, **kwargs: Any) -> s.S
     return target_kind(type(current), event)(*args, **kwargs)
 
 
+def _allowed_slow(cur: type[s.State], nxt: type[s.State]) -> bool:
+    if cur is nxt:
+        return not issubclass(cur, s.Finished)
+    row = _FLAT.get(cur)
+    if row is None:  # a user's own state kind: its nearest known parent's row
+        row = next((TABLE[base] for base in cur.__mro__ if base in TABLE), {})
+    return any(issubclass(nxt, target) for target in row.values())
+
+
+_ALLOWED: dict[type[s.State], frozenset[type[s.State]]] = {
+    cur: frozenset(k for k in _ALL_KINDS if _allowed_slow(cur, k)) for cur in _ALL_KINDS
+}
+
+
 def is_allowed(current: type[s.State] | str, new: type[s.State] | str) -> bool:
     """Whether a state of kind ``new`` may follow one of kind ``current``.
 
-    The server checks every reported transition with this. A ``new`` kind is allowed when
-    some event leads from ``current`` to it or to a parent of it (``ENDRUN`` may end a
-    running task ``Cancelled``; a handler may turn ``Success`` into ``Cached``...).
-    Repeating the same kind is allowed (heartbeats re-report ``Running``) except for
-    finished states, which only a restart leaves.
+    The server checks every reported transition with this, and the runners check every
+    state change. A ``new`` kind is allowed when some event leads from ``current`` to it
+    or to a parent of it (``ENDRUN`` may end a running task ``Cancelled``; a restart may
+    go straight to ``Scheduled``...). Repeating the same kind is allowed (heartbeats
+    re-report ``Running``) except for finished states, which only a restart leaves.
     """
     cur = s.state_class(current) if isinstance(current, str) else current
     nxt = s.state_class(new) if isinstance(new, str) else new
-    if cur is nxt:
-        return not issubclass(cur, s.Finished)
-    return any(issubclass(nxt, target) for target in _FLAT.get(cur, {}).values())
+    allowed = _ALLOWED.get(cur)
+    if allowed is not None and nxt in _ALLOWED:
+        return nxt in allowed
+    return _allowed_slow(cur, nxt)
+
+
+def check(old: s.State, new: s.State) -> None:
+    """Raise :class:`InvalidTransitionError` unless ``new`` may follow ``old``."""
+    allowed = _ALLOWED.get(type(old))
+    if allowed is not None and type(new) in allowed:
+        return
+    if not is_allowed(type(old), type(new)):
+        raise InvalidTransitionError(
+            f"a {type(old).__name__} state cannot be followed by a {type(new).__name__} state"
+        )
