@@ -46,6 +46,19 @@ def _load_task_runs(session: Session, flow_run_id: str, keys: list[Key]) -> dict
     return found
 
 
+def _task_run_ids(session: Session, flow_run_id: str, keys: list[Key]) -> dict[Key, str]:
+    ids: dict[Key, str] = {}
+    for i in range(0, len(keys), CHUNK):
+        rows = session.execute(
+            sa.select(TaskRun.task_slug, TaskRun.map_index, TaskRun.id).where(
+                TaskRun.flow_run_id == flow_run_id,
+                sa.tuple_(TaskRun.task_slug, TaskRun.map_index).in_(keys[i : i + CHUNK]),
+            )
+        )
+        ids.update({(slug, index): ident for slug, index, ident in rows})
+    return ids
+
+
 def _create_missing(
     session: Session,
     flow_run_id: str,
@@ -237,6 +250,16 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
         session.flush()
         session.execute(sa.insert(StateRecord), history)
     task_ids = {key: row.id for key, row in found.items()}
+    unknown = list(
+        dict.fromkeys(
+            (log.task_slug, -1 if log.map_index is None else log.map_index)
+            for log in report.logs
+            if log.task_slug is not None and log.task_run_id is None
+        ).keys()
+        - task_ids.keys()
+    )
+    if unknown:
+        task_ids.update(_task_run_ids(session, run.id, unknown))
     logs = insert_logs(session, run.id, report.logs, now, task_ids)
     if report.heartbeat and run.state in ("Submitted", "Running", CANCELLING):
         session.execute(sa.update(FlowRun).where(FlowRun.id == run.id).values(heartbeat=now))

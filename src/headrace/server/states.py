@@ -102,13 +102,13 @@ def set_flow_run_state(
     ``extra`` sets more columns in the same UPDATE (the reaper and restart use it).
     """
     what = f"flow run {run.id}"
-    if checked:
-        check_transition(run.state, name, what)
     if expected_version is not None and expected_version != run.version:
         raise VersionConflictError(
             f"{what} is at version {run.version}, not {expected_version}: "
             f"its state changed to {run.state} meanwhile"
         )
+    if checked:
+        check_transition(run.state, name, what)
     values: dict[str, Any] = {
         "state": name,
         "state_message": message,

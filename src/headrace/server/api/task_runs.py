@@ -132,11 +132,11 @@ def set_task_run_state(
         row = get_task_run(s, task_run_id, who)
         s.refresh(row, with_for_update=True)
         new = body.state.name
-        check_transition(row.state, new, f"task run {row.task_slug}[{row.map_index}]")
         if body.version is not None and body.version != row.version:
             raise VersionConflictError(
                 f"task run {task_run_id} is at version {row.version}, not {body.version}"
             )
+        check_transition(row.state, new, f"task run {row.task_slug}[{row.map_index}]")
         if new == "Running" and row.state != "Running":
             check_task_concurrency(s, row.tags)
         now = utcnow()
