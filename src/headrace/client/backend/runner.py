@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from headrace.client.backend.logs import BackendLogHandler, secret_values
 from headrace.client.backend.reporter import Reporter
@@ -76,7 +76,14 @@ def _null_listener() -> Callable[..., None]:
 
 
 class BackendFlowRunner(FlowRunner):
-    """Runs the flow as flow run ``flow_run_id`` of the server at ``client``'s API URL."""
+    """Runs the flow as flow run ``flow_run_id`` of the server at ``client``'s API URL.
+
+    ``default_client``/``default_on_cancel`` are what ``headrace execute flow-run`` sets for
+    runners an environment creates with only ``(flow=flow)``.
+    """
+
+    default_client: ClassVar[Any] = None
+    default_on_cancel: ClassVar[Callable[[], None] | None] = None
 
     def __init__(
         self,
@@ -96,13 +103,16 @@ class BackendFlowRunner(FlowRunner):
                 "or set HEADRACE__CONTEXT__FLOW_RUN_ID)"
             )
         if client is None:
+            client = BackendFlowRunner.default_client
+        if client is None:
             from headrace.client import Client
 
             client = Client()
         self.client = client
-        self.on_cancel = on_cancel
+        self.on_cancel = on_cancel or BackendFlowRunner.default_on_cancel
         self.reporter: Reporter | None = None
         self._default_result: Any = None
+        self._given: dict[Task, State] = {}
 
     # ---- checkpointing ----------------------------------------------------------------
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
@@ -198,6 +208,7 @@ class BackendFlowRunner(FlowRunner):
             **(context or {}),
         }
         final: State = Pending()
+        self._given = dict(task_states)
         try:
             final = super().run(state, task_states, parameters, executor, ctx)
         finally:
@@ -225,6 +236,8 @@ class BackendFlowRunner(FlowRunner):
         reporter = listener.reporter
         assert reporter is not None
         for task, state in results.items():
+            if self._given.get(task) is state:
+                continue
             slug = self.flow.slugs.get(task) or task.name
             if isinstance(state, Mapped):
                 for index, child in enumerate(state.map_states):
