@@ -7,8 +7,9 @@ from typing import Any
 
 from tests.engine.helpers import bump, count
 
-from headrace import Flow, Parameter, task
+from headrace import Flow, Parameter, context, task
 from headrace.engine import state as s
+from headrace.engine.signals import PAUSE
 from headrace.triggers import manual_only
 
 
@@ -125,3 +126,31 @@ def test_a_successful_parameter_state_is_reused(executor: Any, tmp_path: Path) -
     # a successful parameter state is reused as it was: its value does not change
     again = flow.run(p=5, task_states={p: first.result[p]}, executor=executor)
     assert again.result[d].result == 2
+
+
+@task
+def asks_approval(path: str) -> str:
+    bump(path)
+    if not context.get("resume"):
+        raise PAUSE("needs a human")
+    return "approved"
+
+
+@task
+def follows(x: str) -> str:
+    return x + "!"
+
+
+def test_pause_signal_and_resume_with_downstream(executor: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("pause-signal") as flow:
+        a = asks_approval(path)
+        f = follows(a)
+    paused = flow.run(executor=executor)
+    assert type(paused.result[a]) is s.Paused and paused.result[a].message == "needs a human"
+    assert type(paused.result[f]) is s.Pending  # waits for its upstream
+    assert type(paused) is s.Running  # the flow waits too
+    resumed = flow.run(task_states={**paused.result, a: s.Resume()}, executor=executor)
+    assert resumed.is_successful()
+    assert resumed.result[f].result == "approved!"
+    assert count(path) == 2

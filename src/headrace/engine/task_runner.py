@@ -195,6 +195,8 @@ class TaskRunner:
         verdict = self._check_upstream(state, upstream, map_index)
         if verdict is not None:
             return verdict
+        if isinstance(state, Resume):
+            ctx["resume"] = True  # lets a task that raises PAUSE go on once approved
         if map_parent:
             names = sorted({e.upstream_task.name for e in upstream if e.mapped})
             return self.set_state(
