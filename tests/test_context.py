@@ -84,3 +84,27 @@ def test_to_dict_is_a_picklable_copy_without_loggers() -> None:
         assert data == {"flow_name": "f", "parameters": {"p": 1}}
         assert data is not current()
         assert pickle.loads(pickle.dumps(data)) == data
+
+
+def test_flows_running_at_once_in_two_threads_see_their_own_context() -> None:
+    from headrace import Flow, Parameter, task
+
+    @task
+    def who(p: int) -> tuple[str, str, int]:
+        barrier.wait(5)  # both flows are inside a task at the same time
+        return context.flow_name, context.task_name, context.parameters["p"]
+
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def run(name: str, value: int) -> None:
+        with Flow(name) as flow:
+            t = who(Parameter("p"))
+        results[name] = flow.run(p=value).result[t].result
+
+    threads = [threading.Thread(target=run, args=(n, v)) for n, v in (("f1", 1), ("f2", 2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"f1": ("f1", "who", 1), "f2": ("f2", "who", 2)}

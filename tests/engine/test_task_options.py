@@ -116,14 +116,17 @@ def test_retrying_states_reach_handlers(executor: Any, tmp_path: Path) -> None:
 
 
 @task(timeout=0.5)
-def sleeps_forever() -> None:
+def sleeps_forever(marker: str) -> None:
     time.sleep(60)
+    Path(marker).write_text("the function returned")
 
 
 @task(timeout=0.5)
-def spins_forever() -> None:
+def spins_forever(marker: str) -> None:
     while True:
-        pass
+        if Path(marker + ".stop").exists():  # never true: spins until interrupted
+            break
+    Path(marker).write_text("the function returned")
 
 
 @task(timeout=5)
@@ -132,17 +135,34 @@ def quick() -> int:
 
 
 @pytest.mark.parametrize("fn", [sleeps_forever, spins_forever])
-def test_timeout_ends_the_task_timed_out(executor: Any, fn: Any) -> None:
+def test_timeout_ends_the_task_timed_out(executor: Any, fn: Any, tmp_path: Path) -> None:
+    marker = str(tmp_path / "returned")
     with Flow("timeout") as flow:
-        t = fn()
+        t = fn(marker)
         after = quick(upstream_tasks=[t])
-    started = time.monotonic()
     state = flow.run(executor=executor)
-    elapsed = time.monotonic() - started
     assert type(state.result[t]) is s.TimedOut
     assert "timed out after 0.5s" in state.result[t].message
+    assert isinstance(state.result[t].result, TimeoutError)
     assert type(state.result[after]) is s.TriggerFailed
-    assert elapsed < 30  # it did not wait for the 60 s sleep
+    # the run ended while the function had still not returned (it sleeps 60 s)
+    assert not Path(marker).exists()
+
+
+@task(timeout=0.3, max_retries=1, retry_delay=0, retry_on=[TimeoutError])
+def slow_then_fast(path: str) -> int:
+    if bump(path) == 1:
+        time.sleep(60)
+    return context.task_run_count
+
+
+def test_a_timed_out_attempt_can_be_retried(executor: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("timeout-retry") as flow:
+        t = slow_then_fast(path)
+    st = flow.run(executor=executor).result[t]
+    assert type(st) is s.Success and st.result == 2
+    assert count(path) == 2
 
 
 def test_timeout_does_not_hit_a_fast_task(executor: Any) -> None:
