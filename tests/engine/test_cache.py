@@ -207,3 +207,16 @@ def test_partial_inputs_only(executor: Any, tmp_path: Path, validator: Any) -> N
     flow.run(executor=executor)
     assert type(flow.run(executor=executor).result[t]) is s.Cached
     assert type(flow.run(x=3, executor=executor).result[t]) is s.Success
+
+
+def test_a_target_naming_an_unknown_key_fails_the_task_naming_both(
+    executor: Any, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("bad-target") as flow:
+        t = targeted.copy(target="{no_such_key}.json", name="badly_targeted")(path, 1)
+    st = flow.run(executor=executor).result[t]
+    assert type(st) is s.Failed
+    assert "badly_targeted" in st.message and "no_such_key" in st.message
+    assert "engine error" not in st.message
+    assert count(path) == 0

@@ -144,6 +144,8 @@ class TaskRunner:
             return self._run(state, upstream, ctx, constants or _EMPTY, map_index, map_parent)
         except UserCodeError as exc:
             return self._safe_fail(state, f"Task {task.name!r}: {exc}", exc.exc, map_index)
+        except ResultError as exc:  # a bad target/location template or unreadable result
+            return self._safe_fail(state, f"Task {task.name!r}: {exc}", exc, map_index)
         except Exception as exc:
             logger.exception("headrace failed while running task %r", task.name)
             return self._safe_fail(
