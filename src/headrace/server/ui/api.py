@@ -1,0 +1,126 @@
+"""The UI's aggregate read endpoints under ``/api/ui``: one request per page refresh.
+
+Each answers everything one page shows, computed with SQL aggregates in one read
+transaction, so a page never fires a request per widget and a 10,000-child run's page stays
+a few kilobytes. Writes (start, cancel, restart a run) go through the ordinary API.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from headrace.server.auth import Principal
+from headrace.server.db import Database
+from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.models import utcnow
+from headrace.server.settings import ServerSettings
+from headrace.server.ui.dashboard import dashboard
+from headrace.server.ui.flows import flow_page, flows_list
+from headrace.server.ui.runs import mapped_children, run_page, runs_list
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/ui", tags=["ui"])
+DB = Depends(get_db)
+WHO = Depends(get_principal)
+
+
+@router.get("/dashboard", summary="The dashboard: runs by state, failures, late runs, agents")
+def ui_dashboard(
+    hours: int = Query(24, ge=1, le=24 * 14),
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = Depends(get_settings),
+) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return dashboard(s, who, utcnow(), hours, settings.late_after)
+
+
+@router.get("/flows", summary="Every flow's latest version with its latest run")
+def ui_flows(db: Database = DB, who: Principal = WHO) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return flows_list(s, who, utcnow())
+
+
+@router.get("/flows/{flow_id}", summary="One flow: graph, versions, schedule, Run form, runs")
+def ui_flow(flow_id: str, db: Database = DB, who: Principal = WHO) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return flow_page(s, who, flow_id, utcnow())
+
+
+@router.get("/flow_runs", summary="Flow runs filtered by state, flow, label and time")
+def ui_flow_runs(
+    state: list[str] | None = Query(None),
+    flow_group_id: str | None = None,
+    label: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return runs_list(
+            s,
+            who,
+            states=[x for x in state or [] if x],
+            flow_group_id=flow_group_id or None,
+            label=label or None,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}",
+    summary="One run: graph by state with mapped counts, Gantt, logs after `logs_after`",
+)
+def ui_flow_run(
+    flow_run_id: str,
+    logs_after: int | None = Query(None, ge=0, description="Only log records after this id"),
+    log_level: int = Query(0, ge=0, le=100),
+    log_search: str | None = Query(None, max_length=200),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return run_page(
+            s,
+            who,
+            flow_run_id,
+            utcnow(),
+            logs_after=logs_after,
+            log_level=log_level,
+            log_search=log_search or None,
+        )
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}/tasks/{task_slug}",
+    summary="A mapped task's children: counts by state and one page of them",
+)
+def ui_mapped_children(
+    flow_run_id: str,
+    task_slug: str,
+    state: list[str] | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    db: Database = DB,
+    who: Principal = WHO,
+) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return mapped_children(
+            s,
+            who,
+            flow_run_id,
+            task_slug,
+            states=[x for x in state or [] if x],
+            limit=limit,
+            offset=offset,
+        )

@@ -1,0 +1,276 @@
+"""The flow-run pages' data: the filtered list, one run's page and a mapped task's children.
+
+A run's page stays small however many mapped children it has: task runs are read as one row
+per task plus a ``GROUP BY (task, state)`` count of children, the Gantt bars as one
+``GROUP BY task`` over the state history, and logs incrementally (``logs_after`` an id).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from headrace.server.auth import Principal
+from headrace.server.errors import NotFoundError
+from headrace.server.lookup import get_flow_run
+from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
+from headrace.server.ui.graph import flow_graph
+from headrace.server.ui.sql import iso, run_columns, run_row
+
+__all__ = ["mapped_children", "run_page", "runs_list"]
+
+LOG_TAIL = 300
+LOG_PAGE = 1000
+
+
+def runs_list(
+    session: Session,
+    who: Principal,
+    *,
+    states: list[str],
+    flow_group_id: str | None,
+    label: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """A page of runs matching the filters, the total, and the flows to filter by."""
+    where: list[Any] = [who.scope(FlowRun.project_id)]
+    if states:
+        where.append(FlowRun.state.in_(states))
+    if flow_group_id:
+        where.append(FlowRun.flow_group_id == flow_group_id)
+    if label:
+        where.append(
+            sa.exists().where(FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label)
+        )
+    if since is not None:
+        where.append(FlowRun.scheduled_start >= since)
+    if until is not None:
+        where.append(FlowRun.scheduled_start <= until)
+    total = session.scalar(sa.select(sa.func.count()).select_from(FlowRun).where(*where))
+    rows = session.execute(
+        sa.select(*run_columns())
+        .join(Flow, Flow.id == FlowRun.flow_id)
+        .where(*where)
+        .order_by(FlowRun.scheduled_start.desc(), FlowRun.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    groups = session.execute(
+        sa.select(FlowGroup.id, FlowGroup.name)
+        .where(who.scope(FlowGroup.project_id))
+        .order_by(FlowGroup.name)
+        .limit(1000)
+    )
+    return {
+        "total": int(total or 0),
+        "limit": limit,
+        "offset": offset,
+        "runs": [run_row(r) for r in rows],
+        "flows": [{"id": g.id, "name": g.name} for g in groups],
+    }
+
+
+def _timeline(session: Session, flow_run_id: str) -> dict[str, dict[str, Any]]:
+    """Per task: first Running and last state change over the task and all its children."""
+    rows = session.execute(
+        sa.select(
+            TaskRun.task_slug,
+            sa.func.min(sa.case((StateRecord.name == "Running", StateRecord.timestamp))),
+            sa.func.max(StateRecord.timestamp),
+        )
+        .join(TaskRun, TaskRun.id == StateRecord.task_run_id)
+        .where(StateRecord.flow_run_id == flow_run_id, StateRecord.task_run_id.is_not(None))
+        .group_by(TaskRun.task_slug)
+    )
+    return {slug: {"start": iso(start), "end": iso(end)} for slug, start, end in rows}
+
+
+def _logs(
+    session: Session, flow_run_id: str, after: int | None, level: int, search: str | None
+) -> list[dict[str, Any]]:
+    q = sa.select(Log).where(Log.flow_run_id == flow_run_id, Log.level >= level)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
+    if after is None:  # the tail: newest LOG_TAIL, shown oldest first
+        rows = list(session.scalars(q.order_by(Log.id.desc()).limit(LOG_TAIL)))[::-1]
+    else:
+        rows = list(session.scalars(q.where(Log.id > after).order_by(Log.id).limit(LOG_PAGE)))
+    return [
+        {
+            "id": r.id,
+            "timestamp": iso(r.timestamp),
+            "level": r.level,
+            "name": r.name,
+            "task_slug": r.task_slug,
+            "map_index": r.map_index,
+            "message": r.message,
+        }
+        for r in rows
+    ]
+
+
+def run_page(
+    session: Session,
+    who: Principal,
+    flow_run_id: str,
+    now: datetime,
+    *,
+    logs_after: int | None = None,
+    log_level: int = 0,
+    log_search: str | None = None,
+) -> dict[str, Any]:
+    """One run: its fields, graph with per-task state and child counts, Gantt, logs."""
+    get_flow_run(session, flow_run_id, who)
+    run = session.execute(
+        sa.select(*run_columns(), FlowRun.parameters, FlowRun.agent_id, FlowRun.heartbeat)
+        .join(Flow, Flow.id == FlowRun.flow_id)
+        .where(FlowRun.id == flow_run_id)
+    ).one()
+    document = session.scalar(sa.select(Flow.document).where(Flow.id == run.flow_id)) or {}
+    graph = flow_graph(document)
+    parents = {
+        r.task_slug: r
+        for r in session.execute(
+            sa.select(
+                TaskRun.id,
+                TaskRun.task_slug,
+                TaskRun.state,
+                TaskRun.state_message,
+                TaskRun.state_timestamp,
+            ).where(TaskRun.flow_run_id == flow_run_id, TaskRun.map_index == -1)
+        )
+    }
+    children: dict[str, dict[str, int]] = {}
+    for slug, state, n in session.execute(
+        sa.select(TaskRun.task_slug, TaskRun.state, sa.func.count())
+        .where(TaskRun.flow_run_id == flow_run_id, TaskRun.map_index >= 0)
+        .group_by(TaskRun.task_slug, TaskRun.state)
+    ):
+        children.setdefault(slug, {})[state] = int(n)
+    timeline = _timeline(session, flow_run_id)
+    for node in graph["nodes"]:
+        parent = parents.get(node["slug"])
+        node["task_run_id"] = parent.id if parent else None
+        node["state"] = parent.state if parent else None
+        node["state_message"] = parent.state_message if parent else None
+        node["children"] = children.get(node["slug"], {})
+        node["child_count"] = sum(node["children"].values())
+        node["start"] = timeline.get(node["slug"], {}).get("start")
+        node["end"] = timeline.get(node["slug"], {}).get("end")
+        if node["child_count"]:
+            node["mapped"] = True
+    out = run_row(run)
+    out.update(
+        parameters=run.parameters or {},
+        agent_id=run.agent_id,
+        heartbeat=iso(run.heartbeat),
+    )
+    task_counts: dict[str, int] = {}
+    for counts in children.values():
+        for state, n in counts.items():
+            task_counts[state] = task_counts.get(state, 0) + n
+    for parent in parents.values():
+        if parent.task_slug not in children:
+            task_counts[parent.state] = task_counts.get(parent.state, 0) + 1
+    logs = _logs(session, flow_run_id, logs_after, log_level, log_search)
+    cursor = logs[-1]["id"] if logs else logs_after
+    if cursor is None:
+        cursor = 0
+    return {
+        "now": iso(now),
+        "run": out,
+        "graph": graph,
+        "task_counts": task_counts,
+        "logs": logs,
+        "log_cursor": cursor,
+        "logs_reset": logs_after is None,
+    }
+
+
+def mapped_children(
+    session: Session,
+    who: Principal,
+    flow_run_id: str,
+    task_slug: str,
+    *,
+    states: list[str],
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """A mapped task's children: counts by state (all of them) and one page of rows."""
+    get_flow_run(session, flow_run_id, who)
+    run = session.execute(
+        sa.select(FlowRun.name, FlowRun.state, Flow.name.label("flow_name"))
+        .join(Flow, Flow.id == FlowRun.flow_id)
+        .where(FlowRun.id == flow_run_id)
+    ).one()
+    parent = session.execute(
+        sa.select(TaskRun.task_name, TaskRun.state, TaskRun.state_message).where(
+            TaskRun.flow_run_id == flow_run_id,
+            TaskRun.task_slug == task_slug,
+            TaskRun.map_index == -1,
+        )
+    ).first()
+    base = [TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug == task_slug]
+    counts = {
+        s: int(n)
+        for s, n in session.execute(
+            sa.select(TaskRun.state, sa.func.count())
+            .where(*base, TaskRun.map_index >= 0)
+            .group_by(TaskRun.state)
+        )
+    }
+    if parent is None and not counts:
+        raise NotFoundError(f"task {task_slug!r} not found in flow run {flow_run_id}")
+    where = [*base, TaskRun.map_index >= 0]
+    if states:
+        where.append(TaskRun.state.in_(states))
+    total = session.scalar(sa.select(sa.func.count()).select_from(TaskRun).where(*where))
+    rows = session.execute(
+        sa.select(
+            TaskRun.id,
+            TaskRun.map_index,
+            TaskRun.state,
+            TaskRun.state_message,
+            TaskRun.state_timestamp,
+        )
+        .where(*where)
+        .order_by(TaskRun.map_index)
+        .limit(limit)
+        .offset(offset)
+    )
+    return {
+        "flow_run": {
+            "id": flow_run_id,
+            "name": run.name,
+            "state": run.state,
+            "flow_name": run.flow_name,
+        },
+        "task": {
+            "slug": task_slug,
+            "name": parent.task_name if parent else task_slug,
+            "state": parent.state if parent else None,
+            "state_message": parent.state_message if parent else None,
+        },
+        "counts": counts,
+        "total": int(total or 0),
+        "limit": limit,
+        "offset": offset,
+        "children": [
+            {
+                "id": r.id,
+                "map_index": r.map_index,
+                "state": r.state,
+                "state_message": r.state_message,
+                "state_timestamp": iso(r.state_timestamp),
+            }
+            for r in rows
+        ],
+    }

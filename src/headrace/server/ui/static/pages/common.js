@@ -1,0 +1,40 @@
+// Pieces several pages share: run tables and links.
+import { h, fmtTime, duration, table } from "../dom.js";
+import { badge } from "../states.js";
+
+export function runLink(run) {
+  return h("a", { href: `/runs/${encodeURIComponent(run.id)}`, class: "runlink" }, run.name);
+}
+
+export function flowLink(id, name) {
+  return h("a", { href: `/flows/${encodeURIComponent(id)}`, class: "flowlink" }, name);
+}
+
+export function labels(list) {
+  return h("span", { class: "labels" }, (list || []).map((l) => h("span", { class: "label" }, l)));
+}
+
+export function runsTable(runs, nowIso, { message = false, empty } = {}) {
+  const headers = ["Run", "Flow", "State", "Scheduled", "Duration", "Labels"];
+  if (message) headers.push("Message");
+  return table(
+    headers,
+    runs.map((r) => {
+      const cells = [
+        runLink(r),
+        flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
+        h("span", null, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null),
+        fmtTime(r.scheduled_start),
+        duration(r.start_time, r.end_time, nowIso),
+        labels(r.labels),
+      ];
+      if (message) cells.push(h("span", { class: "message" }, r.state_message || ""));
+      return cells;
+    }),
+    empty,
+  );
+}
+
+export function header(title, ...extra) {
+  return h("div", { class: "pagehead" }, h("h1", null, title), ...extra);
+}

@@ -1,0 +1,140 @@
+// One flow: graph, versions, schedule, parameters, a Run form built from the parameters'
+// defaults and types, and its runs. The form is built once; only the runs refresh.
+import { h, replace, section, table, fmtTime, json } from "../dom.js";
+import { get, post } from "../api.js";
+import { countsBar } from "../states.js";
+import { renderGraph } from "../graph.js";
+import { runsTable, header, labels } from "./common.js";
+
+export function mount(ctx) {
+  ctx.flowId = ctx.params[0];
+  ctx.parts = {
+    head: h("div"), info: h("div"), graph: h("div", { class: "graphwrap" }), form: h("div"),
+    versions: h("div"), runs: h("div"), upcoming: h("div"), counts: h("div"),
+  };
+  const p = ctx.parts;
+  replace(ctx.root, p.head,
+    h("div", { class: "columns" }, section("Flow", p.info), section("Run", p.form)),
+    section("Graph", p.graph),
+    section("Runs", p.counts, p.runs),
+    h("div", { class: "columns" }, section("Upcoming runs", p.upcoming), section("Versions", p.versions)));
+}
+
+export const load = (ctx) => get(`/ui/flows/${encodeURIComponent(ctx.flowId)}`);
+export const interval = () => 4000;
+
+function describeSchedule(schedule) {
+  if (!schedule) return "none";
+  const parts = [];
+  const walk = (x) => {
+    if (Array.isArray(x)) return x.forEach(walk);
+    if (x && typeof x === "object") {
+      if (x.cron) parts.push(`cron ${x.cron}${x.timezone ? ` (${x.timezone})` : ""}`);
+      if (x.interval !== undefined) parts.push(`every ${x.interval}s`);
+      Object.values(x).forEach((v) => (typeof v === "object" ? walk(v) : null));
+    }
+  };
+  walk(schedule);
+  return parts.length ? parts.join(", ") : json(schedule);
+}
+
+function field(p) {
+  const id = `param-${p.name}`;
+  let input;
+  if (p.kind === "boolean") {
+    input = h("input", { type: "checkbox", id, name: p.name, checked: p.default === true });
+  } else if (p.kind === "integer" || p.kind === "number") {
+    input = h("input", { type: "number", id, name: p.name, step: p.kind === "integer" ? "1" : "any", value: p.default ?? "" });
+  } else if (p.kind === "string") {
+    input = h("input", { type: "text", id, name: p.name, value: p.default ?? "" });
+  } else {
+    input = h("textarea", { id, name: p.name, rows: 2, placeholder: p.required ? "required (JSON or text)" : "JSON" });
+    input.value = p.default === null || p.default === undefined ? "" : json(p.default);
+  }
+  input.dataset.kind = p.kind;
+  return h("div", { class: "field" },
+    h("label", { for: id }, p.name, p.required ? h("span", { class: "req" }, " *") : null, h("span", { class: "kind" }, ` ${p.kind}`)),
+    input);
+}
+
+function readField(p, input) {
+  const raw = input.value;
+  switch (p.kind) {
+    case "boolean": return input.checked;
+    case "integer": {
+      if (raw === "") throw new Error(`${p.name}: a whole number is needed`);
+      const n = Number(raw);
+      if (!Number.isInteger(n)) throw new Error(`${p.name}: ${raw} is not a whole number`);
+      return n;
+    }
+    case "number": {
+      const n = Number(raw);
+      if (raw === "" || Number.isNaN(n)) throw new Error(`${p.name}: ${raw} is not a number`);
+      return n;
+    }
+    case "string": return raw;
+    default:
+      if (raw.trim() === "") return undefined;
+      try { return JSON.parse(raw); } catch { if (p.required) return raw; throw new Error(`${p.name}: not valid JSON`); }
+  }
+}
+
+function buildForm(ctx, d) {
+  const fields = d.parameters.map((p) => [p, field(p)]);
+  const labelInput = h("input", { type: "text", name: "labels", value: (d.flow.labels || []).join(", "), placeholder: "comma separated" });
+  const nameInput = h("input", { type: "text", name: "run_name", placeholder: "generated" });
+  const error = h("p", { class: "error", role: "alert" });
+  const button = h("button", { type: "submit", class: "primary", id: "run-button" }, "Run");
+  const form = h("form", { id: "run-form", on: { submit: async (ev) => {
+    ev.preventDefault();
+    error.textContent = "";
+    const parameters = {};
+    try {
+      for (const [p, el] of fields) {
+        const value = readField(p, el.querySelector("input, textarea"));
+        if (value !== undefined) parameters[p.name] = value;
+      }
+    } catch (err) { error.textContent = err.message; return; }
+    const body = { flow_id: d.flow.id, parameters };
+    const lbl = labelInput.value.split(",").map((x) => x.trim()).filter(Boolean);
+    body.labels = lbl;
+    if (nameInput.value.trim()) body.name = nameInput.value.trim();
+    button.disabled = true;
+    try {
+      const run = await post("/flow_runs", body);
+      location.href = `/runs/${encodeURIComponent(run.id)}`;
+    } catch (err) { error.textContent = err.message; button.disabled = false; }
+  } } },
+  fields.map(([, el]) => el),
+  d.parameters.length ? null : h("p", { class: "muted" }, "This flow has no parameters."),
+  h("div", { class: "field" }, h("label", null, "Labels"), labelInput),
+  h("div", { class: "field" }, h("label", null, "Run name"), nameInput),
+  button, error);
+  replace(ctx.parts.form, form);
+}
+
+export function render(ctx, d) {
+  const p = ctx.parts;
+  if (!ctx.formBuilt || ctx.version !== d.flow.version) {
+    ctx.formBuilt = true;
+    ctx.version = d.flow.version;
+    document.title = `${d.flow.name} · headrace`;
+    replace(p.head, header(d.flow.name, h("span", { class: "muted" }, ` v${d.flow.version} · ${d.flow.project}`),
+      d.flow.archived ? h("span", { class: "badge late" }, "archived version") : null));
+    buildForm(ctx, d);
+    replace(p.graph, renderGraph(d.graph));
+  }
+  replace(p.info, h("dl", { class: "kv" },
+    h("dt", null, "Project"), h("dd", null, d.flow.project),
+    h("dt", null, "Labels"), h("dd", null, labels(d.flow.labels)),
+    h("dt", null, "Schedule"), h("dd", null, describeSchedule(d.schedule), d.schedule ? (d.schedule_active ? " (active)" : " (paused)") : ""),
+    h("dt", null, "Parameters"), h("dd", null, d.parameters.length ? d.parameters.map((x) => `${x.name}${x.required ? "*" : ""}=${json(x.default)}`).join(", ") : "none"),
+    h("dt", null, "Environment"), h("dd", null, d.flow.environment || "—"),
+    h("dt", null, "Storage"), h("dd", null, d.flow.storage || "—"),
+    h("dt", null, "Registered"), h("dd", null, fmtTime(d.flow.registered))));
+  replace(p.counts, countsBar(d.runs_by_state));
+  replace(p.runs, runsTable(d.recent_runs, d.now, { message: true, empty: "No runs yet: use the Run form." }));
+  replace(p.upcoming, runsTable(d.upcoming_runs, d.now, { empty: "Nothing scheduled." }));
+  replace(p.versions, table(["Version", "Registered", ""],
+    d.versions.map((v) => [h("a", { href: `/flows/${encodeURIComponent(v.id)}` }, `v${v.version}`), fmtTime(v.created), v.archived ? "archived" : "current"])));
+}

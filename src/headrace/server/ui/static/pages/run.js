@@ -1,0 +1,121 @@
+// One flow run, live: state and actions (Cancel / Restart), parameters, the graph coloured
+// by state (mapped tasks as one node with counts), a Gantt timeline and the logs (level
+// filter and search; new lines are fetched incrementally with the same single request).
+import { h, replace, section, table, fmtTime, duration, json } from "../dom.js";
+import { get, post } from "../api.js";
+import { badge, countsBar, FINISHED } from "../states.js";
+import { renderGraph } from "../graph.js";
+import { renderGantt } from "../gantt.js";
+import { flowLink, header, labels } from "./common.js";
+
+const LEVELS = [["0", "all levels"], ["10", "DEBUG+"], ["20", "INFO+"], ["30", "WARNING+"], ["40", "ERROR+"]];
+const LEVEL_NAMES = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
+const MAX_LOG_ROWS = 5000;
+
+export function mount(ctx) {
+  ctx.runId = ctx.params[0];
+  ctx.logCursor = null;
+  ctx.logGen = 0;
+  ctx.parts = {
+    head: h("div"), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
+    counts: h("div"), graph: h("div", { class: "graphwrap" }), gantt: h("div", { class: "graphwrap" }),
+    logs: h("div", { class: "logs", id: "logs", role: "log" }), logInfo: h("span", { class: "muted" }),
+  };
+  const level = h("select", { id: "log-level", name: "level" }, LEVELS.map(([v, t]) => h("option", { value: v }, t)));
+  const search = h("input", { type: "search", id: "log-search", name: "search", placeholder: "search logs" });
+  ctx.logFilter = { level, search };
+  const resetLogs = () => { ctx.logGen += 1; ctx.logCursor = null; ctx.parts.logs.replaceChildren(); ctx.refresh(); };
+  level.addEventListener("change", resetLogs);
+  let timer = null;
+  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(resetLogs, 300); });
+  const p = ctx.parts;
+  replace(ctx.root, p.head, p.actions,
+    h("div", { class: "columns" }, section("Run", p.info), section("Parameters", p.params)),
+    section("Task runs", p.counts, p.graph),
+    section("Timeline", p.gantt),
+    section("Logs", h("div", { class: "filters" }, level, search, p.logInfo), p.logs));
+}
+
+export function load(ctx) {
+  const gen = ctx.logGen;
+  return get(`/ui/flow_runs/${encodeURIComponent(ctx.runId)}`, {
+    logs_after: ctx.logCursor,
+    log_level: ctx.logFilter.level.value,
+    log_search: ctx.logFilter.search.value.trim(),
+  }).then((d) => ({ ...d, gen }));
+}
+
+export const interval = (ctx, d) => (d && FINISHED.has(d.run.state) ? 5000 : 1500);
+
+async function act(ctx, what, button) {
+  button.disabled = true;
+  const out = ctx.parts.actions.querySelector(".error");
+  out.textContent = "";
+  try {
+    await post(`/flow_runs/${encodeURIComponent(ctx.runId)}/${what}`);
+    ctx.logGen += 1;
+    ctx.logCursor = null;
+    ctx.parts.logs.replaceChildren();
+  } catch (err) {
+    out.textContent = `${what} failed: ${err.message}`;
+  }
+  ctx.refresh();
+}
+
+function renderActions(ctx, run) {
+  const finished = FINISHED.has(run.state);
+  const cancel = h("button", { type: "button", id: "cancel-run", class: "danger", disabled: finished || run.state === "Cancelling" });
+  cancel.textContent = run.state === "Cancelling" ? "Cancelling…" : "Cancel";
+  cancel.addEventListener("click", () => { if (confirm("Cancel this run?")) act(ctx, "cancel", cancel); });
+  const restart = h("button", { type: "button", id: "restart-run", disabled: !finished }, "Restart");
+  restart.addEventListener("click", () => act(ctx, "restart", restart));
+  replace(ctx.parts.actions, cancel, restart, h("span", { class: "error", role: "alert" }));
+}
+
+function appendLogs(ctx, d) {
+  const box = ctx.parts.logs;
+  if (d.gen !== ctx.logGen) return; // an answer for filters that changed meanwhile
+  const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 20;
+  for (const r of d.logs) {
+    const lvl = LEVEL_NAMES[r.level] || String(r.level);
+    box.appendChild(h("div", { class: `logline lvl-${lvl.toLowerCase()}`, "data-level": String(r.level) },
+      h("span", { class: "ts" }, fmtTime(r.timestamp)), " ",
+      h("span", { class: "lvl" }, lvl), " ",
+      h("span", { class: "src" }, r.task_slug ? `${r.task_slug}${r.map_index !== null && r.map_index >= 0 ? `[${r.map_index}]` : ""}` : r.name), " ",
+      h("span", { class: "msg" }, r.message)));
+  }
+  while (box.childElementCount > MAX_LOG_ROWS) box.firstElementChild.remove();
+  ctx.logCursor = d.log_cursor;
+  if (!box.childElementCount) box.appendChild(h("p", { class: "muted empty" }, "No log lines (yet)."));
+  else box.querySelector(".empty")?.remove();
+  ctx.parts.logInfo.textContent = `${box.querySelectorAll(".logline").length} lines`;
+  if (stick) box.scrollTop = box.scrollHeight;
+}
+
+export function render(ctx, d) {
+  const r = d.run;
+  const p = ctx.parts;
+  document.title = `${r.name} · headrace`;
+  replace(p.head, header(r.name, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
+    h("p", { class: "muted" }, "run of ", flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
+      r.state_message ? h("span", { class: "message" }, ` — ${r.state_message}`) : null)));
+  if (ctx.lastState !== r.state) { ctx.lastState = r.state; renderActions(ctx, r); }
+  replace(p.info, h("dl", { class: "kv" },
+    h("dt", null, "State"), h("dd", { id: "run-state" }, r.state),
+    h("dt", null, "Scheduled"), h("dd", null, fmtTime(r.scheduled_start)),
+    h("dt", null, "Started"), h("dd", null, fmtTime(r.start_time)),
+    h("dt", null, "Ended"), h("dd", null, fmtTime(r.end_time)),
+    h("dt", null, "Duration"), h("dd", null, duration(r.start_time, r.end_time, d.now)),
+    h("dt", null, "Attempts"), h("dd", null, String(r.run_count)),
+    h("dt", null, "Labels"), h("dd", null, labels(r.labels)),
+    h("dt", null, "Agent"), h("dd", null, r.agent_id || "—")));
+  const params = Object.entries(r.parameters || {});
+  replace(p.params, table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
+  replace(p.counts, countsBar(d.task_counts));
+  const runId = encodeURIComponent(r.id);
+  replace(p.graph, renderGraph(d.graph, {
+    link: (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null),
+  }));
+  replace(p.gantt, renderGantt(d.graph.nodes, r, d.now));
+  appendLogs(ctx, d);
+}

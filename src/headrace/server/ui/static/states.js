@@ -1,0 +1,63 @@
+// State names -> colour classes, badges and per-state count bars.
+import { h, s } from "./dom.js";
+
+const GROUPS = {
+  Success: "ok", Cached: "ok", Mapped: "ok", Skipped: "skip",
+  Failed: "bad", TriggerFailed: "bad", TimedOut: "bad",
+  Cancelled: "cancel", Cancelling: "cancel",
+  Running: "run", Submitted: "wait", Retrying: "retry", Resume: "wait",
+  Scheduled: "wait", Pending: "pending", Paused: "pending",
+};
+
+export const STATE_NAMES = [
+  "Scheduled", "Pending", "Submitted", "Running", "Retrying", "Paused", "Success", "Cached",
+  "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut", "Cancelling", "Cancelled",
+];
+
+export const FINISHED = new Set([
+  "Success", "Cached", "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut", "Cancelled",
+]);
+
+export function stateClass(name) {
+  return `st-${GROUPS[name] || "unknown"}`;
+}
+
+export function badge(name) {
+  return h("span", { class: `badge ${stateClass(name)}`, "data-state": name || "" }, name || "—");
+}
+
+/** A horizontal bar split by state, with a legend "Success 9990 · Failed 10". */
+export function countsBar(counts, { legend = true } = {}) {
+  const entries = Object.entries(counts || {}).filter(([, n]) => n > 0);
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  const bar = h("div", { class: "countsbar", title: `${total} total` });
+  for (const [name, n] of entries) {
+    const part = h("span", { class: stateClass(name), title: `${name}: ${n}` });
+    part.style.flexGrow = String(n);
+    bar.appendChild(part);
+  }
+  const wrap = h("div", { class: "counts" }, bar);
+  if (legend) {
+    wrap.appendChild(
+      h("div", { class: "legend" },
+        entries.map(([name, n]) => h("span", { class: "legend-item", "data-state": name },
+          h("i", { class: stateClass(name) }), `${name} ${n.toLocaleString("en-US")}`))),
+    );
+  }
+  return wrap;
+}
+
+/** An SVG rect split by state (for graph nodes). */
+export function svgCounts(counts, x, y, width, height) {
+  const entries = Object.entries(counts || {}).filter(([, n]) => n > 0);
+  const total = entries.reduce((a, [, n]) => a + n, 0) || 1;
+  const g = s("g", { class: "svgcounts" });
+  let offset = x;
+  for (const [name, n] of entries) {
+    const w = (width * n) / total;
+    g.appendChild(s("rect", { x: offset, y, width: Math.max(w, 0.5), height, class: stateClass(name) },
+      s("title", null, `${name}: ${n}`)));
+    offset += w;
+  }
+  return g;
+}
