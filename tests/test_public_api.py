@@ -37,6 +37,7 @@ PUBLIC = {
         "manual_only",
     ],
     "headrace.executors": ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"],
+    "headrace.client": ["Client"],
     "headrace.schedules": ["Schedule", "IntervalSchedule", "CronSchedule"],
 }
 
