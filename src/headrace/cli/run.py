@@ -1,4 +1,5 @@
-"""``headrace run --path FILE``: run a flow file locally, no server needed."""
+"""``headrace run``: ``--path FILE`` runs a flow here (no server); ``--name FLOW`` creates a
+flow run on the server (``--watch`` follows it until it finishes)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,56 @@ import sys
 import click
 
 from headrace.cli.flowfile import flows_in_file, parse_params
+from headrace.cli.options import api_option, make_client, resolve_flow
 from headrace.cli.summary import print_flow_state
 
 __all__ = ["run_command"]
 
 
 @click.command("run")
-@click.option("--path", "path", type=str, help="Python file defining the flow.")
-@click.option("--name", "name", type=str, default=None, help="Which flow in the file.")
+@click.option("--path", "path", type=str, default=None, help="Run the flow in this file locally.")
+@click.option(
+    "--name", "name", type=str, default=None, help="Flow name (on the server, or in --path)."
+)
+@click.option("--project", default=None, help="Project of --name (when names clash).")
 @click.option("--param", "params", multiple=True, help="Parameter as key=value (JSON values).")
-def run_command(path: str | None, name: str | None, params: tuple[str, ...]) -> None:
-    """Run a flow locally and print each task's final state."""
-    if not path:
-        raise click.UsageError("give --path FILE")
+@click.option(
+    "--label", "labels", multiple=True, help="Labels of the new run (default: the flow's)."
+)
+@click.option(
+    "--watch", is_flag=True, help="Follow the server run: task counts, map progress, logs."
+)
+@api_option
+def run_command(
+    path: str | None,
+    name: str | None,
+    project: str | None,
+    params: tuple[str, ...],
+    labels: tuple[str, ...],
+    watch: bool,
+    api: str | None,
+) -> None:
+    """Run a flow locally (--path) or through the server (--name)."""
+    if path:
+        _run_local(path, name, params)
+        return
+    if not name:
+        raise click.UsageError("give --path FILE (local run) or --name FLOW (server run)")
+    with make_client(api) as client:
+        flow = resolve_flow(client, name, project)
+        run = client.create_flow_run(
+            flow["id"], parameters=parse_params(params), labels=list(labels) or None
+        )
+        click.echo(f"created flow run {run['name']} ({run['id']}) of {name!r} v{flow['version']}")
+        if not watch:
+            return
+        from headrace.cli.watch import watch_flow_run
+
+        final = watch_flow_run(client, run["id"])
+    sys.exit(0 if final == "Success" else 1)
+
+
+def _run_local(path: str, name: str | None, params: tuple[str, ...]) -> None:
     flows = flows_in_file(path)
     if name:
         flows = [f for f in flows if f.name == name]

@@ -1,18 +1,104 @@
-"""``headrace up``: the main job on embedded defaults."""
+"""``headrace up``: the main job in one process on embedded defaults.
+
+It serves the API and UI on a SQLite file under ``home_dir`` (services included: scheduler,
+zombie reaper, late-run watcher), registers the example flows (``headrace.examples``, with
+``Module`` storage so they load from the installed package), starts one run of each
+unscheduled example, and runs a local agent in the same process. Ctrl-C (SIGINT) or SIGTERM
+stops the server and the agent, and the flow runs the agent started.
+"""
 
 from __future__ import annotations
 
+import importlib
+import threading
+from typing import Any
+
 import click
 
-from headrace.cli.summary import print_flow_state
+__all__ = ["register_examples", "up_command"]
 
-__all__ = ["up_command"]
+
+def register_examples(client: Any, project: str = "examples") -> list[dict[str, Any]]:
+    """Register every example flow; returns ``{name, id, scheduled}`` for each."""
+    from headrace.examples import EXAMPLES
+    from headrace.storage.module import Module
+
+    import warnings
+
+    from headrace.serialization.errors import HealthCheckWarning
+
+    done = []
+    warnings.simplefilter("ignore", HealthCheckWarning)  # the backend checkpoints by default
+    for module_name in EXAMPLES:
+        flow = importlib.import_module(module_name).flow
+        flow.storage = Module(f"{module_name}:flow")
+        flow_id = client.register(flow, project_name=project, schedule_active=True)
+        done.append({"name": flow.name, "id": flow_id, "scheduled": flow.schedule is not None})
+    return done
 
 
 @click.command("up")
-def up_command() -> None:
-    """Run the example flows and print a summary of their task states."""
-    from headrace.examples.etl import flow
+@click.option("--host", default=None, help="Interface to listen on (default: config server.host).")
+@click.option("--port", default=None, type=int, help="Port (default: config server.port, 4200).")
+@click.option("--database", default=None, metavar="URL", help="Database URL (default: SQLite).")
+@click.option("--no-examples", is_flag=True, help="Do not register or run the example flows.")
+def up_command(host: str | None, port: int | None, database: str | None, no_examples: bool) -> None:
+    """Server + local agent + example flows, in one process, until Ctrl-C."""
+    import uvicorn
 
-    state = flow.run()
-    print_flow_state(flow.name, state)
+    from headrace.agent.local import LocalAgent
+    from headrace.client import Client
+    from headrace.configuration import config
+    from headrace.server.app import create_app
+    from headrace.server.settings import ServerSettings
+    from headrace.utilities.logging import configure_logging
+
+    configure_logging()
+    host = host or config.server.host
+    port = int(port or config.server.port)
+    settings = ServerSettings.from_config(database_url=database)
+    url = f"http://{host}:{port}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
+    )
+    agent = LocalAgent(api_url=url, name="headrace-up-local-agent")
+    failure: list[BaseException] = []
+
+    def after_start() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            threading.Event().wait(0.05)
+        try:
+            with Client(url) as client:
+                click.echo(f"headrace is up: API {url}/api (docs {url}/docs), UI {url}/")
+                click.echo(f"database: {settings.database_url}")
+                if not no_examples:
+                    for example in register_examples(client):
+                        if example["scheduled"]:
+                            click.echo(f"  example {example['name']!r}: registered, scheduled")
+                        else:
+                            run = client.create_flow_run(example["id"])
+                            click.echo(
+                                f"  example {example['name']!r}: registered, run {run['id']}"
+                            )
+            agent.start()
+            click.echo(
+                f"local agent polling every {agent.poll_interval:g}s; Ctrl-C stops everything"
+            )
+        except BaseException as exc:
+            failure.append(exc)
+            server.should_exit = True
+
+    threading.Thread(target=after_start, name="headrace-up", daemon=True).start()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled
+        pass
+    finally:
+        agent.stop(wait=True, stop_runs=True)
+    if failure:
+        raise click.ClickException(f"headrace up failed: {failure[0]}")
+    if not server.started:
+        raise click.ClickException(f"the server could not start on {url} (is the port taken?)")
+    click.echo("headrace stopped")

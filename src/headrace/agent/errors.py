@@ -1,0 +1,15 @@
+"""Errors of agents."""
+
+from __future__ import annotations
+
+from headrace.exceptions import HeadraceError
+
+__all__ = ["AgentError", "DeploymentFailedError"]
+
+
+class AgentError(HeadraceError):
+    """Base class of agent errors."""
+
+
+class DeploymentFailedError(AgentError, RuntimeError):
+    """An agent could not start the process/container/job of a flow run (names the run)."""

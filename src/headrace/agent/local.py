@@ -1,0 +1,97 @@
+"""``LocalAgent``: each flow run in its own ``python -m headrace execute flow-run`` process.
+
+The process gets the agent's environment plus the run config's ``env`` (``LocalRun.env``)
+and runs in its ``working_dir``; what it prints is read line by line into the agent's log
+(and kept, the last lines, for the failure message if it dies).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from headrace.agent.base import Agent, RunHandle
+from headrace.agent.errors import DeploymentFailedError
+
+__all__ = ["LocalAgent", "ProcessHandle"]
+
+
+class ProcessHandle(RunHandle):
+    """A flow run's subprocess, its output pumped into the agent's logger."""
+
+    def __init__(self, flow_run_id: str, process: subprocess.Popen[str], logger: Any) -> None:
+        super().__init__(flow_run_id)
+        self.process = process
+        self.logger = logger
+        self._reader = threading.Thread(
+            target=self._pump, name=f"output-{flow_run_id[:8]}", daemon=True
+        )
+        self._reader.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            line = line.rstrip("\n")
+            self.output.append(line)
+            self.logger.info("[flow run %s] %s", self.flow_run_id[:8], line)
+
+    def poll(self) -> int | None:
+        code = self.process.poll()
+        if code is not None:
+            self._reader.join(5)
+        return code
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+    def cleanup(self) -> None:
+        self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class LocalAgent(Agent):
+    """Runs flow runs as subprocesses of this machine."""
+
+    agent_type = "local"
+
+    def __init__(self, *args: Any, env: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.env = dict(env or {})
+
+    def command(self, run: dict[str, Any]) -> list[str]:
+        return [sys.executable, "-m", "headrace", "execute", "flow-run", "--id", run["id"]]
+
+    def deploy_flow(self, run: dict[str, Any]) -> RunHandle:
+        config = run.get("run_config") or {}
+        env = {**os.environ, **self.env, **self.run_environment(run)}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        cwd = config.get("working_dir") or None
+        if cwd is not None and not os.path.isdir(cwd):
+            raise DeploymentFailedError(
+                f"flow run {run['id']}: its LocalRun working_dir {cwd!r} does not exist"
+            )
+        process = subprocess.Popen(
+            self.command(run),
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+        return ProcessHandle(run["id"], process, self.logger)

@@ -1,0 +1,270 @@
+"""``Reporter``: ships a flow run's state changes and log records to the server in batches.
+
+The engine only appends small tuples to a bounded queue (a full queue makes the engine wait:
+backpressure, never a dropped state). A background thread drains the queue every
+``cloud.report_interval`` seconds into batched reports (``POST /flow_runs/{id}/report``), so
+a 10,000-child map costs a handful of requests, not tens of thousands. Each batch has a
+``batch_id`` and is retried unchanged with backoff while the server is unreachable or
+answers 5xx, so a server restart loses nothing and applies nothing twice. A second thread
+sends heartbeats every ``cloud.heartbeat_interval`` seconds. Either answer may say the run
+was cancelled: then ``cancel_requested`` is set and ``on_cancel`` is called once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from headrace.client.backend.states import state_to_json
+from headrace.client.errors import ApiError, ClientError
+from headrace.engine.state import State
+from headrace.utilities.logging import get_logger
+
+__all__ = ["Reporter"]
+
+logger = get_logger("backend.reporter")
+MAX_BATCH = 5000
+_STOP = object()
+
+
+def _flow_item(state: State) -> tuple[str, State]:
+    return ("f", state)
+
+
+class Reporter:
+    """Batches and sends what happens in one flow run; thread-safe producers, one sender."""
+
+    def __init__(
+        self,
+        client: Any,
+        flow_run_id: str,
+        *,
+        interval: float | None = None,
+        heartbeat_interval: float | None = None,
+        max_queue: int | None = None,
+        final_timeout: float | None = None,
+        heartbeat_client: Any = None,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
+        from headrace.configuration import config
+
+        cloud = config.get("cloud", {})
+        self.client = client
+        self.heartbeat_client = heartbeat_client or client
+        self.flow_run_id = flow_run_id
+        self.interval = float(cloud.get("report_interval", 0.5) if interval is None else interval)
+        self.heartbeat_interval = float(
+            cloud.get("heartbeat_interval", 10.0)
+            if heartbeat_interval is None
+            else heartbeat_interval
+        )
+        self.final_timeout = float(
+            cloud.get("final_flush_timeout", 300.0) if final_timeout is None else final_timeout
+        )
+        size = int(cloud.get("report_queue_size", 200_000) if max_queue is None else max_queue)
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self.on_cancel = on_cancel
+        self.cancel_requested = threading.Event()
+        self.requests_sent = 0
+        self.items_sent = 0
+        self.dropped_batches = 0
+        self._closing = threading.Event()
+        self._wake = threading.Event()
+        self._sender = threading.Thread(
+            target=self._send_loop, name="headrace-reporter", daemon=True
+        )
+        self._beater = threading.Thread(
+            target=self._beat_loop, name="headrace-heartbeat", daemon=True
+        )
+        self._carry: list[Any] = []
+        self._threads = {self._sender, self._beater}
+
+    # --- producers (engine threads) ---------------------------------------------------------
+    def task_state(
+        self, slug: str, map_index: int, state: State, name: str, tags: list[str] | None
+    ) -> None:
+        self.queue.put(("t", slug, map_index, state, name, tags))
+
+    def flow_state(self, state: State) -> None:
+        self.queue.put(_flow_item(state))
+
+    def log(self, record: dict[str, Any]) -> None:
+        self.queue.put(("l", record))
+
+    def is_own_thread(self) -> bool:
+        """True in the reporter's threads (their log records must not be queued)."""
+        return threading.current_thread() in self._threads
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Reporter:
+        self._sender.start()
+        self._beater.start()
+        return self
+
+    def flush(self) -> None:
+        """Ask the sender to send what is queued now (does not wait)."""
+        self._wake.set()
+
+    def close(self) -> bool:
+        """Send everything still queued and stop; True when all of it reached the server."""
+        self._closing.set()
+        self.queue.put(_STOP)
+        self._wake.set()
+        self._sender.join(self.final_timeout + 5)
+        self._beater.join(5)
+        done = not self._sender.is_alive() and not self._carry and self.queue.empty()
+        if not done:
+            logger.error(
+                "flow run %s: some states/logs could not be sent to %s",
+                self.flow_run_id,
+                getattr(self.client, "api_url", "the server"),
+            )
+        return done
+
+    # --- the sender ------------------------------------------------------------------------
+    def _drain(self) -> tuple[list[Any], bool]:
+        items, stop = self._carry, False
+        self._carry = []
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except queue.Empty:
+                return items, stop
+            if item is _STOP:
+                stop = True
+            else:
+                items.append(item)
+
+    def _send_loop(self) -> None:
+        stop = False
+        while not stop:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            items, stop = self._drain()
+            for body in self._batches(items):
+                if not self._send(body, deadline=None):
+                    return
+        logger.debug("flow run %s: reporter done", self.flow_run_id)
+
+    def _batches(self, items: list[Any]) -> list[dict[str, Any]]:
+        """Items in order as report bodies: a flow state starts a new batch (the server applies
+        a batch's flow state before its task states, so order is kept)."""
+        batches: list[dict[str, Any]] = []
+        body: dict[str, Any] | None = None
+        count = 0
+        for item in items:
+            kind = item[0]
+            if body is None or (kind == "f") or count >= MAX_BATCH:
+                if body is not None:
+                    batches.append(body)
+                body = {"batch_id": uuid.uuid4().hex, "task_runs": [], "logs": []}
+                count = 0
+            count += 1
+            if kind == "f":
+                body["flow_run_state"] = {"state": state_to_json(item[1]), "version": None}
+            elif kind == "t":
+                _, slug, index, state, name, tags = item
+                change: dict[str, Any] = {
+                    "task_slug": slug,
+                    "map_index": index,
+                    "state": state_to_json(state),
+                    "task_name": name,
+                }
+                if tags is not None:
+                    change["tags"] = sorted(tags)
+                body["task_runs"].append(change)
+            else:
+                body["logs"].append(item[1])
+        if body is not None:
+            batches.append(body)
+        return batches
+
+    def _send(self, body: dict[str, Any], deadline: float | None) -> bool:
+        """Send one batch until it is accepted (retrying the same batch_id with backoff); a 4xx
+        other than 409/429 drops it (it can never succeed). False when giving up at close."""
+        delay = 0.2
+        give_up_at: float | None = None
+        while True:
+            try:
+                answer = self.client.report(self.flow_run_id, body)
+            except ApiError as exc:
+                if exc.status < 500 and exc.status not in (408, 409, 429):
+                    self.dropped_batches += 1
+                    logger.error(
+                        "flow run %s: the server refused a report: %s", self.flow_run_id, exc
+                    )
+                    return True
+                error: Exception = exc
+            except (ClientError, OSError) as exc:
+                error = exc
+            else:
+                self.requests_sent += 1
+                self.items_sent += len(body["task_runs"]) + len(body["logs"])
+                self._check_answer(answer)
+                return True
+            if self._closing.is_set():
+                give_up_at = give_up_at or time.monotonic() + self.final_timeout
+                if time.monotonic() > give_up_at:
+                    self._carry = [body]
+                    return False
+            logger.warning(
+                "flow run %s: report failed (%s); retrying in %.1fs", self.flow_run_id, error, delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _check_answer(self, answer: dict[str, Any]) -> None:
+        for result in answer.get("task_runs", ()):
+            if result.get("status") in ("rejected", "conflict"):
+                logger.debug(
+                    "flow run %s: task state %s: %s",
+                    self.flow_run_id,
+                    result["status"],
+                    result.get("detail"),
+                )
+        if answer.get("flow_run_status") in ("rejected", "conflict"):
+            logger.warning(
+                "flow run %s: flow state not applied: %s",
+                self.flow_run_id,
+                answer.get("flow_run_detail"),
+            )
+        if answer.get("cancel_requested"):
+            self._cancel()
+
+    def _cancel(self) -> None:
+        if self.cancel_requested.is_set():
+            return
+        self.cancel_requested.set()
+        logger.warning("flow run %s: cancellation requested by the server", self.flow_run_id)
+        if self.on_cancel is not None:
+            threading.Thread(target=self.on_cancel, name="headrace-cancel", daemon=True).start()
+
+    # --- heartbeats ------------------------------------------------------------------------
+    def _beat_loop(self) -> None:
+        while not self._closing.wait(self.heartbeat_interval):
+            try:
+                answer = self.heartbeat_client.heartbeat(self.flow_run_id)
+            except (ClientError, OSError) as exc:
+                logger.warning("flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
+                continue
+            if answer.get("cancel_requested"):
+                self._cancel()
+
+
+def log_record(
+    message: str, level: int, name: str, created: float, slug: str | None, index: int | None
+) -> dict[str, Any]:
+    """A ``LogIn`` body."""
+    return {
+        "timestamp": datetime.fromtimestamp(created, UTC).isoformat(),
+        "level": level,
+        "name": name[:200],
+        "message": message,
+        "task_slug": slug,
+        "map_index": index,
+    }

@@ -1,0 +1,266 @@
+"""``BackendFlowRunner``: a flow runner that runs one flow run of the server and reports it.
+
+It fetches its flow run (id from the argument, the run context, or
+``HEADRACE__CONTEXT__FLOW_RUN_ID``), takes the run's parameters, and rebuilds the task
+states of an earlier attempt so a restarted run re-runs only what did not succeed
+(successful task runs come back with their persisted results, read lazily). Flow and task
+state changes and the run's log records go to the server in batches through a
+:class:`~headrace.client.backend.reporter.Reporter`. Results are checkpointed by default
+(``cloud.checkpointing``), into the flow's result or a ``LocalResult`` under
+``flows.results_dir``, so a restart has them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from headrace.client.backend.logs import BackendLogHandler, secret_values
+from headrace.client.backend.reporter import Reporter
+from headrace.client.backend.states import state_from_json
+from headrace.core.flow import Flow
+from headrace.core.task import Task
+from headrace.engine.flow_runner import FlowRunner
+from headrace.engine.results.base import Result
+from headrace.engine.results.local import LocalResult
+from headrace.engine.state import Mapped, Pending, State
+from headrace.engine.task_runner import TaskRunner
+from headrace.exceptions import HeadraceError
+from headrace.utilities.logging import get_logger
+
+__all__ = [
+    "BackendFlowRunner",
+    "CheckpointResult",
+    "MissingFlowRunIdError",
+    "flow_run_id_from_context",
+]
+
+logger = get_logger("backend.runner")
+
+
+class MissingFlowRunIdError(HeadraceError, ValueError):
+    """A backend run was asked for without saying which flow run it is."""
+
+
+def flow_run_id_from_context() -> str | None:
+    """The flow run id from the run context, the config or the environment."""
+    from headrace.configuration import config
+    from headrace.runcontext import current
+
+    found = current().get("flow_run_id") or config.get("context", {}).get("flow_run_id")
+    found = found or os.environ.get("HEADRACE__CONTEXT__FLOW_RUN_ID")
+    return None if found in (None, "") else str(found)
+
+
+class _Listener:
+    """The engine listener: one tuple on the queue per task state change. Pickled onto a
+    remote worker it does nothing (that worker cannot reach this queue); the final states
+    are reconciled by the runner instead."""
+
+    __slots__ = ("reported", "reporter", "slugs")
+
+    def __init__(self, reporter: Reporter, slugs: dict[Task, str]) -> None:
+        self.reporter: Reporter | None = reporter
+        self.slugs = slugs
+        self.reported: dict[tuple[str, int], str] = {}
+
+    def __reduce__(self) -> Any:
+        return (_null_listener, ())
+
+    def __call__(self, task: Task, map_index: int | None, old: State, new: State) -> None:
+        if self.reporter is None:
+            return
+        slug = self.slugs.get(task) or task.slug or task.name
+        index = -1 if map_index is None else map_index
+        self.reported[(slug, index)] = type(new).__name__
+        self.reporter.task_state(slug, index, new, task.name, None)
+
+
+def _null_listener() -> Callable[..., None]:
+    return lambda *args: None
+
+
+class CheckpointResult(LocalResult):
+    """The backend's default result: a ``LocalResult`` under ``flows.results_dir`` at a
+    generated location. It takes the value positionally, so a task input called ``value``
+    (part of the location's keywords) does not clash with it."""
+
+    def write(self, *args: Any, **kwargs: Any) -> Result:
+        if args:
+            kwargs.pop("value", None)
+            return super().write(args[0], **kwargs)
+        return super().write(**kwargs)
+
+
+class BackendFlowRunner(FlowRunner):
+    """Runs the flow as flow run ``flow_run_id`` of the server at ``client``'s API URL.
+
+    ``default_client``/``default_on_cancel`` are what ``headrace execute flow-run`` sets for
+    runners an environment creates with only ``(flow=flow)``.
+    """
+
+    default_client: ClassVar[Any] = None
+    default_on_cancel: ClassVar[Callable[[], None] | None] = None
+
+    def __init__(
+        self,
+        flow: Flow,
+        task_runner_cls: type[TaskRunner] | None = None,
+        listeners: tuple[Any, ...] = (),
+        flow_listeners: tuple[Any, ...] = (),
+        flow_run_id: str | None = None,
+        client: Any = None,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(flow, task_runner_cls, listeners, flow_listeners)
+        self.flow_run_id = flow_run_id or flow_run_id_from_context()
+        if not self.flow_run_id:
+            raise MissingFlowRunIdError(
+                f"BackendFlowRunner for flow {flow.name!r}: no flow run id (pass flow_run_id=, "
+                "or set HEADRACE__CONTEXT__FLOW_RUN_ID)"
+            )
+        if client is None:
+            client = BackendFlowRunner.default_client
+        if client is None:
+            from headrace.client import Client
+
+            client = Client()
+        self.client = client
+        self.on_cancel = on_cancel or BackendFlowRunner.default_on_cancel
+        self.reporter: Reporter | None = None
+        self._default_result: Any = None
+        self._given: dict[Task, State] = {}
+
+    # ---- checkpointing ----------------------------------------------------------------
+    def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
+        from headrace.configuration import config
+
+        enabled = bool(config.get("cloud", {}).get("checkpointing", True)) or checkpoint
+        result = self.flow.result
+        if result is None and enabled:
+            if self._default_result is None:
+                self._default_result = CheckpointResult()
+            result = self._default_result
+        return self.task_runner_cls(
+            task,
+            slug=self.flow.slugs.get(task),
+            flow_name=self.flow.name,
+            flow_result=result,
+            checkpoint=enabled,
+            listeners=self.listeners,
+        )
+
+    # ---- restart ----------------------------------------------------------------------
+    def load_task_states(self) -> dict[Task, State]:
+        """States of an earlier attempt: successful task runs (with their results) and the
+        mapped children that succeeded; everything else starts over."""
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self.client.get_task_runs(self.flow_run_id, limit=10000, offset=offset)
+            rows.extend(page)
+            if len(page) < 10000:
+                break
+            offset += len(page)
+        by_slug = {slug: task for task, slug in self.flow.slugs.items()}
+        parents: dict[Task, dict[str, Any]] = {}
+        children: dict[Task, dict[int, State]] = {}
+        for row in rows:
+            task = by_slug.get(row["task_slug"])
+            if task is None:
+                continue
+            if row["map_index"] < 0:
+                parents[task] = row
+            elif row["state"] != "Pending":
+                state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
+                children.setdefault(task, {})[row["map_index"]] = state
+        states: dict[Task, State] = {}
+        for task, row in parents.items():
+            if row["state"] == "Mapped" or task in children:
+                kids = children.get(task, {})
+                if any(s.is_successful() for s in kids.values()):
+                    size = max(kids) + 1
+                    states[task] = Mapped(
+                        "restarted", map_states=[kids.get(i, Pending()) for i in range(size)]
+                    )
+                continue
+            state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
+            if state.is_successful():
+                states[task] = state
+        return states
+
+    # ---- the run ----------------------------------------------------------------------
+    def run(
+        self,
+        state: State | None = None,
+        task_states: Mapping[Task, State] | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        executor: Any = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> State:
+        """Run the flow run and report it; returns the flow's final state."""
+        run = self.client.get_flow_run(self.flow_run_id)
+        if parameters is None:
+            parameters = run.get("parameters") or {}
+        if task_states is None:
+            task_states = self.load_task_states()
+        reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
+        self.reporter = reporter
+        listener = _Listener(reporter, dict(self.flow.slugs))
+        last_flow: list[str] = []
+
+        def flow_listener(flow: Flow, old: State, new: State) -> None:
+            last_flow.append(type(new).__name__)
+            reporter.flow_state(new)
+
+        self.listeners = (*self.listeners, listener)
+        self.flow_listeners = (*self.flow_listeners, flow_listener)
+        handler = self._attach_log_handler(reporter)
+        ctx = {
+            "flow_run_id": self.flow_run_id,
+            "flow_run_name": run.get("name"),
+            "flow_id": run.get("flow_id"),
+            **(context or {}),
+        }
+        final: State = Pending()
+        self._given = dict(task_states)
+        try:
+            final = super().run(state, task_states, parameters, executor, ctx)
+        finally:
+            if not last_flow or last_flow[-1] != type(final).__name__:
+                reporter.flow_state(final)
+            self._reconcile(final, listener)
+            if handler is not None:
+                logging.getLogger("headrace").removeHandler(handler)
+            reporter.close()
+        return final
+
+    def _attach_log_handler(self, reporter: Reporter) -> BackendLogHandler | None:
+        from headrace.configuration import config
+
+        if not config.logging.get("log_to_backend", True):
+            return None
+        names = getattr(getattr(self.flow, "storage", None), "secrets", None) or ()
+        handler = BackendLogHandler(reporter, secret_values(names))
+        logging.getLogger("headrace").addHandler(handler)
+        return handler
+
+    def _reconcile(self, final: State, listener: _Listener) -> None:
+        """Report final task states the listener did not see (tasks run on remote workers)."""
+        results = final.result if isinstance(final.result, dict) else {}
+        reporter = listener.reporter
+        assert reporter is not None
+        for task, state in results.items():
+            if self._given.get(task) is state:
+                continue
+            slug = self.flow.slugs.get(task) or task.name
+            if isinstance(state, Mapped):
+                for index, child in enumerate(state.map_states):
+                    if listener.reported.get((slug, index)) != type(child).__name__:
+                        reporter.task_state(slug, index, child, task.name, None)
+            if listener.reported.get((slug, -1), "Pending") != type(state).__name__ and not (
+                isinstance(state, Pending) and (slug, -1) not in listener.reported
+            ):
+                reporter.task_state(slug, -1, state, task.name, None)

@@ -1,0 +1,71 @@
+"""Engine states to and from the JSON the server keeps (``StateIn.serialized``).
+
+A task state travels as its kind, message and, when its value was persisted, where the value
+lives (the result's type, location and serializer, plus the directory of a ``LocalResult``).
+A restarted run rebuilds successful states from that, and the value is read back lazily on
+first access, so nothing is read that the restart does not need.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
+from headrace.utilities.imports import import_object
+
+__all__ = ["result_from_json", "state_from_json", "state_to_json"]
+
+
+def _result_to_json(state: State) -> dict[str, Any] | None:
+    result = state.persisted
+    if result is None or not isinstance(result.location, str):
+        return None
+    doc = result.to_dict()
+    directory = getattr(result, "dir", None)
+    if directory is not None:
+        doc["dir"] = str(directory)
+    return doc
+
+
+def state_to_json(state: State) -> dict[str, Any]:
+    """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted)."""
+    serialized: dict[str, Any] = {"type": type(state).__name__}
+    result = _result_to_json(state)
+    if result is not None:
+        serialized["result"] = result
+    if isinstance(state, Mapped):
+        serialized["n_map_states"] = len(state.map_states)
+    return {
+        "name": type(state).__name__,
+        "message": None if state.message is None else str(state.message)[:4000],
+        "serialized": serialized,
+        "timestamp": datetime.fromtimestamp(state.timestamp, UTC).isoformat(),
+    }
+
+
+def result_from_json(doc: dict[str, Any]) -> Any:
+    """The ``Result`` a serialized state names, ready to read; None if it cannot be rebuilt."""
+    try:
+        cls = import_object(doc["type"])
+        serializer = import_object(doc["serializer"])() if doc.get("serializer") else None
+        if "dir" in doc:
+            return cls(dir=doc["dir"], location=doc["location"], serializer=serializer)
+        return cls(location=doc["location"], serializer=serializer)
+    except Exception:
+        return None
+
+
+def state_from_json(name: str, message: str | None, serialized: dict[str, Any] | None) -> State:
+    """A state rebuilt from a server row. A successful state whose value cannot be found
+    again becomes ``Pending`` so its task runs again rather than feeding ``None`` downstream."""
+    cls = state_class(name)
+    if issubclass(cls, Skipped):
+        return Skipped(message)
+    if not issubclass(cls, Success) or cls is Mapped:
+        return Pending(message) if issubclass(cls, Success) else cls(message)
+    doc = (serialized or {}).get("result")
+    result = result_from_json(doc) if doc else None
+    if result is None:
+        return Pending("its result was not persisted; running it again")
+    return Success(message, NOT_LOADED, persisted=result)
