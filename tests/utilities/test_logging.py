@@ -81,3 +81,18 @@ def test_nested_captures_restore_the_outer_logger(caplog: pytest.LogCaptureFixtu
         ("headrace.task.inner", "in"),
         ("headrace.task.outer", "out"),
     ]
+
+
+def test_an_unknown_level_is_a_config_error_naming_the_setting() -> None:
+    from headrace.exceptions import ConfigError
+    from headrace.utilities.logging import configure_logging
+
+    before = get_logger().level
+    with pytest.raises(ConfigError, match="HEADRACE__LOGGING__LEVEL"):
+        configure_logging("LOUD")
+    assert get_logger().level == before
+    configure_logging("debug")
+    try:
+        assert get_logger().level == logging.DEBUG
+    finally:
+        get_logger().setLevel(before)

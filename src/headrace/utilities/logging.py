@@ -22,7 +22,15 @@ def configure_logging(level: str | None = None) -> logging.Logger:
     from headrace.configuration import config
 
     root = logging.getLogger("headrace")
-    root.setLevel((level or config.logging.level).upper())
+    chosen = str(level or config.logging.level).upper()
+    if not isinstance(logging.getLevelName(chosen), int):
+        from headrace.exceptions import ConfigError
+
+        raise ConfigError(
+            f"logging level {chosen!r} (config logging.level, HEADRACE__LOGGING__LEVEL) is not "
+            f"one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+        )
+    root.setLevel(chosen)
     if not _configured:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(config.logging.format, config.logging.datefmt))
