@@ -19,17 +19,20 @@ def acquire_cluster() -> Any:
     with _lock:
         if _cluster is None:
             import logging
+            import warnings
 
             from distributed import LocalCluster
 
-            _cluster = LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                host="127.0.0.1",
-                dashboard_address=None,
-                processes=True,
-                silence_logs=logging.ERROR,
-            )
+            with warnings.catch_warnings():  # "port 8787 in use": the HTTP port falls back
+                warnings.simplefilter("ignore", UserWarning)
+                _cluster = LocalCluster(
+                    n_workers=2,
+                    threads_per_worker=1,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    processes=True,
+                    silence_logs=logging.ERROR,
+                )
         _users += 1
         return _cluster
 

@@ -214,10 +214,10 @@ class DaskExecutor(Executor):
         """Collect the results of ``futures`` (in one round trip) and release them."""
         values, driver_key = self._values, self._driver_key
         gathered = self.client.gather({f.key: f for f in futures}, errors="skip")
-        for key, value in gathered.items():
-            values[driver_key[key]] = value
         for future in futures:
-            if future.key not in gathered:
+            if future.status == "finished":
+                values[driver_key[future.key]] = gathered[future.key]
+            else:
                 self._failed(future)
         for future in futures:
             drv = driver_key.pop(future.key)
@@ -242,8 +242,8 @@ class DaskExecutor(Executor):
         fn, args = self._calls[drv]
         if exc.task == future.key:
             error = WorkerLostError(
-                f"the worker running it died, and so did each of the "
-                f"{exc.allowed_failures + 1} workers that tried it (dask KilledWorker)"
+                f"the worker running it died, {exc.allowed_failures + 1} times on "
+                "different workers, so dask gave up on it (KilledWorker)"
             )
             self._values[drv] = _lost_value(fn, args, error, drv)
             return
