@@ -39,7 +39,7 @@ def call_user(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
 
 def _interrupt(thread: threading.Thread) -> None:
     """Ask a runaway thread to stop: it raises TaskTimeoutError at its next bytecode."""
-    if thread.ident is not None:
+    if thread.ident is not None and thread.is_alive():
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(TaskTimeoutError)
         )
