@@ -18,9 +18,22 @@ import pytest
 from headrace.configuration import config
 from headrace.engine.state import Success
 from headrace.serialization import load_environment, load_flow_document
-from support.docker import DockerDaemon, docker_base_image, docker_daemon, docker_registry
+from support.docker import (
+    DockerDaemon,
+    _session_wheel_cache,
+    docker_base_image,
+    docker_daemon,
+    docker_registry,
+    shared_wheel_cache,
+)
 
-__all__ = ["docker_base_image", "docker_daemon", "docker_registry"]
+__all__ = [
+    "_session_wheel_cache",
+    "docker_base_image",
+    "docker_daemon",
+    "docker_registry",
+    "shared_wheel_cache",
+]
 
 SEED = Path(__file__).parent / "support" / "seed_example_flow.py"
 
@@ -89,6 +102,7 @@ def test_the_example_builds_and_runs_in_docker(
     docker_daemon: DockerDaemon,
     docker_registry: str,
     docker_base_image: str,
+    shared_wheel_cache: Path,
 ) -> None:
     # The example names no base image: the configured default is the local one.
     monkeypatch.setitem(config.storage.docker._data, "base_image", docker_base_image)

@@ -1,7 +1,27 @@
 """Fixtures for storage tests: real Docker engine/registry/base image, a real
-S3-compatible server (moto) on loopback."""
+S3-compatible server (moto) on loopback, one headrace wheel for all image builds."""
 
-from support.docker import docker_base_image, docker_daemon, docker_registry
+import pytest
+
+from support.docker import (
+    _session_wheel_cache,
+    docker_base_image,
+    docker_daemon,
+    docker_registry,
+    shared_wheel_cache,
+)
 from support.s3 import s3_server
 
-__all__ = ["docker_base_image", "docker_daemon", "docker_registry", "s3_server"]
+__all__ = [
+    "_session_wheel_cache",
+    "docker_base_image",
+    "docker_daemon",
+    "docker_registry",
+    "s3_server",
+    "shared_wheel_cache",
+]
+
+
+@pytest.fixture(autouse=True)
+def _one_wheel(shared_wheel_cache: object) -> None:
+    """Every test here builds images from the same headrace wheel."""

@@ -33,7 +33,13 @@ import pytest
 from support.processes import free_port, stop_process, wait_for
 from support.requirements import require
 
-__all__ = ["DockerDaemon", "docker_base_image", "docker_daemon", "docker_registry"]
+__all__ = [
+    "DockerDaemon",
+    "docker_base_image",
+    "docker_daemon",
+    "docker_registry",
+    "shared_wheel_cache",
+]
 
 CACHE = Path(os.environ.get("HEADRACE_TEST_DOCKER_CACHE", "~/.cache/headrace-test-docker"))
 
@@ -197,3 +203,18 @@ def docker_base_image(docker_daemon: DockerDaemon) -> str:
     from support.base_image import ensure_base_image
 
     return ensure_base_image(docker_daemon.client(), CACHE.expanduser())
+
+
+@pytest.fixture(scope="session")
+def _session_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("headrace-wheels")
+
+
+@pytest.fixture
+def shared_wheel_cache(_session_wheel_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One headrace wheel for the whole session (tests each get their own home_dir): image
+    builds then share Docker's layer cache for the headrace install step."""
+    from headrace.configuration import config
+
+    monkeypatch.setitem(config.storage.docker._data, "wheel_cache", str(_session_wheel_cache))
+    return _session_wheel_cache

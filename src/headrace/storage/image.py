@@ -50,13 +50,15 @@ def _tree_digest(root: Path) -> str:
 
 def headrace_wheel(target: Path) -> Path:
     """A wheel of the headrace checkout in ``target`` (built once per source state and
-    kept under ``<home_dir>/cache/wheels``)."""
+    kept under ``storage.docker.wheel_cache``, default ``<home_dir>/cache/wheels``)."""
     from headrace.configuration import config
 
     root = source_tree()
     if root is None:
         raise BuildError("headrace is not imported from a source checkout; no wheel to build")
-    cache = Path(config.home_dir).expanduser() / "cache" / "wheels" / _tree_digest(root)
+    configured = str(config.storage.docker.wheel_cache)
+    wheels_dir = Path(configured or Path(config.home_dir) / "cache" / "wheels").expanduser()
+    cache = wheels_dir / _tree_digest(root)
     wheels = sorted(cache.glob("headrace-*.whl")) if cache.is_dir() else []
     if not wheels:
         staging = cache.with_name(cache.name + f".tmp{os.getpid()}")
@@ -82,6 +84,7 @@ def headrace_wheel(target: Path) -> Path:
         if proc.returncode != 0:
             raise BuildError(f"building the headrace wheel from {root} failed: {proc.stderr}")
         try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
             staging.rename(cache)
         except OSError:  # another build got there first
             shutil.rmtree(staging, ignore_errors=True)

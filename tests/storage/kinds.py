@@ -1,0 +1,145 @@
+"""Every storage kind, set up for the storage conformance suite: a storage holding the
+round-trip flow, and how to load that flow back *where it would run* and run it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import textwrap
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headrace.serialization import load_storage
+from headrace.storage import Docker, FileSystem, Git, Local, Module, Storage
+from support.flows import ROUNDTRIP_SCRIPT, load_roundtrip_flow, outcome
+
+KINDS = ("local", "local-script", "module", "filesystem-file", "filesystem-s3", "git", "docker")
+
+Runner = Callable[[dict[str, Any], str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class StorageCase:
+    storage: Storage
+    flow: Any
+    run_stored: Runner  # (storage JSON, location or name, parameters) -> outcome
+
+
+def run_here(doc: dict[str, Any], location: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild the storage from its JSON, load the flow and run it in this process."""
+    flow = load_storage(json.loads(json.dumps(doc))).get_flow(location)
+    return outcome(flow.run(parameters=parameters))
+
+
+def make_git_repo(root: Path) -> Path:
+    """A real git repository holding the flow script at ``flows/roundtrip.py``, with a
+    ``v1`` tag on the first commit and a second commit that breaks the script."""
+    repo = root / "repo"
+    (repo / "flows").mkdir(parents=True)
+    shutil.copy(ROUNDTRIP_SCRIPT, repo / "flows" / "roundtrip.py")
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "the flow")
+    git("tag", "v1")
+    (repo / "flows" / "roundtrip.py").write_text("raise RuntimeError('broken on purpose')\n")
+    git("commit", "-q", "-am", "break it")
+    return repo
+
+
+def make_case(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> StorageCase:
+    flow = load_roundtrip_flow()
+    storage: Storage
+    if kind == "local":
+        storage = Local(directory=tmp_path / "flows")
+    elif kind == "local-script":
+        script = tmp_path / "roundtrip_script.py"
+        shutil.copy(ROUNDTRIP_SCRIPT, script)
+        storage = Local(stored_as_script=True, path=script)
+    elif kind == "module":
+        package = tmp_path / "modpath" / f"flows_{uuid.uuid4().hex[:8]}"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        shutil.copy(ROUNDTRIP_SCRIPT, package / "roundtrip.py")
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.syspath_prepend(str(tmp_path / "modpath"))
+        storage = Module(f"{package.name}.roundtrip")
+    elif kind == "filesystem-file":
+        storage = FileSystem(f"file://{tmp_path}/fs/flows")
+    elif kind == "filesystem-s3":
+        endpoint = request.getfixturevalue("s3_server")
+        import s3fs
+
+        bucket = f"flows-{uuid.uuid4().hex[:8]}"
+        options = {"client_kwargs": {"endpoint_url": endpoint}}
+        s3fs.S3FileSystem(**options).mkdir(bucket)
+        storage = FileSystem(f"s3://{bucket}/team/flows", storage_options=options)
+    elif kind == "git":
+        repo = make_git_repo(tmp_path)
+        storage = Git(str(repo), "flows/roundtrip.py", ref="v1")
+    elif kind == "docker":
+        return docker_case(flow, request)
+    else:
+        raise AssertionError(kind)
+    return StorageCase(storage, flow, run_here)
+
+
+def docker_case(flow: Any, request: pytest.FixtureRequest) -> StorageCase:
+    daemon = request.getfixturevalue("docker_daemon")
+    registry = request.getfixturevalue("docker_registry")
+    base = request.getfixturevalue("docker_base_image")
+    storage = Docker(
+        registry_url=registry,
+        image_name="roundtrip",
+        image_tag=uuid.uuid4().hex[:8],
+        base_image=base,
+        env_vars={"ROUNDTRIP_MARK": "in-image"},
+    )
+
+    def run_in_container(
+        doc: dict[str, Any], location: str, parameters: dict[str, Any]
+    ) -> dict[str, Any]:
+        code = textwrap.dedent(
+            """
+            import json, os, sys
+            from headrace.serialization import load_storage
+            doc, location, parameters = json.loads(sys.argv[1])
+            flow = load_storage(doc).get_flow(location)
+            state = flow.run(parameters=parameters)
+            results = {t.name: s.result for t, s in state.result.items()}
+            print("OUTCOME " + json.dumps({"state": type(state).__name__,
+                "total": results["total"], "square": results["square"],
+                "mark": os.environ.get("ROUNDTRIP_MARK")}))
+            """
+        )
+        output = (
+            daemon.client()
+            .containers.run(
+                storage.name,
+                ["python", "-c", code, json.dumps([doc, location, parameters])],
+                network_mode="host",
+                remove=True,
+            )
+            .decode()
+        )
+        line = next(x for x in output.splitlines() if x.startswith("OUTCOME "))
+        result: dict[str, Any] = json.loads(line[len("OUTCOME ") :])
+        assert result.pop("mark") == "in-image"
+        return result
+
+    return StorageCase(storage, flow, run_in_container)
