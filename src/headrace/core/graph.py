@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from headrace.core.edge import Edge
     from headrace.core.task import Task
 
-__all__ = ["RunSignature", "find_path", "run_signature", "topological_sort"]
+__all__ = ["RunSignature", "call_signature", "find_path", "run_signature", "topological_sort"]
 
 
 class RunSignature(NamedTuple):
@@ -26,6 +27,27 @@ class RunSignature(NamedTuple):
 
 
 _signatures: dict[Any, RunSignature] = {}
+_full_signatures: weakref.WeakKeyDictionary[Any, inspect.Signature] = weakref.WeakKeyDictionary()
+
+
+def call_signature(task: Task) -> inspect.Signature:
+    """``inspect.signature(task.run)``, cached per function (building a big flow calls it
+    once per task call)."""
+    fn = task.run
+    func = getattr(fn, "__func__", None)
+    if func is None:  # a plain function (FunctionTask) or a callable object
+        try:
+            cached = _full_signatures.get(fn)
+        except TypeError:  # not weak-referenceable
+            return inspect.signature(fn)
+        if cached is None:
+            cached = _full_signatures[fn] = inspect.signature(fn)
+        return cached
+    # a bound run() method: cache per function, dropping ``self``
+    cached = _full_signatures.get(func)
+    if cached is None:
+        cached = _full_signatures[func] = inspect.signature(fn)
+    return cached
 
 
 def run_signature(task: Task) -> RunSignature:

@@ -245,10 +245,12 @@ class Task:
         **kwargs: Any,
     ) -> Task:
         """Add a copy of this task to the active flow, fed by ``args``/``kwargs``."""
-        self._flow_or_active(flow, "calling")
-        self._callargs(args, kwargs, partial=False)
+        target_flow = self._flow_or_active(flow, "calling")
+        callargs = self._callargs(args, kwargs, partial=False)
         new = self.copy(**(task_args or {}))
-        new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        target_flow.set_dependencies(
+            new, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
+        )
         return new
 
     def map(
@@ -260,10 +262,12 @@ class Task:
         **kwargs: Any,
     ) -> Task:
         """Add a copy mapped over its arguments (``unmapped(x)`` holds one constant)."""
-        self._flow_or_active(flow, "mapping")
-        self._callargs(args, kwargs, partial=False)
+        target_flow = self._flow_or_active(flow, "mapping")
+        callargs = self._callargs(args, kwargs, partial=False)
         new = self.copy(**(task_args or {}))
-        new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+        target_flow.set_dependencies(
+            new, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=True
+        )
         return new
 
     def _flow_or_active(self, flow: Flow | None, action: str) -> Flow:
@@ -301,7 +305,9 @@ class Task:
     ) -> dict[str, Any]:
         """``args``/``kwargs`` as ``{argument name: value}`` for ``run``; TypeError names the
         task when they do not fit its signature."""
-        signature = inspect.signature(self.run)
+        from headrace.core.graph import call_signature
+
+        signature = call_signature(self)
         try:
             bound = (signature.bind_partial if partial else signature.bind)(*args, **kwargs)
         except TypeError as exc:
