@@ -1,3 +1,4 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported by name and used as arguments
 """End to end: the reference document's flow registered, picked up by an agent with matching
 labels, run in its custom environment, and its states and logs read back through the API.
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.agent.backend_support import (  # noqa: F401 - fixtures
+from tests.agent.backend_support import (
     agent_env,
     api,
     backend_server,

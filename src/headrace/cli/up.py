@@ -20,12 +20,11 @@ __all__ = ["register_examples", "up_command"]
 
 def register_examples(client: Any, project: str = "examples") -> list[dict[str, Any]]:
     """Register every example flow; returns ``{name, id, scheduled}`` for each."""
-    from headrace.examples import EXAMPLES
-    from headrace.storage.module import Module
-
     import warnings
 
+    from headrace.examples import EXAMPLES
     from headrace.serialization.errors import HealthCheckWarning
+    from headrace.storage.module import Module
 
     done = []
     warnings.simplefilter("ignore", HealthCheckWarning)  # the backend checkpoints by default

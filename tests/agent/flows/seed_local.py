@@ -3,7 +3,7 @@ flow file itself is the storage (``stored_as_script``), and the custom environme
 ``on_start``/``on_exit`` write marker files into ``$HEADRACE_TEST_MARKERS`` so the test
 can see they ran in the agent's process."""
 
-# ruff: noqa: E402
+# ruff: noqa
 import os
 from pathlib import Path
 from typing import Any, Callable, List
