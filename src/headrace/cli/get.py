@@ -29,7 +29,8 @@ def get_flows(project: str | None, api: str | None) -> None:
                 raise click.ClickException(f"no project named {project!r}")
             project_id = found[0]["id"]
         projects = {p["id"]: p["name"] for p in client.get_projects()}
-        table = Table("name", "version", "project", "labels", "schedule", "id")
+        table = Table("name", "version", "project", "labels", "schedule")
+        table.add_column("id", no_wrap=True, min_width=36)
         for flow in client.get_flows(project_id=project_id):
             table.add_row(
                 flow["name"],
@@ -49,7 +50,8 @@ def get_flows(project: str | None, api: str | None) -> None:
 def get_flow_runs(limit: int, states: tuple[str, ...], api: str | None) -> None:
     """Flow runs, newest first."""
     with make_client(api) as client:
-        table = Table("name", "state", "scheduled", "started", "ended", "id")
+        table = Table("name", "state", "scheduled", "started", "ended")
+        table.add_column("id", no_wrap=True, min_width=36)
         for run in client.get_flow_runs(limit=limit, state=list(states) or None):
             table.add_row(
                 run["name"],
