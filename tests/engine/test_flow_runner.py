@@ -52,6 +52,12 @@ def test_parameters_by_dict_or_keywords_are_the_same(executor: Any) -> None:
     assert flow.run(a=1, b=2, executor=executor).result[total].result == 3
 
 
+def test_a_parameter_given_twice_is_refused() -> None:
+    flow, _ = param_flow()
+    with pytest.raises(ParameterError, match=r"'a'.*both"):
+        flow.run(parameters={"a": 1}, a=2)
+
+
 def test_unknown_parameter_is_named() -> None:
     flow, _ = param_flow()
     with pytest.raises(ParameterError, match=r"'c'") as info:

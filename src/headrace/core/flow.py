@@ -315,6 +315,14 @@ class Flow:
         """
         from headrace.engine import get_default_flow_runner_class
 
+        both = sorted(set(parameters or ()) & set(kwargs))
+        if both:
+            from headrace.engine.errors import ParameterError
+
+            raise ParameterError(
+                f"Flow {self.name!r}: parameter(s) {', '.join(map(repr, both))} given both in "
+                f"parameters= and as keywords"
+            )
         merged = {**(parameters or {}), **kwargs}
         runner = (runner_cls or get_default_flow_runner_class())(flow=self)
         return runner.run(
