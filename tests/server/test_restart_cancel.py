@@ -83,6 +83,8 @@ def test_cancel_of_a_running_run_reaches_its_agent_and_runner(client: Client, fl
     assert client.cancel_flow_run(run_id)["state"] == "Cancelling"
     assert client.agent_heartbeat(agent["id"]) == {"cancel_flow_run_ids": [run_id]}
     assert client.heartbeat(run_id)["cancel_requested"] is True
+    with pytest.raises(InvalidTransitionError, match="being cancelled"):
+        client.set_flow_run_state(run_id, "Running")
     answer = client.report(run_id, {"flow_run_state": {"state": {"name": "Cancelled"}}})
     assert answer["flow_run_status"] == "applied" and answer["cancel_requested"] is False
     assert client.agent_heartbeat(agent["id"]) == {"cancel_flow_run_ids": []}

@@ -10,7 +10,7 @@ run is returned.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -129,7 +129,7 @@ def create_flow_run(
         for t in flow.document.get("tasks", [])
     ]
     if tasks:
-        session.execute(sa.insert(TaskRun), tasks)
+        session.execute(sa.insert(cast(sa.Table, TaskRun.__table__)), tasks)
     record(session, run_id, "Scheduled", None, None, now, 1)
     run = session.get(FlowRun, run_id)
     assert run is not None

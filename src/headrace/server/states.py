@@ -57,6 +57,8 @@ def check_transition(old: str, new: str, what: str) -> None:
         raise TransitionError(
             f"{what} is finished ({old}); it cannot become {new} except by a restart"
         )
+    if old == CANCELLING and new not in FINISHED_NAMES:
+        raise TransitionError(f"{what} is being cancelled; it may only finish, not become {new}")
     if not is_allowed("Running" if old == CANCELLING else old, new):
         raise TransitionError(f"{what} cannot go from {old} to {new}")
 
