@@ -33,7 +33,7 @@ FINISHED = frozenset(
 class RunHandle:
     """What an agent started for one flow run: ask whether it ended, stop it, read its output."""
 
-    def __init__(self, flow_run_id: str, output_lines: int = 40) -> None:
+    def __init__(self, flow_run_id: str, output_lines: int = 200) -> None:
         self.flow_run_id = flow_run_id
         self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
 
@@ -48,8 +48,8 @@ class RunHandle:
     def cleanup(self) -> None:
         """Release what is left once it ended (containers, pipes)."""
 
-    def last_output(self) -> str:
-        return "\n".join(self.output)
+    def last_output(self, lines: int = 40) -> str:
+        return "\n".join(list(self.output)[-lines:])
 
 
 class Agent:
@@ -88,6 +88,8 @@ class Agent:
         self.logger = get_logger(f"agent.{self.agent_type}")
         self.agent_id: str | None = None
         self.runs: dict[str, RunHandle] = {}
+        #: Handles of the last runs that ended (their output), newest last.
+        self.recent: collections.OrderedDict[str, RunHandle] = collections.OrderedDict()
         self.started: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -203,6 +205,9 @@ class Agent:
                 self.logger.error("agent %s: flow run %s: %s", self.name, run_id, message)
                 self._mark(run_id, "Failed", message)
             handle.cleanup()
+            self.recent[run_id] = handle
+            while len(self.recent) > 50:
+                self.recent.popitem(last=False)
 
     def run(self) -> None:
         """Poll until :meth:`stop` (or Ctrl-C); running flow runs are left to finish."""
