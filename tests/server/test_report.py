@@ -37,6 +37,15 @@ def test_a_large_map_is_reported_in_a_few_requests(client: Client, flow_id: str)
     assert second["logs_inserted"] == n
     counts = client.get_flow_run(rid)["task_run_counts"]
     assert counts == {"Success": n, "Pending": 3}
+    summary = {t["task_slug"]: t for t in client.get_task_run_summary(rid)}
+    assert summary["transform-1"] == {
+        "task_slug": "transform-1",
+        "task_name": "transform",
+        "state": "Pending",
+        "children_total": n,
+        "children": {"Success": n},
+    }
+    assert summary["load-1"]["children_total"] == 0
     child = client.get_task_runs(rid, task_slug="transform-1", limit=2, offset=1)[1]
     assert (child["map_index"], child["version"]) == (1, 2)
     assert child["state_serialized"] == {"location": "/r/1"}

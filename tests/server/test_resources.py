@@ -231,3 +231,20 @@ def test_openapi_documents_every_route(server) -> None:
         assert path in paths, path
     assert "ReportIn" in schema["components"]["schemas"]
     assert httpx.get(f"{server.url}/api/health").json()["status"] == "ok"
+
+
+def test_deleting_a_project_removes_its_flows_runs_and_logs(client: Client, server) -> None:
+    keep = client.create_project("keep")
+    drop = client.create_project("drop")
+    kept_flow = client.register_document(flow_document(), project_id=keep["id"])
+    flow = client.register_document(flow_document(), project_id=drop["id"])
+    run = client.create_flow_run(flow["id"], labels=["x"])["id"]
+    client.write_logs([{"flow_run_id": run, "message": "bye"}])
+    client.delete_project(drop["id"])
+    with pytest.raises(NotFoundError):
+        client.get_flow_run(run)
+    assert [f["id"] for f in client.get_flows()] == [kept_flow["id"]]
+    with server.db.engine.connect() as conn:
+        for table in ("task_runs", "logs", "states", "flow_run_labels", "flow_groups"):
+            left = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+            assert left == (1 if table == "flow_groups" else 0), table

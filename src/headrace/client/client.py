@@ -7,6 +7,7 @@ schema at ``/openapi.json``); errors raise :mod:`headrace.client.errors` classes
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -200,6 +201,10 @@ class Client:
         name: str | None = None,
         max_retries: int | None = None,
     ) -> Json:
+        # A key per call makes the transport's retries safe: a POST that reached the
+        # server before the connection broke returns the same run when retried.
+        if idempotency_key is None:
+            idempotency_key = f"client-{uuid.uuid4()}"
         body = {
             "flow_id": flow_id,
             "parameters": dict(parameters or {}),
@@ -257,6 +262,11 @@ class Client:
     def get_task_runs(self, flow_run_id: str, **filters: Any) -> list[Json]:
         """Filters: task_slug, state (list), include_children, limit, offset."""
         return list(self._get(f"/flow_runs/{flow_run_id}/task_runs", **filters))
+
+    def get_task_run_summary(self, flow_run_id: str) -> list[Json]:
+        """Per task: ``{task_slug, task_name, state, children_total, children}`` where
+        ``children`` counts mapped children by state (for progress bars)."""
+        return list(self._get(f"/flow_runs/{flow_run_id}/task_runs/summary"))
 
     def create_task_runs(
         self, flow_run_id: str, task_runs: Sequence[Mapping[str, Any]]

@@ -42,6 +42,7 @@ __all__ = [
     "TaskRunOut",
     "TaskStateChange",
     "TaskStateResult",
+    "TaskSummaryOut",
 ]
 
 Name = Field(min_length=1, max_length=200)
@@ -226,6 +227,16 @@ class TaskRunOut(Out):
     state_serialized: dict[str, Any] | None
     state_timestamp: datetime
     version: int
+
+
+class TaskSummaryOut(BaseModel):
+    """One task of a run: its own state and its mapped children counted by state."""
+
+    task_slug: str
+    task_name: str
+    state: str | None = None
+    children_total: int = 0
+    children: dict[str, int] = Field(default_factory=dict)
 
 
 # --- logs ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from headrace.server.schemas import (
     StateSetOut,
     TaskRunIn,
     TaskRunOut,
+    TaskSummaryOut,
 )
 from headrace.server.states import check_transition, record
 
@@ -59,6 +60,38 @@ def list_task_runs(
             q = q.where(TaskRun.map_index == -1)
         q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
         return [TaskRunOut.model_validate(t) for t in s.scalars(q)]
+
+
+@router.get(
+    "/flow_runs/{flow_run_id}/task_runs/summary",
+    response_model=list[TaskSummaryOut],
+    tags=["task runs"],
+    summary="Per task: its own state and its mapped children counted by state",
+)
+def task_run_summary(
+    flow_run_id: str, db: Database = DB, who: Principal = WHO
+) -> list[TaskSummaryOut]:
+    with db.session(write=False) as s:
+        get_flow_run(s, flow_run_id, who)
+        parents = s.execute(
+            sa.select(TaskRun.task_slug, TaskRun.task_name, TaskRun.state).where(
+                TaskRun.flow_run_id == flow_run_id, TaskRun.map_index == -1
+            )
+        ).all()
+        children = s.execute(
+            sa.select(TaskRun.task_slug, TaskRun.state, sa.func.count())
+            .where(TaskRun.flow_run_id == flow_run_id, TaskRun.map_index >= 0)
+            .group_by(TaskRun.task_slug, TaskRun.state)
+        ).all()
+        out = {
+            slug: TaskSummaryOut(task_slug=slug, task_name=name, state=state)
+            for slug, name, state in parents
+        }
+        for slug, state, count in children:
+            item = out.setdefault(slug, TaskSummaryOut(task_slug=slug, task_name=slug))
+            item.children[state] = int(count)
+            item.children_total += int(count)
+        return [out[k] for k in sorted(out)]
 
 
 @router.post(
