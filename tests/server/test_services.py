@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from tests.server.conftest import flow_document, make_settings
 
 from headrace.client import Client
 from headrace.schedules import IntervalSchedule
+from headrace.server.models import FlowRun
 from headrace.server.services import (
     ServiceLoop,
     mark_late_runs,
@@ -182,3 +184,26 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
     done = ServiceLoop(server.db, server.settings).run_once()
     assert set(done) == {"scheduler", "zombie_reaper", "late_runs"}
     assert done["scheduler"] >= 1
+
+
+def test_reaper_spares_a_run_that_heartbeats_after_being_listed(
+    client, server, flow_id, monkeypatch
+) -> None:
+    from headrace.server.services import reaper
+
+    run_id = _running(client, flow_id)
+    settings = server.settings
+    late = datetime.now(UTC) + timedelta(seconds=settings.heartbeat_timeout + 1)
+    assert reaper._zombie_ids(server.db, settings, late) == [run_id]
+    original = reaper._zombie_ids
+
+    def list_then_beat(db, s, now):
+        """The runner's heartbeat lands between the listing and the locked re-check."""
+        ids = original(db, s, now)
+        with db.session() as session:
+            session.execute(sa.update(FlowRun).where(FlowRun.id == run_id).values(heartbeat=late))
+        return ids
+
+    monkeypatch.setattr(reaper, "_zombie_ids", list_then_beat)
+    assert reap_zombies(server.db, settings, late) == 0
+    assert client.get_flow_run(run_id)["state"] == "Running"

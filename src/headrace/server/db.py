@@ -90,7 +90,11 @@ def migrate(db: Database) -> None:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
-    with db.engine.begin() as conn:
+    # One migrator at a time when several server processes start together: an advisory
+    # lock on PostgreSQL, the write lock (BEGIN IMMEDIATE) on SQLite.
+    with db.engine.execution_options(sqlite_immediate=True).begin() as conn:
+        if db.dialect == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -31,6 +31,18 @@ from headrace.server.states import (
 __all__ = ["reap_zombies"]
 
 
+def _is_zombie(run: FlowRun, settings: ServerSettings, now: datetime) -> bool:
+    """The same test as the query below, re-checked once the row is locked (a heartbeat
+    may have arrived in between; heartbeats do not bump the version)."""
+    if run.state in ("Running", CANCELLING):
+        sign = run.heartbeat or run.start_time or run.state_timestamp
+        return sign < now - timedelta(seconds=settings.heartbeat_timeout)
+    if run.state == "Submitted":
+        claimed = run.heartbeat or run.claimed_at
+        return claimed is not None and claimed < now - timedelta(seconds=settings.submitted_timeout)
+    return False
+
+
 def _zombie_ids(db: Database, settings: ServerSettings, now: datetime) -> list[str]:
     stale = now - timedelta(seconds=settings.heartbeat_timeout)
     unstarted = now - timedelta(seconds=settings.submitted_timeout)
@@ -69,7 +81,7 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
         try:
             with db.session() as s:
                 run = s.get(FlowRun, run_id, with_for_update=True)
-                if run is None:
+                if run is None or not _is_zombie(run, settings, now):
                     continue
                 why = f"no heartbeat for over {settings.heartbeat_timeout:g}s (runner lost)"
                 if run.state == "Submitted":
