@@ -110,6 +110,10 @@ class PageProbe:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.test_name}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        # a full-page capture resizes the viewport and leaves Chromium's scroll state
+        # inconsistent: the next click's mousedown and mouseup can land on different
+        # elements. Scrolling (back to the top) settles it.
+        self.page.evaluate("window.scrollTo(0, 0)")
         return path
 
 

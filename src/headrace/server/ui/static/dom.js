@@ -94,3 +94,17 @@ export function table(headers, rows, empty = "Nothing here yet.") {
 export function section(title, ...children) {
   return h("section", { class: "card" }, h("h2", null, title), ...children);
 }
+
+/**
+ * Re-render `el` from `data` only when the data changed since the last time, so a poll
+ * that brings nothing new leaves the DOM (and a link being clicked) alone.
+ */
+const SIGNATURES = new WeakMap();
+
+export function update(el, data, build) {
+  const sig = JSON.stringify(data);
+  if (SIGNATURES.get(el) === sig) return el;
+  SIGNATURES.set(el, sig);
+  el.replaceChildren();
+  return append(el, [build()]);
+}

@@ -6,7 +6,8 @@ import { stateClass, FINISHED } from "./states.js";
 const ROW = 22, LABEL = 180, WIDTH = 900, AXIS = 22;
 
 export function renderGantt(nodes, run, nowIso) {
-  const now = new Date(nowIso);
+  // a task left unfinished by a run that ended (cancelled, crashed) stops at the run's end
+  const now = run.end_time ? new Date(run.end_time) : new Date(nowIso);
   const rows = nodes
     .filter((n) => n.start)
     .map((n) => {

@@ -1,9 +1,9 @@
 // Dashboard: runs by state over the last day (totals and per hour), failures with their
 // messages, upcoming and late runs, agents with when each was last seen.
-import { h, s, replace, section, table, ago, fmtTime } from "../dom.js";
+import { h, s, replace, update, section, table, ago, fmtTime } from "../dom.js";
 import { get } from "../api.js";
 import { countsBar, stateClass } from "../states.js";
-import { runsTable, header, labels } from "./common.js";
+import { runsTable, runsKey, header, labels } from "./common.js";
 
 export function mount(ctx) {
   ctx.parts = {
@@ -51,17 +51,17 @@ export function render(ctx, d) {
   const p = ctx.parts;
   const total = Object.values(d.by_state).reduce((a, n) => a + n, 0);
   const failed = d.failures.length;
-  replace(p.stats,
+  update(p.stats, [total, d.running, failed, d.late.length, d.flows], () => [
     h("div", { class: "stat" }, h("b", null, String(total)), h("span", null, "runs in 24 h")),
     h("div", { class: "stat" }, h("b", null, String(d.running)), h("span", null, "running now")),
     h("div", { class: "stat bad" }, h("b", null, String(failed)), h("span", null, "failures in 24 h")),
     h("div", { class: "stat" }, h("b", null, String(d.late.length)), h("span", null, "late")),
-    h("div", { class: "stat" }, h("b", null, String(d.flows)), h("span", null, "flows")));
-  replace(p.hours, total ? countsBar(d.by_state) : h("p", { class: "muted empty" }, "No runs in the last day."), hourChart(d.by_hour));
-  replace(p.failures, runsTable(d.failures, d.now, { message: true, empty: "No failures in the last day." }));
-  replace(p.late, runsTable(d.late, d.now, { empty: "Nothing is late." }));
-  replace(p.upcoming, runsTable(d.upcoming, d.now, { empty: "Nothing scheduled." }));
-  replace(p.agents, table(
+    h("div", { class: "stat" }, h("b", null, String(d.flows)), h("span", null, "flows"))]);
+  update(p.hours, [d.by_state, d.by_hour], () => [total ? countsBar(d.by_state) : h("p", { class: "muted empty" }, "No runs in the last day."), hourChart(d.by_hour)]);
+  update(p.failures, runsKey(d.failures, d.now), () => runsTable(d.failures, d.now, { message: true, empty: "No failures in the last day." }));
+  update(p.late, runsKey(d.late, d.now), () => runsTable(d.late, d.now, { empty: "Nothing is late." }));
+  update(p.upcoming, runsKey(d.upcoming, d.now), () => runsTable(d.upcoming, d.now, { empty: "Nothing scheduled." }));
+  update(p.agents, [d.agents.map((a) => [a.id, a.labels, Math.floor(a.seconds_ago / 5)])], () => table(
     ["Agent", "Type", "Labels", "Last seen"],
     d.agents.map((a) => [a.name, a.type || "—", labels(a.labels),
       h("span", { class: a.seconds_ago > 120 ? "stale" : "fresh", title: fmtTime(a.last_seen) }, ago(a.last_seen, d.now))]),

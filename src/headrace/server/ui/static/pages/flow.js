@@ -1,10 +1,10 @@
 // One flow: graph, versions, schedule, parameters, a Run form built from the parameters'
 // defaults and types, and its runs. The form is built once; only the runs refresh.
-import { h, replace, section, table, fmtTime, json } from "../dom.js";
+import { h, replace, update, section, table, fmtTime, json } from "../dom.js";
 import { get, post } from "../api.js";
 import { countsBar } from "../states.js";
 import { renderGraph } from "../graph.js";
-import { runsTable, header, labels } from "./common.js";
+import { runsTable, runsKey, header, labels } from "./common.js";
 
 export function mount(ctx) {
   ctx.flowId = ctx.params[0];
@@ -124,7 +124,7 @@ export function render(ctx, d) {
     buildForm(ctx, d);
     replace(p.graph, renderGraph(d.graph));
   }
-  replace(p.info, h("dl", { class: "kv" },
+  update(p.info, [d.flow, d.schedule, d.schedule_active], () => h("dl", { class: "kv" },
     h("dt", null, "Project"), h("dd", null, d.flow.project),
     h("dt", null, "Labels"), h("dd", null, labels(d.flow.labels)),
     h("dt", null, "Schedule"), h("dd", null, describeSchedule(d.schedule), d.schedule ? (d.schedule_active ? " (active)" : " (paused)") : ""),
@@ -132,9 +132,9 @@ export function render(ctx, d) {
     h("dt", null, "Environment"), h("dd", null, d.flow.environment || "—"),
     h("dt", null, "Storage"), h("dd", null, d.flow.storage || "—"),
     h("dt", null, "Registered"), h("dd", null, fmtTime(d.flow.registered))));
-  replace(p.counts, countsBar(d.runs_by_state));
-  replace(p.runs, runsTable(d.recent_runs, d.now, { message: true, empty: "No runs yet: use the Run form." }));
-  replace(p.upcoming, runsTable(d.upcoming_runs, d.now, { empty: "Nothing scheduled." }));
-  replace(p.versions, table(["Version", "Registered", ""],
+  update(p.counts, d.runs_by_state, () => countsBar(d.runs_by_state));
+  update(p.runs, runsKey(d.recent_runs, d.now), () => runsTable(d.recent_runs, d.now, { message: true, empty: "No runs yet: use the Run form." }));
+  update(p.upcoming, runsKey(d.upcoming_runs, d.now), () => runsTable(d.upcoming_runs, d.now, { empty: "Nothing scheduled." }));
+  update(p.versions, d.versions, () => table(["Version", "Registered", ""],
     d.versions.map((v) => [h("a", { href: `/flows/${encodeURIComponent(v.id)}` }, `v${v.version}`), fmtTime(v.created), v.archived ? "archived" : "current"])));
 }

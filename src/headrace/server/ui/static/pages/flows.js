@@ -1,5 +1,5 @@
 // Flows: every flow's latest version with its latest run's state.
-import { h, replace, section, table, ago } from "../dom.js";
+import { h, replace, update, section, table, ago } from "../dom.js";
 import { get } from "../api.js";
 import { badge } from "../states.js";
 import { flowLink, header, labels } from "./common.js";
@@ -13,7 +13,7 @@ export const load = () => get("/ui/flows");
 export const interval = () => 5000;
 
 export function render(ctx, d) {
-  replace(ctx.list, table(
+  update(ctx.list, d.flows, () => table(
     ["Flow", "Project", "Version", "Latest run", "Runs", "Schedule", "Labels"],
     d.flows.map((f) => [
       flowLink(f.id, f.name),

@@ -1,7 +1,7 @@
 // One flow run, live: state and actions (Cancel / Restart), parameters, the graph coloured
 // by state (mapped tasks as one node with counts), a Gantt timeline and the logs (level
 // filter and search; new lines are fetched incrementally with the same single request).
-import { h, replace, section, table, fmtTime, duration, json } from "../dom.js";
+import { h, replace, update, section, table, fmtTime, duration, json } from "../dom.js";
 import { get, post } from "../api.js";
 import { badge, countsBar, FINISHED } from "../states.js";
 import { renderGraph } from "../graph.js";
@@ -24,7 +24,7 @@ export function mount(ctx) {
   const level = h("select", { id: "log-level", name: "level" }, LEVELS.map(([v, t]) => h("option", { value: v }, t)));
   const search = h("input", { type: "search", id: "log-search", name: "search", placeholder: "search logs" });
   ctx.logFilter = { level, search };
-  const resetLogs = () => { ctx.logGen += 1; ctx.logCursor = null; ctx.parts.logs.replaceChildren(); ctx.refresh(); };
+  const resetLogs = () => { ctx.logGen += 1; ctx.logCursor = null; ctx.refresh(); };
   level.addEventListener("change", resetLogs);
   let timer = null;
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(resetLogs, 300); });
@@ -55,7 +55,6 @@ async function act(ctx, what, button) {
     await post(`/flow_runs/${encodeURIComponent(ctx.runId)}/${what}`);
     ctx.logGen += 1;
     ctx.logCursor = null;
-    ctx.parts.logs.replaceChildren();
   } catch (err) {
     out.textContent = `${what} failed: ${err.message}`;
   }
@@ -75,6 +74,9 @@ function renderActions(ctx, run) {
 function appendLogs(ctx, d) {
   const box = ctx.parts.logs;
   if (d.gen !== ctx.logGen) return; // an answer for filters that changed meanwhile
+  // a fresh tail (first load, new filter, after an action) replaces the lines in one go,
+  // so the page does not shrink and grow under the reader's pointer
+  if (d.logs_reset) box.replaceChildren();
   const stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 20;
   for (const r of d.logs) {
     const lvl = LEVEL_NAMES[r.level] || String(r.level);
@@ -96,11 +98,11 @@ export function render(ctx, d) {
   const r = d.run;
   const p = ctx.parts;
   document.title = `${r.name} · headrace`;
-  replace(p.head, header(r.name, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
+  update(p.head, [r.name, r.state, r.is_late, r.state_message, r.flow_name], () => header(r.name, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
     h("p", { class: "muted" }, "run of ", flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
       r.state_message ? h("span", { class: "message" }, ` — ${r.state_message}`) : null)));
   if (ctx.lastState !== r.state) { ctx.lastState = r.state; renderActions(ctx, r); }
-  replace(p.info, h("dl", { class: "kv" },
+  update(p.info, [r, FINISHED.has(r.state) ? 0 : Math.floor(Date.parse(d.now) / 1000)], () => h("dl", { class: "kv" },
     h("dt", null, "State"), h("dd", { id: "run-state" }, r.state),
     h("dt", null, "Scheduled"), h("dd", null, fmtTime(r.scheduled_start)),
     h("dt", null, "Started"), h("dd", null, fmtTime(r.start_time)),
@@ -110,12 +112,15 @@ export function render(ctx, d) {
     h("dt", null, "Labels"), h("dd", null, labels(r.labels)),
     h("dt", null, "Agent"), h("dd", null, r.agent_id || "—")));
   const params = Object.entries(r.parameters || {});
-  replace(p.params, table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
-  replace(p.counts, countsBar(d.task_counts));
+  update(p.params, r.parameters, () => table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
+  update(p.counts, d.task_counts, () => countsBar(d.task_counts));
   const runId = encodeURIComponent(r.id);
-  replace(p.graph, renderGraph(d.graph, {
-    link: (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null),
-  }));
-  replace(p.gantt, renderGantt(d.graph.nodes, r, d.now));
+  const childrenHref = (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null);
+  const mapped = d.graph.nodes.filter(childrenHref);
+  update(p.graph, d.graph, () => [renderGraph(d.graph, { link: childrenHref }),
+    mapped.length ? h("p", { class: "mappedlinks" }, "Mapped tasks: ", mapped.map((n) =>
+      h("a", { href: childrenHref(n), class: "children-link", "data-slug": n.slug },
+        `${n.name} (${n.child_count.toLocaleString("en-US")} children)`))) : null]);
+  update(p.gantt, [d.graph.nodes, r.start_time, FINISHED.has(r.state) ? 0 : d.now], () => renderGantt(d.graph.nodes, r, d.now));
   appendLogs(ctx, d);
 }

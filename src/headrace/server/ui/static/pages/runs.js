@@ -1,9 +1,9 @@
 // Flow runs: a filtered, paginated list (state, flow, label, time). Filters live in the
 // query string so a filtered view can be bookmarked.
-import { h, replace, section } from "../dom.js";
+import { h, replace, update, section } from "../dom.js";
 import { get } from "../api.js";
 import { STATE_NAMES } from "../states.js";
-import { runsTable, header } from "./common.js";
+import { runsTable, runsKey, header } from "./common.js";
 
 const PAGE = 50;
 
@@ -70,11 +70,11 @@ export function render(ctx, d) {
     replace(sel, h("option", { value: "" }, "any flow"), d.flows.map((g) => h("option", { value: g.id }, g.name)));
     sel.value = current;
   }
-  replace(ctx.list, runsTable(d.runs, d.now, { message: true, empty: "No run matches these filters." }));
+  update(ctx.list, runsKey(d.runs, d.now), () => runsTable(d.runs, d.now, { message: true, empty: "No run matches these filters." }));
   const last = Math.min(d.total, d.offset + d.runs.length);
   const go = (offset) => () => { ctx.offset = offset; syncUrl(ctx); ctx.refresh(); };
-  replace(ctx.pager,
+  update(ctx.pager, [d.total, d.offset, d.runs.length], () => [
     h("span", { class: "muted" }, d.total ? `${d.offset + 1}–${last} of ${d.total}` : "0 runs"),
     h("button", { type: "button", disabled: d.offset === 0, on: { click: go(Math.max(0, d.offset - PAGE)) } }, "‹ Newer"),
-    h("button", { type: "button", disabled: last >= d.total, on: { click: go(d.offset + PAGE) } }, "Older ›"));
+    h("button", { type: "button", disabled: last >= d.total, on: { click: go(d.offset + PAGE) } }, "Older ›")]);
 }

@@ -1,5 +1,5 @@
 // A mapped task's children: counts by state over all of them, and one page of children.
-import { h, replace, section, table, fmtTime } from "../dom.js";
+import { h, replace, update, section, table, fmtTime } from "../dom.js";
 import { get } from "../api.js";
 import { badge, countsBar } from "../states.js";
 import { header } from "./common.js";
@@ -23,20 +23,20 @@ export function render(ctx, d) {
   const p = ctx.parts;
   const runHref = `/runs/${encodeURIComponent(d.flow_run.id)}`;
   document.title = `${d.task.name} · headrace`;
-  replace(p.head, header(`${d.task.name} (mapped)`,
+  update(p.head, [d.task, d.flow_run], () => header(`${d.task.name} (mapped)`,
     h("p", null, "in run ", h("a", { href: runHref }, d.flow_run.name), " of ", d.flow_run.flow_name, " ", badge(d.task.state))));
   const setState = (state) => () => { ctx.state = state; ctx.offset = 0; ctx.refresh(); };
-  replace(p.counts, countsBar(d.counts),
+  update(p.counts, [d.counts, ctx.state], () => [countsBar(d.counts),
     h("div", { class: "chips" },
       h("button", { type: "button", class: ctx.state ? "chip" : "chip active", on: { click: setState("") } }, "all"),
-      Object.entries(d.counts).map(([name, n]) => h("button", { type: "button", class: ctx.state === name ? "chip active" : "chip", "data-state": name, on: { click: setState(name) } }, `${name} ${n}`))));
-  replace(p.list, table(["Index", "State", "Since", "Message"],
+      Object.entries(d.counts).map(([name, n]) => h("button", { type: "button", class: ctx.state === name ? "chip active" : "chip", "data-state": name, on: { click: setState(name) } }, `${name} ${n}`)))]);
+  update(p.list, d.children, () => table(["Index", "State", "Since", "Message"],
     d.children.map((c) => [String(c.map_index), badge(c.state), fmtTime(c.state_timestamp), h("span", { class: "message" }, c.state_message || "")]),
     "No child in this state."));
   const last = Math.min(d.total, d.offset + d.children.length);
   const go = (offset) => () => { ctx.offset = offset; ctx.refresh(); };
-  replace(p.pager,
+  update(p.pager, [d.total, d.offset, d.children.length], () => [
     h("span", { class: "muted", id: "page-info" }, d.total ? `${d.offset + 1}–${last} of ${d.total}` : "0 children"),
     h("button", { type: "button", disabled: d.offset === 0, on: { click: go(Math.max(0, d.offset - PAGE)) } }, "‹ Previous"),
-    h("button", { type: "button", id: "next-page", disabled: last >= d.total, on: { click: go(d.offset + PAGE) } }, "Next ›"));
+    h("button", { type: "button", id: "next-page", disabled: last >= d.total, on: { click: go(d.offset + PAGE) } }, "Next ›")]);
 }
