@@ -103,3 +103,11 @@ def test_without_require_api_key_a_sent_key_still_scopes(client: Client, server)
     with Client(server.url, api_key=key, retries=0) as scoped:
         assert [p["name"] for p in scoped.get_projects()] == ["a"]
     assert len(client.get_projects()) == 2
+
+
+def test_issue_api_key_bootstraps_a_secured_server(secured: LiveServer) -> None:
+    from headrace.server import issue_api_key
+
+    key = issue_api_key(secured.settings.database_url, name="first")
+    with Client(secured.url, api_key=key, retries=0) as admin:
+        assert [k["name"] for k in admin.get_api_keys()] == ["first"]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from headrace.server.errors import AuthError, ForbiddenError, NotFoundError
 from headrace.server.models import ApiKey, Project
 
-__all__ = ["Principal", "create_api_key", "hash_key", "principal_for_key"]
+__all__ = ["Principal", "create_api_key", "hash_key", "issue_api_key", "principal_for_key"]
 
 KEY_PREFIX = "hr_"
 
@@ -92,3 +92,24 @@ def create_api_key(
     session.add(row)
     session.flush()
     return row, key
+
+
+def issue_api_key(
+    database_url: str | None = None, name: str = "admin", project_ids: Sequence[str] | None = None
+) -> str:
+    """Create a key directly in the database (no server needed) and return it in clear.
+
+    This is how the first admin key of a server with ``require_api_key`` is made (e.g. by a
+    CLI command); later keys can be created through ``POST /api/api_keys``.
+    """
+    from headrace.server.db import Database
+    from headrace.server.settings import ServerSettings
+
+    db = Database(ServerSettings.from_config(database_url=database_url).database_url)
+    try:
+        db.migrate()
+        with db.session() as session:
+            _row, key = create_api_key(session, name, project_ids)
+        return key
+    finally:
+        db.dispose()

@@ -26,6 +26,7 @@ __all__ = [
     "CANCELLING",
     "FINISHED_NAMES",
     "SUCCESS_NAMES",
+    "check_name",
     "check_transition",
     "record",
     "set_flow_run_state",
@@ -43,6 +44,7 @@ RUNNING_NAMES = frozenset({"Running", CANCELLING})
 
 
 def check_name(name: str, field: str) -> None:
+    """422 naming ``field`` unless ``name`` is a state kind (``"Success"``...)."""
     if name not in _KINDS or name in ("State", "Finished"):
         allowed = ", ".join(sorted(set(_KINDS) - {"State", "Finished"}))
         raise InvalidInputError(f"{field}: unknown state {name!r}; expected one of {allowed}")

@@ -25,7 +25,7 @@ from headrace.server.schemas import (
     StateSetOut,
 )
 from headrace.server.settings import ServerSettings
-from headrace.server.states import CANCELLING, set_flow_run_state
+from headrace.server.states import CANCELLING, check_name, set_flow_run_state
 
 __all__ = ["router"]
 
@@ -106,6 +106,9 @@ def list_runs(
             if value is not None:
                 q = q.where(column == value)
         if state:
+            for name in state:
+                if name != CANCELLING:
+                    check_name(name, "state")
             q = q.where(FlowRun.state.in_(state))
         if label is not None:
             q = q.where(

@@ -24,7 +24,7 @@ from headrace.server.schemas import (
     TaskRunOut,
     TaskSummaryOut,
 )
-from headrace.server.states import check_transition, record
+from headrace.server.states import check_name, check_transition, record
 
 __all__ = ["router"]
 
@@ -55,6 +55,8 @@ def list_task_runs(
         if task_slug is not None:
             q = q.where(TaskRun.task_slug == task_slug)
         if state:
+            for name in state:
+                check_name(name, "state")
             q = q.where(TaskRun.state.in_(state))
         if not include_children:
             q = q.where(TaskRun.map_index == -1)
