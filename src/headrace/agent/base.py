@@ -152,13 +152,10 @@ class Agent:
             self.runs[run_id] = self.deploy_flow(run)
             self.started.append(run_id)
         except Exception as exc:
-            error = (
-                exc
-                if isinstance(exc, DeploymentFailedError)
-                else DeploymentFailedError(
-                    f"{type(self).__name__} could not start flow run {run_id}: {exc}"
-                )
-            )
+            text = str(exc)
+            if run_id not in text:
+                text = f"{type(self).__name__} could not start flow run {run_id}: {text}"
+            error = DeploymentFailedError(text)
             self.logger.error("%s", error)
             self._mark(run_id, "Failed", str(error))
 

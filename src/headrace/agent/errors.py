@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from headrace.exceptions import HeadraceError
 
-__all__ = ["AgentError", "DeploymentFailedError"]
+__all__ = ["AgentError", "DeploymentFailedError", "InvalidJobTemplateError"]
 
 
 class AgentError(HeadraceError):
@@ -13,3 +13,7 @@ class AgentError(HeadraceError):
 
 class DeploymentFailedError(AgentError, RuntimeError):
     """An agent could not start the process/container/job of a flow run (names the run)."""
+
+
+class InvalidJobTemplateError(DeploymentFailedError, ValueError):
+    """A KubernetesRun job template a Job cannot have (names the fields)."""
