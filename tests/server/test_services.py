@@ -14,6 +14,7 @@ from headrace.server.models import FlowRun
 from headrace.server.services import (
     ServiceLoop,
     mark_late_runs,
+    prune_report_batches,
     reap_zombies,
     schedule_flow_runs,
 )
@@ -182,7 +183,7 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
     every = IntervalSchedule(start_date=start, interval=timedelta(minutes=10)).serialize()
     client.register_document(flow_document(schedule=every), project_id=project["id"])
     done = ServiceLoop(server.db, server.settings).run_once()
-    assert set(done) == {"scheduler", "zombie_reaper", "late_runs"}
+    assert set(done) == {"scheduler", "zombie_reaper", "late_runs", "housekeeping"}
     assert done["scheduler"] >= 1
 
 
@@ -207,3 +208,14 @@ def test_reaper_spares_a_run_that_heartbeats_after_being_listed(
     monkeypatch.setattr(reaper, "_zombie_ids", list_then_beat)
     assert reap_zombies(server.db, settings, late) == 0
     assert client.get_flow_run(run_id)["state"] == "Running"
+
+
+def test_old_report_batches_are_forgotten(client, server, flow_id) -> None:
+    run_id = _running(client, flow_id)
+    client.report(run_id, {"batch_id": "old", "logs": [{"message": "once"}]})
+    settings = server.settings
+    assert prune_report_batches(server.db, settings, datetime.now(UTC)) == 0
+    later = datetime.now(UTC) + timedelta(seconds=settings.report_batch_ttl + 1)
+    assert prune_report_batches(server.db, settings, later) == 1
+    client.report(run_id, {"batch_id": "old", "logs": [{"message": "once"}]})
+    assert len(client.get_logs(run_id)) == 2

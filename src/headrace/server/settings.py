@@ -39,6 +39,7 @@ class ServerSettings:
     run_services: bool = True
     flow_run_max_retries: int = 0
     sqlite_busy_timeout: float = 30.0
+    report_batch_ttl: float = 86400.0
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

@@ -1,4 +1,5 @@
-"""Background services of the server process: scheduler, zombie reaper, late-run watcher.
+"""Background services of the server process: scheduler, zombie reaper, late-run watcher
+and housekeeping.
 
 Each service is a plain function ``step(db, settings, now=None) -> int`` (what it did, as a
 count) that tests call directly; :class:`ServiceLoop` runs all of them every
@@ -12,19 +13,28 @@ from collections.abc import Callable
 from datetime import datetime
 
 from headrace.server.db import Database
+from headrace.server.services.housekeeping import prune_report_batches
 from headrace.server.services.late import mark_late_runs
 from headrace.server.services.reaper import reap_zombies
 from headrace.server.services.scheduler import schedule_flow_runs
 from headrace.server.settings import ServerSettings
 from headrace.utilities.logging import get_logger
 
-__all__ = ["SERVICES", "ServiceLoop", "mark_late_runs", "reap_zombies", "schedule_flow_runs"]
+__all__ = [
+    "SERVICES",
+    "ServiceLoop",
+    "mark_late_runs",
+    "prune_report_batches",
+    "reap_zombies",
+    "schedule_flow_runs",
+]
 
 Step = Callable[[Database, ServerSettings, "datetime | None"], int]
 SERVICES: dict[str, Step] = {
     "scheduler": schedule_flow_runs,
     "zombie_reaper": reap_zombies,
     "late_runs": mark_late_runs,
+    "housekeeping": prune_report_batches,
 }
 
 
