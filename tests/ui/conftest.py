@@ -89,6 +89,7 @@ class PageProbe:
         self.page = page
         self.test_name = re.sub(r"[^\w.-]+", "_", test_name)
         self.errors: list[str] = []
+        self.errors_allowed: tuple[str, ...] = ()
         self.dialogs: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on(
@@ -126,7 +127,8 @@ def probe(browser_context: Any, request: pytest.FixtureRequest) -> Iterator[Page
         yield probe
     finally:
         page.close()
-    assert probe.errors == [], f"the page reported errors: {probe.errors}"
+    errors = [e for e in probe.errors if not any(a in e for a in probe.errors_allowed)]
+    assert errors == [], f"the page reported errors: {errors}"
 
 
 @pytest.fixture

@@ -265,3 +265,33 @@ def test_a_10000_child_run_refreshes_with_one_small_request(
     expect(page.locator("#page-info")).to_have_text(f"1{DASH}50 of {failed}")
     expect(page.locator("table.grid tbody tr").first).to_contain_text("child 0 failed")
     probe.shot("children-10000")
+
+
+def test_a_server_that_requires_a_key_asks_for_one(
+    probe: PageProbe, tmp_path: Path, sqlite_template: Path
+) -> None:
+    import shutil
+
+    from tests.server.conftest import make_settings
+
+    from headrace.server.auth import create_api_key
+
+    expect, page = _expect(), probe.page
+    shutil.copy(sqlite_template, tmp_path / "keyed.db")
+    live = LiveServer(
+        make_settings(f"sqlite:///{tmp_path / 'keyed.db'}", require_api_key=True)
+    ).start()
+    try:
+        with live.db.session() as session:
+            _row, key = create_api_key(session, "ui")
+        probe.errors_allowed = ("401",)  # the first, keyless request is refused by design
+        page.goto(live.url + "/")
+        expect(page.locator("h2", has_text="API key needed")).to_be_visible()
+        probe.shot("key-form")
+        page.fill('input[name="key"]', key)
+        page.click('button[type="submit"]')
+        expect(page.locator("h1")).to_have_text("Dashboard")
+        expect(page.locator(".stat").first).to_contain_text("runs in 24 h")
+        assert page.evaluate("localStorage.getItem('headrace.apiKey')") == key
+    finally:
+        live.stop()

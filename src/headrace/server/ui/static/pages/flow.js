@@ -1,6 +1,6 @@
 // One flow: graph, versions, schedule, parameters, a Run form built from the parameters'
 // defaults and types, and its runs. The form is built once; only the runs refresh.
-import { h, replace, update, section, table, fmtTime, json } from "../dom.js";
+import { h, replace, update, section, table, fmtTime, fmtDuration, json } from "../dom.js";
 import { get, post } from "../api.js";
 import { countsBar } from "../states.js";
 import { renderGraph } from "../graph.js";
@@ -30,7 +30,7 @@ function describeSchedule(schedule) {
     if (Array.isArray(x)) return x.forEach(walk);
     if (x && typeof x === "object") {
       if (x.cron) parts.push(`cron ${x.cron}${x.timezone ? ` (${x.timezone})` : ""}`);
-      if (x.interval !== undefined) parts.push(`every ${x.interval}s`);
+      if (x.interval !== undefined) parts.push(`every ${fmtDuration(x.interval)}`);
       Object.values(x).forEach((v) => (typeof v === "object" ? walk(v) : null));
     }
   };
