@@ -39,6 +39,10 @@ PUBLIC = {
     "headrace.executors": ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"],
     "headrace.client": ["Client"],
     "headrace.schedules": ["Schedule", "IntervalSchedule", "CronSchedule"],
+    "headrace.environments.execution": ["Environment", "LocalEnvironment", "DaskEnvironment"],
+    "headrace.storage": ["Storage", "Local", "Module", "FileSystem", "Git", "Docker"],
+    "headrace.run_configs": ["UniversalRun", "LocalRun", "DockerRun", "KubernetesRun"],
+    "headrace.serialization": ["load_environment", "load_storage", "load_run_config"],
 }
 
 

@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from kinds import KINDS, make_case
 
 from headrace import Flow
 from headrace.serialization import load_storage
 from headrace.serialization.errors import FlowNameClashError, FlowNotFoundError
 from headrace.storage import Storage
+from storage.kinds import KINDS, make_case
 from support.flows import load_roundtrip_flow, outcome
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_local import flow_from_module
 
 from headrace.serialization import load_storage
 from headrace.serialization.errors import BuildError, FlowLoadError, HealthCheckError
 from headrace.storage import Docker
+from storage.test_local import flow_from_module
 from support.flows import load_roundtrip_flow
 
 

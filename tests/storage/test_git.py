@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from kinds import make_git_repo
 
 from headrace.serialization import load_storage
 from headrace.serialization.errors import FlowLoadError
 from headrace.storage import Git
+from storage.kinds import make_git_repo
 
 
 def head(repo: Path, rev: str) -> str:
