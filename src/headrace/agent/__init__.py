@@ -5,7 +5,18 @@
 """
 
 from headrace.agent.base import Agent, RunHandle
+from headrace.agent.docker import DockerAgent
 from headrace.agent.errors import AgentError, DeploymentFailedError
+from headrace.agent.kubernetes import KubernetesAgent, job_manifest
 from headrace.agent.local import LocalAgent
 
-__all__ = ["Agent", "AgentError", "DeploymentFailedError", "LocalAgent", "RunHandle"]
+__all__ = [
+    "Agent",
+    "AgentError",
+    "DeploymentFailedError",
+    "DockerAgent",
+    "KubernetesAgent",
+    "LocalAgent",
+    "RunHandle",
+    "job_manifest",
+]

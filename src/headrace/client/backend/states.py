@@ -29,8 +29,9 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
 
 
 def state_to_json(state: State) -> dict[str, Any]:
-    """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted)."""
-    serialized: dict[str, Any] = {"type": type(state).__name__}
+    """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted).
+    ``serialized`` is sent only when it says more than the state's name."""
+    serialized: dict[str, Any] = {}
     result = _result_to_json(state)
     if result is not None:
         serialized["result"] = result
@@ -39,7 +40,7 @@ def state_to_json(state: State) -> dict[str, Any]:
     return {
         "name": type(state).__name__,
         "message": None if state.message is None else str(state.message)[:4000],
-        "serialized": serialized,
+        "serialized": serialized or None,
         "timestamp": datetime.fromtimestamp(state.timestamp, UTC).isoformat(),
     }
 

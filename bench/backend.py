@@ -1,0 +1,190 @@
+"""Benchmarks of the orchestration backend (server + agent + backend runner).
+
+1. Flow runs per second through a server and a local agent, for a no-op flow: N runs are
+   created at once, one LocalAgent (in this process) claims and starts them as
+   subprocesses, the clock stops when the server shows all of them Success.
+2. A 10,000-child mapped flow run by plain ``flow.run()`` and by the backend runner
+   (reporting every state and log to the server in batches, and checkpointing results as it
+   does by default), in the same invocation; the ratio is the backend's overhead (target:
+   under 2x). The run with checkpointing off isolates the cost of reporting.
+
+The server runs in its own process (``headrace server start``) on a fresh SQLite file, as
+in production. Usage::
+
+    python bench/backend.py                 # 20 no-op runs, map of 10,000
+    python bench/backend.py --runs 10 --children 2000   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+NOOP = """
+from headrace import Flow, task
+
+@task
+def nothing():
+    return None
+
+with Flow("bench-noop") as flow:
+    nothing()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "HEADRACE__HOME_DIR": str(home), "HEADRACE__LOGGING__LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "headrace", "server", "start", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(home / "server.log").open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the server did not start; see {home / 'server.log'}")
+
+
+def bench_runs_per_second(client, home: Path, runs: int) -> float:  # type: ignore[no-untyped-def]
+    from headrace.agent import LocalAgent
+    from headrace.cli.flowfile import flows_in_file
+    from headrace.storage import Local
+
+    script = home / "noop.py"
+    script.write_text(NOOP)
+    (flow,) = flows_in_file(str(script))
+    flow.storage = Local(stored_as_script=True, path=str(script))
+    flow_id = client.register(flow, project_name="bench")
+    env = {
+        "HEADRACE__HOME_DIR": str(home),
+        "HEADRACE__FLOWS__RESULTS_DIR": str(home / "results"),
+        "HEADRACE__LOGGING__LEVEL": "WARNING",
+        "HEADRACE__CLOUD__REPORT_INTERVAL": "0.1",
+    }
+    agent = LocalAgent(client=client, labels=[], poll_interval=0.05, max_concurrent_runs=4, env=env)
+    start = time.perf_counter()
+    ids = {client.create_flow_run(flow_id)["id"] for _ in range(runs)}
+    agent.start()
+    try:
+        while True:
+            done = client.get_flow_runs(flow_id=flow_id, state=["Success", "Failed"], limit=1000)
+            if len(done) == runs:
+                break
+            time.sleep(0.05)
+    finally:
+        agent.stop()
+    elapsed = time.perf_counter() - start
+    failed = [r["id"] for r in done if r["state"] != "Success"]
+    assert not failed and {r["id"] for r in done} == ids, failed
+    return runs / elapsed
+
+
+def map_flow(children: int):  # type: ignore[no-untyped-def]
+    from headrace import Flow, task
+
+    @task
+    def numbers(n: int) -> list[int]:
+        return list(range(n))
+
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    @task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    with Flow("bench-map") as flow:
+        total(inc.map(numbers(children)))
+    return flow
+
+
+def bench_map(client, children: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from headrace.client.backend import BackendFlowRunner
+    from headrace.configuration import config
+
+    flow = map_flow(children)
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    state = flow.run()
+    times["plain flow.run()"] = time.perf_counter() - start
+    assert state.is_successful()
+
+    flow_id = client.register(flow, project_name="bench", build=False)
+    for label, checkpointing in (
+        ("backend runner", True),
+        ("backend runner, no checkpoints", False),
+    ):
+        config.cloud["checkpointing"] = checkpointing
+        run = client.create_flow_run(flow_id)
+        runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=client)
+        start = time.perf_counter()
+        state = runner.run()
+        times[label] = time.perf_counter() - start
+        assert state.is_successful()
+        final = client.get_flow_run(run["id"])
+        assert final["state"] == "Success"
+        assert final["task_run_counts"].get("Success", 0) >= children
+        assert runner.reporter is not None
+        times[label + " requests"] = runner.reporter.requests_sent
+    config.cloud["checkpointing"] = True
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=20, help="no-op flow runs (default 20)")
+    parser.add_argument("--children", type=int, default=10_000, help="mapped children")
+    args = parser.parse_args()
+
+    from headrace.client import Client
+    from headrace.configuration import config
+
+    home = Path(tempfile.mkdtemp(prefix="headrace-bench-"))
+    config["home_dir"] = str(home)
+    config.flows["results_dir"] = str(home / "results")
+    server, url = start_server(home)
+    try:
+        with Client(url) as client:
+            rate = bench_runs_per_second(client, home, args.runs)
+            times = bench_map(client, args.children)
+    finally:
+        server.terminate()
+        server.wait(30)
+    plain = times["plain flow.run()"]
+    print(f"server: {url} on SQLite; {os.cpu_count()} CPU(s)")
+    print(f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs)")
+    print(f"map of {args.children:,} children:")
+    for label in ("plain flow.run()", "backend runner", "backend runner, no checkpoints"):
+        extra = ""
+        if label != "plain flow.run()":
+            extra = (
+                f"  {times[label] / plain:.2f}x plain, {int(times[label + ' requests'])} requests"
+            )
+        print(f"  {label:<32} {times[label]:7.2f} s{extra}")
+
+
+if __name__ == "__main__":
+    main()
