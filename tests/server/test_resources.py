@@ -137,6 +137,13 @@ def test_unknown_ids_are_404_everywhere(client: Client) -> None:
         lambda: client.get_logs("x"),
         lambda: client.cancel_flow_run("x"),
         lambda: client.claim_flow_runs("x"),
+        lambda: client.heartbeat("x"),
+        lambda: client.restart_flow_run("x"),
+        lambda: client.report("x", {}),
+        lambda: client.get_task_run_summary("x"),
+        lambda: client.set_task_run_state("x", "Running"),
+        lambda: client.agent_heartbeat("x"),
+        lambda: client.get_flow_group("x"),
     ):
         with pytest.raises(NotFoundError):
             call()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow, get_flow_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
 from headrace.server.report import apply_report
@@ -184,12 +185,18 @@ def run_states(
     summary="The runner is alive; the answer says whether to stop (cancel)",
 )
 def heartbeat(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> HeartbeatOut:
-    with db.session() as s:
-        run = get_flow_run(s, flow_run_id, who, lock=True)
-        run.heartbeat = utcnow()
-        return HeartbeatOut(
-            state=run.state, version=run.version, cancel_requested=run.state == CANCELLING
-        )
+    with db.session() as s:  # one UPDATE ... RETURNING: runners call this often
+        row = s.execute(
+            sa.update(FlowRun)
+            .where(FlowRun.id == flow_run_id, who.scope(FlowRun.project_id))
+            .values(heartbeat=utcnow())
+            .returning(FlowRun.state, FlowRun.version)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"flow run {flow_run_id} not found")
+        state, version = row
+        return HeartbeatOut(state=state, version=version, cancel_requested=state == CANCELLING)
 
 
 @router.post(
