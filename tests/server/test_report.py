@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from headrace.client import Client
 
@@ -95,12 +96,15 @@ def test_reports_and_heartbeats_refresh_the_heartbeat(client: Client, flow_id: s
     run = client.create_flow_run(flow_id)
     rid = run["id"]
     client.set_flow_run_state(rid, "Running")
-    first = client.get_flow_run(rid)["heartbeat"]
+    def beat() -> datetime:
+        return datetime.fromisoformat(client.get_flow_run(rid)["heartbeat"])
+
+    first = beat()
     client.report(rid, {"heartbeat": True})
-    second = client.get_flow_run(rid)["heartbeat"]
+    second = beat()
     beat = client.heartbeat(rid)
     assert beat == {"state": "Running", "version": 2, "cancel_requested": False}
-    assert first < second < client.get_flow_run(rid)["heartbeat"]
+    assert first < second < beat()
 
 
 def test_task_tag_concurrency_limit_rejects_extra_starts(client: Client, project: dict) -> None:

@@ -202,7 +202,8 @@ def test_agents_register_heartbeat_and_list(client: Client) -> None:
     assert agent["labels"] == ["docker", "gpu"]
     before = agent["last_seen"]
     assert client.agent_heartbeat(agent["id"]) == {"cancel_flow_run_ids": []}
-    assert client.get_agent(agent["id"])["last_seen"] >= before
+    seen = datetime.fromisoformat(client.get_agent(agent["id"])["last_seen"])
+    assert seen > datetime.fromisoformat(before)
     assert [a["name"] for a in client.get_agents()] == ["a1"]
     with pytest.raises(ValidationError, match="labels"):
         client.register_agent("a2", labels=[" "])
