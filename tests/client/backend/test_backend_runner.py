@@ -244,3 +244,33 @@ def test_a_flow_that_cannot_load_fails_its_run_with_the_reason(
     failed = api.get_flow_run(run["id"])
     assert failed["state"] == "Failed"
     assert expected in failed["state_message"]
+
+
+def test_states_of_tasks_run_in_worker_processes_reach_the_server(api: Client) -> None:
+    """With a process-based executor the listener cannot report from the workers; the final
+    states are reconciled at the end (through Running, as the server's transitions want)."""
+    from headrace.executors import LocalDaskExecutor
+
+    @task
+    def numbers() -> list[int]:
+        return [1, 2, 3]
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    with Flow("in-processes") as flow:
+        double.map(numbers())
+
+    run = api.create_flow_run(_register(api, flow))
+    runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api)
+    state = runner.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=2))
+    assert state.is_successful()
+    assert _task_states(api, run["id"]) == {
+        ("numbers", -1): "Success",
+        ("double", -1): "Mapped",
+        ("double", 0): "Success",
+        ("double", 1): "Success",
+        ("double", 2): "Success",
+    }
+    assert api.get_flow_run(run["id"])["state"] == "Success"

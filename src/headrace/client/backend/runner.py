@@ -25,8 +25,9 @@ from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
 from headrace.engine.results.base import Result
 from headrace.engine.results.local import LocalResult
-from headrace.engine.state import Mapped, Pending, State
+from headrace.engine.state import Mapped, Pending, Running, State
 from headrace.engine.task_runner import TaskRunner
+from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
 from headrace.utilities.logging import get_logger
 
@@ -248,19 +249,29 @@ class BackendFlowRunner(FlowRunner):
         return handler
 
     def _reconcile(self, final: State, listener: _Listener) -> None:
-        """Report final task states the listener did not see (tasks run on remote workers)."""
+        """Report final task states the listener did not see (tasks that ran on remote
+        workers, where the listener cannot reach this process's queue)."""
         results = final.result if isinstance(final.result, dict) else {}
         reporter = listener.reporter
         assert reporter is not None
+
+        def settle(slug: str, index: int, state: State, name: str) -> None:
+            seen = listener.reported.get((slug, index), "Pending")
+            new = type(state).__name__
+            if seen == new or (
+                isinstance(state, Pending) and (slug, index) not in listener.reported
+            ):
+                return
+            if not is_allowed(seen, new) and is_allowed(seen, "Running"):
+                # the server only saw it Pending: pass through Running as the engine did
+                reporter.task_state(slug, index, Running(timestamp=state.timestamp), name, None)
+            reporter.task_state(slug, index, state, name, None)
+
         for task, state in results.items():
             if self._given.get(task) is state:
                 continue
             slug = self.flow.slugs.get(task) or task.name
             if isinstance(state, Mapped):
                 for index, child in enumerate(state.map_states):
-                    if listener.reported.get((slug, index)) != type(child).__name__:
-                        reporter.task_state(slug, index, child, task.name, None)
-            if listener.reported.get((slug, -1), "Pending") != type(state).__name__ and not (
-                isinstance(state, Pending) and (slug, -1) not in listener.reported
-            ):
-                reporter.task_state(slug, -1, state, task.name, None)
+                    settle(slug, index, child, task.name)
+            settle(slug, -1, state, task.name)
