@@ -96,15 +96,15 @@ def test_reports_and_heartbeats_refresh_the_heartbeat(client: Client, flow_id: s
     run = client.create_flow_run(flow_id)
     rid = run["id"]
     client.set_flow_run_state(rid, "Running")
-    def beat() -> datetime:
+    def last_beat() -> datetime:
         return datetime.fromisoformat(client.get_flow_run(rid)["heartbeat"])
 
-    first = beat()
+    first = last_beat()
     client.report(rid, {"heartbeat": True})
-    second = beat()
+    second = last_beat()
     beat = client.heartbeat(rid)
     assert beat == {"state": "Running", "version": 2, "cancel_requested": False}
-    assert first < second < beat()
+    assert first < second < last_beat()
 
 
 def test_task_tag_concurrency_limit_rejects_extra_starts(client: Client, project: dict) -> None:
