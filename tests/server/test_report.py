@@ -96,6 +96,7 @@ def test_reports_and_heartbeats_refresh_the_heartbeat(client: Client, flow_id: s
     run = client.create_flow_run(flow_id)
     rid = run["id"]
     client.set_flow_run_state(rid, "Running")
+
     def last_beat() -> datetime:
         return datetime.fromisoformat(client.get_flow_run(rid)["heartbeat"])
 
