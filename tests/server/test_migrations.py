@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from tests.conftest import require
 from tests.support.postgres import PostgresServer, postgres_available
 
@@ -45,6 +47,8 @@ def test_migrations_run_from_empty_and_are_idempotent(empty_url: str) -> None:
         for table in Base.metadata.sorted_tables:
             stored = {c["name"] for c in inspector.get_columns(table.name)}
             assert stored == set(table.columns.keys()), table.name
+        with db.engine.connect() as conn:  # the models and the migrations agree exactly
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         db.dispose()
 
