@@ -258,3 +258,22 @@ def test_deleting_a_project_removes_its_flows_runs_and_logs(client: Client, serv
         for table in ("task_runs", "logs", "states", "flow_run_labels", "flow_groups"):
             left = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
             assert left == (1 if table == "flow_groups" else 0), table
+
+
+def test_racing_creates_of_one_project_give_one_project_and_a_409(client: Client, server) -> None:
+    import threading
+
+    barrier = threading.Barrier(4)
+    answers: list[int] = []
+
+    def create() -> None:
+        barrier.wait()
+        answers.append(httpx.post(f"{server.url}/api/projects", json={"name": "same"}).status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [201, 409, 409, 409]
+    assert [p["name"] for p in client.get_projects()] == ["same"]

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 
 from headrace.server.api import ROUTERS
 from headrace.server.db import Database
@@ -79,6 +80,18 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
         return JSONResponse(
             status_code=exc.status,
             content={"detail": exc.message, "code": exc.code, "field": exc.field},
+        )
+
+    @app.exception_handler(sa_exc.IntegrityError)
+    async def _integrity(_request: Request, exc: sa_exc.IntegrityError) -> JSONResponse:
+        # Two requests raced to create the same thing; the loser's transaction rolled back.
+        return JSONResponse(
+            status_code=409,
+            content={
+                "detail": "a concurrent request created a conflicting record; retry",
+                "code": "conflict",
+                "field": None,
+            },
         )
 
     @app.exception_handler(RequestValidationError)
