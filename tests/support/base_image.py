@@ -26,7 +26,7 @@ from typing import Any
 
 __all__ = ["BASE_FORMAT", "base_image_tag", "build_rootfs", "ensure_base_image"]
 
-BASE_FORMAT = "1"  # bump when the image's recipe changes
+BASE_FORMAT = "2"  # bump when the image's recipe changes
 ROOT = Path(__file__).resolve().parents[2]
 EXTRA_LIBS = (
     "libpthread.so.0",
@@ -101,8 +101,10 @@ def build_rootfs(root: Path) -> None:
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         here = Path(directory)
-        skipped = {n for n in names if n.startswith("config-")} if here == stdlib else set()
+        # Optimized byte code (-O/-OO) is never used here and doubles the image.
+        skipped = {n for n in names if ".opt-" in n and n.endswith(".pyc")}
         if here == stdlib:
+            skipped |= {n for n in names if n.startswith("config-")}
             skipped |= SKIP_STDLIB & set(names)
         return skipped
 
@@ -211,4 +213,24 @@ def ensure_base_image(client: Any, cache: Path) -> str:
         for chunk in client.images.get(tag).save(named=True):
             fh.write(chunk)
     staging.rename(saved)
+    _forget_older_bases(client, cache, tag, saved)
     return tag
+
+
+def _forget_older_bases(client: Any, cache: Path, tag: str, saved: Path) -> None:
+    """Drop base images and archives of earlier recipes (the cache would only grow)."""
+    for archive in cache.glob("headrace-test-base_*.tar"):
+        if archive != saved:
+            archive.unlink(missing_ok=True)
+    for house in cache.glob("wheelhouse-*"):
+        if house.is_dir() and house.stat().st_mtime < saved.stat().st_mtime - 7 * 86400:
+            shutil.rmtree(house, ignore_errors=True)
+    for image in client.images.list():
+        stale = [t for t in image.tags if t.startswith("headrace-test-base") and t != tag]
+        stale = [t for t in stale if not t.startswith(tag.replace(":", "-python:"))]
+        if stale and tag not in image.tags:
+            for name in stale:
+                try:
+                    client.images.remove(name, force=True)
+                except Exception:
+                    pass

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from headrace.serialization.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
-from headrace.storage.healthcheck import parse_report, raise_for_report
 from headrace.storage.image import IMAGE_ROOT, headrace_install, write_dockerfile
 
 if TYPE_CHECKING:
@@ -166,6 +165,7 @@ class Docker(Storage):
         import docker.errors
 
         from headrace.configuration import config
+        from headrace.storage.healthcheck import parse_report, raise_for_report
 
         if not self.flows:
             raise BuildError("Docker storage holds no flows; add_flow before building")

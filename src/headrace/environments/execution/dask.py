@@ -75,7 +75,7 @@ class DaskEnvironment(Environment):
             cluster_kwargs.setdefault("threads_per_worker", self.threads_per_worker)
         if self.cluster_class is None:
             cluster_kwargs.setdefault("host", "127.0.0.1")
-            cluster_kwargs.setdefault("dashboard_address", None)
+            cluster_kwargs.setdefault("dashboard_address", "127.0.0.1:0")
         return DaskExecutor(
             cluster_class=self.cluster_class,
             cluster_kwargs=cluster_kwargs,
