@@ -76,3 +76,26 @@ def test_concurrent_agents_runners_and_services(busy_server: LiveServer) -> None
         for rid in list(runs)[:3]:
             assert client.get_flow_run(rid)["task_run_counts"] == {"Running": 120, "Pending": 3}
             assert len(client.get_logs(rid, limit=1000)) == 60
+
+
+def test_a_lock_held_too_long_answers_503_so_clients_retry(tmp_path) -> None:
+    import sqlite3
+
+    import httpx
+
+    from headrace.server.db import Database
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    Database(url).migrate()
+    live = LiveServer(make_settings(url, sqlite_busy_timeout=0.2)).start()
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        answer = httpx.post(f"{live.url}/api/projects", json={"name": "p"})
+        assert (answer.status_code, answer.json()["code"]) == (503, "busy")
+        holder.execute("ROLLBACK")
+        with Client(live.url, retries=2, backoff=0.01) as client:
+            assert client.create_project("p")["name"] == "p"
+    finally:
+        holder.close()
+        live.stop()

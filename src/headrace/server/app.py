@@ -94,6 +94,19 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
             },
         )
 
+    @app.exception_handler(sa_exc.OperationalError)
+    async def _busy(_request: Request, exc: sa_exc.OperationalError) -> JSONResponse:
+        # A lock wait that ran out (SQLite "database is locked", a PostgreSQL deadlock or
+        # serialization failure) is transient: 503 tells clients to retry with backoff.
+        text = str(exc.orig).lower()
+        pgcode = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if "locked" in text or "busy" in text or pgcode in ("40001", "40P01", "55P03"):
+            return JSONResponse(
+                status_code=503,
+                content={"detail": "database busy; retry", "code": "busy", "field": None},
+            )
+        raise exc
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
