@@ -119,8 +119,11 @@ class PageProbe:
 
 
 @pytest.fixture
-def probe(browser_context: Any, request: pytest.FixtureRequest) -> Iterator[PageProbe]:
-    """A fresh tab; the test fails if the page logged a script or console error."""
+def probe(
+    browser_context: Any, ui_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[PageProbe]:
+    """A fresh tab; the test fails if the page logged a script or console error. It takes
+    ``ui_server`` so the server outlives the tab (a poll to a stopped server is an error)."""
     page = browser_context.new_page()
     probe = PageProbe(page, request.node.name)
     try:

@@ -147,7 +147,8 @@ def test_dashboard_and_flows_list(
     ok = client.create_flow_run(mapped_flow["id"], parameters={"who": "a"})
     move_run(client, ok["id"], "Running", "Success")
     bad = client.create_flow_run(mapped_flow["id"], parameters={"who": "b"})
-    move_run(client, bad["id"], "Running", "Failed", message="disk full")
+    mapped_run(client, bad["id"], "square-1", 20, failed_every=3)  # children 0, 3, 6... fail
+    move_run(client, bad["id"], "Failed", message="disk full")
     late = client.create_flow_run(
         mapped_flow["id"], parameters={"who": "c"}, scheduled_start=now - timedelta(minutes=10)
     )
@@ -161,6 +162,13 @@ def test_dashboard_and_flows_list(
     assert sum(sum(b["states"].values()) for b in d["by_hour"]) == 3
     assert len(d["by_hour"]) == 25
     assert [(f["id"], f["state_message"]) for f in d["failures"]] == [(bad["id"], "disk full")]
+    assert d["failures"][0]["task_failure"] == {
+        "task_slug": "square-1",
+        "task_name": "square",
+        "map_index": 0,
+        "state": "Failed",
+        "message": "child 0 failed",
+    }
     assert [r["id"] for r in d["late"]] == [late["id"]]
     assert [r["id"] for r in d["upcoming"]] == [soon["id"]]
     assert [(a["name"], a["labels"]) for a in d["agents"]] == [("worker-1", ["gpu"])]

@@ -28,7 +28,12 @@ export function runsTable(runs, nowIso, { message = false, empty } = {}) {
         duration(r.start_time, r.end_time, nowIso),
         labels(r.labels),
       ];
-      if (message) cells.push(h("span", { class: "message" }, r.state_message || ""));
+      if (message) {
+        const cause = r.task_failure;
+        cells.push(h("span", { class: "message" }, r.state_message || "",
+          cause ? h("span", { class: "cause" }, h("br"),
+            `${cause.task_name}${cause.map_index >= 0 ? `[${cause.map_index}]` : ""}: ${cause.message || cause.state}`) : null));
+      }
       return cells;
     }),
     empty,
