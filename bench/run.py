@@ -54,23 +54,13 @@ def full_cases() -> list[Case]:
         Case("chain", 1_000, everything),
         Case("wide", 10_000, everything, single_run=slow),
         Case("map", 10_000, everything, single_run=slow),
+        # dask.distributed at 100,000 tasks takes ~10 minutes per run on this 2-core machine
+        # (raw dask as much as headrace), so only the in-process engines run it by default.
         Case(
             "map",
             100_000,
-            (
-                "python",
-                "headrace-local",
-                "headrace-threads",
-                "headrace-dask",
-                "dask-graph-threads",
-                "dask-graph-distributed",
-            ),
-            single_run=(
-                "headrace-dask",
-                "dask-graph-distributed",
-                "headrace-threads",
-                "dask-graph-threads",
-            ),
+            ("python", "headrace-local", "headrace-threads", "dask-graph-threads"),
+            single_run=("headrace-threads", "dask-graph-threads"),
         ),
         Case(
             "sleep",
@@ -213,14 +203,14 @@ def fmt_seconds(value: float) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     head = (
-        "| scenario | engine | runs | wall (median) | of which build | per-task overhead "
-        "| vs ideal | peak RSS growth | per task |"
+        "| scenario | engine | runs | wall (median) | of which build | run (wall - build) "
+        "| per-task overhead | vs ideal | peak RSS growth | per task |"
     )
-    lines = [head, "|" + "---|" * 9]
+    lines = [head, "|" + "---|" * 10]
     for row in results:
         got = row["result"]
         if isinstance(got, str):
-            lines.append(f"| {row['case']} | {row['engine']} | - | {got} | | | | | |")
+            lines.append(f"| {row['case']} | {row['engine']} | - | {got} | | | | | | |")
             continue
         wall = statistics.median(got["times"])
         build = statistics.median(got["build_times"])
@@ -231,6 +221,7 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {row['case']} | {row['engine']} | {len(got['times'])} | {fmt_seconds(wall)} "
             f"| {fmt_seconds(build) if build else ''} "
+            f"| {fmt_seconds(statistics.median(run_times(got)))} "
             f"| {fmt_seconds(overhead) if overhead is not None else ''} "
             f"| {f'{wall / ideal:.2f}x' if ideal else ''} "
             f"| {f'{rss / 1024:.1f} MiB' if rss is not None else ''} | {per_task_mem} |"
@@ -238,10 +229,17 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def median_of(results: list[dict[str, Any]], case: str, engine: str) -> float | None:
+def run_times(got: dict[str, Any]) -> list[float]:
+    return [t - b for t, b in zip(got["times"], got["build_times"], strict=True)]
+
+
+def median_of(
+    results: list[dict[str, Any]], case: str, engine: str, run_only: bool = False
+) -> float | None:
     for row in results:
         if row["case"] == case and row["engine"] == engine and not isinstance(row["result"], str):
-            return statistics.median(row["result"]["times"])
+            got = row["result"]
+            return statistics.median(run_times(got) if run_only else got["times"])
     return None
 
 
@@ -278,8 +276,13 @@ def targets(results: list[dict[str, Any]], cases: list[Case]) -> str:
                 ("headrace-dask", "dask-graph-distributed", 1.5),
             ):
                 a, b = median_of(results, case.name, ours), median_of(results, case.name, raw)
-                if a and b:
-                    out.append(f"- {case.name}: {ours} / {raw} = {a / b:.2f} (target ≤ {limit})")
+                ra = median_of(results, case.name, ours, run_only=True)
+                rb = median_of(results, case.name, raw, run_only=True)
+                if a and b and ra and rb:
+                    out.append(
+                        f"- {case.name}: {ours} / {raw} = {a / b:.2f} on wall time, "
+                        f"{ra / rb:.2f} on run time (target ≤ {limit})"
+                    )
         if case.scenario == "sleep":
             for row in results:
                 if (
@@ -305,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="headrace and plain Python only, small sizes"
     )
     parser.add_argument("--only", help="run only scenarios whose name contains this")
+    parser.add_argument("--engines", help="comma-separated engines to run (default: all)")
     parser.add_argument("--no-prefect", action="store_true", help="skip the prefect baseline")
     parser.add_argument("--out", default=str(ROOT / ".bench"), help="where results go")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
@@ -321,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         floor = None
         for engine in case.engines:
+            if args.engines and engine not in args.engines.split(","):
+                continue
             print(f"{case.name:>14} on {engine:<24}", end=" ", flush=True)
             got = measure(case, engine, prefect, args.timeout)
             row: dict[str, Any] = {

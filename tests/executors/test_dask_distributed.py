@@ -20,7 +20,10 @@ from headrace.engine import state as s
 from headrace.executors import DaskExecutor
 from headrace.executors.errors import ClusterClassError, ExecutorConfigError
 
-pytestmark = pytest.mark.dask
+pytestmark = [
+    pytest.mark.dask,
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+]
 
 LOOPBACK = {"host": "127.0.0.1", "dashboard_address": None}
 
