@@ -64,6 +64,7 @@ class Flow:
         self._slug_counts: dict[str, int] = {}
         self._reference: set[Task] = set()
         self._sorted: list[Task] | None = None
+        self._tokens: list[object] = []
         for t in tasks or ():
             self.add_task(t)
         for e in edges or ():
@@ -74,11 +75,17 @@ class Flow:
         return f"<Flow: name={self.name!r}, {len(self.tasks)} tasks>"
 
     def __enter__(self) -> Flow:
-        self._token = active.push(self)
+        self._tokens.append(active.push(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        active.pop(self._token)
+        active.pop(self._tokens.pop())
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the graph and settings, never an open ``with`` block's context token."""
+        state = dict(self.__dict__)
+        state["_tokens"] = []
+        return state
 
     # ---- building ----------------------------------------------------------------------
 
@@ -272,6 +279,7 @@ class Flow:
         new._downstream = {t: list(es) for t, es in self._downstream.items()}
         new._slug_counts = dict(self._slug_counts)
         new._reference = set(self._reference)
+        new._tokens = []
         new.state_handlers = list(self.state_handlers)
         return new
 
