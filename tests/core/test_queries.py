@@ -90,3 +90,23 @@ def test_task_copy_in_a_flow_is_a_new_task() -> None:
     clone = t["a"].copy(name="a2")
     assert clone not in flow.tasks
     assert clone.tags == t["a"].tags
+
+
+def test_a_flow_pickles_inside_and_after_its_with_block() -> None:
+    import cloudpickle
+
+    from headrace import Flow, task
+
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("pickled") as flow:
+        t = one()
+        inside = cloudpickle.loads(cloudpickle.dumps(flow))
+    after = cloudpickle.loads(cloudpickle.dumps(flow))
+    for loaded in (inside, after):
+        state = loaded.run()
+        assert state.is_successful()
+        assert [s.result for s in state.result.values()] == [1]
+    assert t in flow.tasks
