@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from headrace.agent.errors import DeploymentFailedError
-from headrace.client.errors import ClientError
+from headrace.client.errors import ClientError, NotFoundError
 from headrace.utilities.logging import get_logger
 
 __all__ = ["FINISHED", "Agent", "RunHandle"]
@@ -132,7 +132,13 @@ class Agent:
         if self.agent_id is None:
             self.register()
         assert self.agent_id is not None
-        cancel = self.client.agent_heartbeat(self.agent_id).get("cancel_flow_run_ids", [])
+        try:
+            answer = self.client.agent_heartbeat(self.agent_id)
+        except NotFoundError:  # the server forgot this agent (a new database): register again
+            self.register()
+            assert self.agent_id is not None
+            answer = self.client.agent_heartbeat(self.agent_id)
+        cancel = answer.get("cancel_flow_run_ids", [])
         for run_id in cancel:
             self._cancel(run_id)
         self.watch()

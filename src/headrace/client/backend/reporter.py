@@ -146,7 +146,12 @@ class Reporter:
             self._wake.wait(self.interval)
             self._wake.clear()
             items, stop = self._drain()
-            for body in self._batches(items):
+            try:
+                batches = self._batches(items)
+            except Exception:  # never let one odd item stop all reporting
+                logger.exception("flow run %s: could not encode a report", self.flow_run_id)
+                continue
+            for body in batches:
                 if not self._send(body, deadline=None):
                     return
         logger.debug("flow run %s: reporter done", self.flow_run_id)
