@@ -233,3 +233,27 @@ def test_every_module_the_pages_import_is_served(server: LiveServer) -> None:
     for asset in ("style.css", "favicon.svg"):
         assert httpx.get(f"{server.url}/ui/static/{asset}", timeout=30).status_code == 200
     assert json.loads(httpx.get(f"{server.url}/api/ui/dashboard", timeout=30).text)["hours"] == 24
+
+
+def test_a_scheduled_flow_shows_its_schedule_and_upcoming_runs(
+    server: LiveServer, client: Client
+) -> None:
+    schedule = {
+        "type": "IntervalSchedule",
+        "interval": 300.0,
+        "start_date": "2026-01-01T00:00:00+00:00",
+        "end_date": None,
+    }
+    client.create_project("ui")
+    flow = client.register_document(flow_document("every-5m", schedule=schedule), project_name="ui")
+    soon = client.create_flow_run(
+        flow["id"], scheduled_start=datetime.now(UTC) + timedelta(minutes=5)
+    )
+    page = _get(server, f"/flows/{flow['id']}")
+    assert page["schedule"]["interval"] == 300.0 and page["schedule_active"] is True
+    assert [r["id"] for r in page["upcoming_runs"]] == [soon["id"]]
+    assert page["recent_runs"] == []
+    listed = _get(server, "/flows")["flows"]
+    assert [(f["name"], f["scheduled"], f["latest_run"]) for f in listed] == [
+        ("every-5m", True, None)
+    ]
