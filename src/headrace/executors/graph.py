@@ -42,12 +42,25 @@ def label_of(fn: Callable[..., Any]) -> str:
 class GraphBuilder:
     """Accumulates graph nodes; :meth:`take` hands over (and forgets) the pending ones."""
 
-    __slots__ = ("_count", "_token", "pending")
+    __slots__ = ("_count", "_plain", "_token", "pending")
 
     def __init__(self) -> None:
         self.pending: dict[str, GraphNode] = {}
         self._token = uuid.uuid4().hex[:10]
         self._count = itertools.count()
+        self._plain: dict[int, Any] = {}  # id -> containers seen to hold no refs (kept alive)
+
+    def parse(self, arg: Any) -> Any:
+        """``arg`` as a graph argument. The run's context dict goes with every call: a
+        container once seen to hold no refs is not searched again."""
+        if type(arg) in _CONTAINERS:
+            if id(arg) in self._plain:
+                return arg
+            parsed = parse_input(arg)
+            if parsed is arg:
+                self._plain[id(arg)] = arg
+            return parsed
+        return parse_input(arg)
 
     def key(self, label: str) -> str:
         return f"{label}-{self._token}-{next(self._count)}"
@@ -55,9 +68,10 @@ class GraphBuilder:
     def add(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Ref:
         """A node calling ``fn(*args, **kwargs)`` once the refs in them are computed."""
         key = self.key(label_of(fn))
-        parsed = [parse_input(a) for a in args]
+        parse = self.parse
+        parsed = [parse(a) for a in args]
         if kwargs:
-            named: dict[str, Any] = {k: parse_input(v) for k, v in kwargs.items()}
+            named: dict[str, Any] = {k: parse(v) for k, v in kwargs.items()}
             self.pending[key] = Task(key, fn, *parsed, **named)
         else:
             self.pending[key] = Task(key, fn, *parsed)
@@ -73,12 +87,13 @@ class GraphBuilder:
         the ``Edge`` keys of its upstream states)."""
         label = label_of(fn)
         pending = self.pending
+        parse = self.parse
         refs = []
         shared = _SharedCall.of(fn, calls) if share else None
         if shared is None:
             for call in calls:
                 key = self.key(label)
-                pending[key] = Task(key, fn, *[parse_input(a) for a in call])
+                pending[key] = Task(key, fn, *[parse(a) for a in call])
                 refs.append(Ref(key))
             return refs
         code_key = self.key(f"{label}_shared")
@@ -87,7 +102,7 @@ class GraphBuilder:
         varying = shared.varying
         for call in calls:
             key = self.key(label)
-            args = [parse_input(shared.pack(i, call[i])) for i in varying]
+            args = [parse(shared.pack(i, call[i])) for i in varying]
             pending[key] = Task(key, _call_shared, code_ref, *args)
             refs.append(Ref(key))
         return refs
@@ -95,6 +110,9 @@ class GraphBuilder:
     def take(self) -> dict[str, GraphNode]:
         taken, self.pending = self.pending, {}
         return taken
+
+
+_CONTAINERS = (dict, list, tuple)
 
 
 class _SharedCall:
