@@ -1,0 +1,68 @@
+"""The reporter's batching rules and its bounded queue, without a server (the sending side
+is covered against a live server in ``test_backend_runner.py``)."""
+
+from __future__ import annotations
+
+import threading
+
+from headrace.client.backend import reporter as reporter_module
+from headrace.client.backend.logs import BackendLogHandler
+from headrace.client.backend.reporter import Reporter
+from headrace.client.backend.states import state_from_json, state_to_json
+from headrace.engine.results.local import LocalResult
+from headrace.engine.state import Failed, Pending, Running, Skipped, Success
+
+
+def test_a_flow_state_opens_a_batch_so_order_is_kept() -> None:
+    r = Reporter(client=None, flow_run_id="run")
+    items = [
+        ("f", Running()),
+        ("t", "a-1", -1, Running(), "a", None),
+        ("t", "a-1", -1, Success(), "a", None),
+        ("l", {"message": "hello"}),
+        ("f", Success()),
+    ]
+    first, second = r._batches(items)
+    assert first["flow_run_state"]["state"]["name"] == "Running"
+    assert [c["state"]["name"] for c in first["task_runs"]] == ["Running", "Success"]
+    assert first["logs"] == [{"message": "hello"}]
+    assert second["flow_run_state"]["state"]["name"] == "Success"
+    assert second["task_runs"] == [] and first["batch_id"] != second["batch_id"]
+
+
+def test_large_batches_are_split() -> None:
+    r = Reporter(client=None, flow_run_id="run")
+    items = [("t", "m-1", i, Success(), "m", None) for i in range(reporter_module.MAX_BATCH + 1)]
+    batches = r._batches(items)
+    assert [len(b["task_runs"]) for b in batches] == [reporter_module.MAX_BATCH, 1]
+
+
+def test_a_full_queue_makes_the_producer_wait() -> None:
+    r = Reporter(client=None, flow_run_id="run", max_queue=2)
+    producer = threading.Thread(target=lambda: [r.log({"n": i}) for i in range(3)], daemon=True)
+    producer.start()
+    producer.join(0.5)
+    assert producer.is_alive(), "the third record waits for room"
+    items, _ = r._drain()
+    producer.join(10)
+    assert not producer.is_alive()
+    assert len(items) + r.queue.qsize() == 3
+
+
+def test_states_round_trip_through_json(tmp_path: object) -> None:
+    result = LocalResult(dir=str(tmp_path)).write(42, task_slug="t")
+    ok = Success("done", 42, persisted=result)
+    doc = state_to_json(ok)
+    assert doc["serialized"]["result"]["location"] == result.location
+    back = state_from_json(doc["name"], doc["message"], doc["serialized"])
+    assert isinstance(back, Success) and back.result == 42
+    assert state_to_json(Running())["serialized"] is None
+    # a success whose value cannot be found again runs again; skips stay skips
+    assert isinstance(state_from_json("Success", None, None), Pending)
+    assert isinstance(state_from_json("Skipped", "skip", None), Skipped)
+    assert isinstance(state_from_json("Failed", "boom", None), Failed)
+
+
+def test_secret_values_are_masked() -> None:
+    handler = BackendLogHandler(Reporter(client=None, flow_run_id="run"), ["s3cr3t-token"])
+    assert handler.redact("token=s3cr3t-token!") == "token=********!"
