@@ -172,7 +172,8 @@ def test_restart_reruns_only_what_failed_reading_persisted_results(
     assert api.get_flow_run(run["id"])["state"] == "Success"
 
 
-def test_cancellation_reaches_the_runner(api: Client) -> None:
+def test_cancellation_reaches_the_runner(api: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(config.cloud._data, "heartbeat_interval", 0.2)
     release = threading.Event()
     cancelled = threading.Event()
 
