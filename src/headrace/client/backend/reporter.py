@@ -74,6 +74,7 @@ class Reporter:
         self.items_sent = 0
         self.dropped_batches = 0
         self._closing = threading.Event()
+        self._done = threading.Event()
         self._wake = threading.Event()
         self._sender = threading.Thread(
             target=self._send_loop, name="headrace-reporter", daemon=True
@@ -116,6 +117,7 @@ class Reporter:
         self.queue.put(_STOP)
         self._wake.set()
         self._sender.join(self.final_timeout + 5)
+        self._done.set()  # heartbeats go on while the final flush waits for the server
         self._beater.join(5)
         done = not self._sender.is_alive() and not self._carry and self.queue.empty()
         if not done:
@@ -251,7 +253,7 @@ class Reporter:
 
     # --- heartbeats ------------------------------------------------------------------------
     def _beat_loop(self) -> None:
-        while not self._closing.wait(self.heartbeat_interval):
+        while not self._done.wait(self.heartbeat_interval):
             try:
                 answer = self.heartbeat_client.heartbeat(self.flow_run_id)
             except (ClientError, OSError) as exc:
