@@ -59,10 +59,21 @@ def test_register_run_get_cancel_restart_logs(
         watched = CliRunner().invoke(
             cli, ["run", "--name", "noop", "--watch", "--api", url], catch_exceptions=False
         )
+        from headrace.cli.up import register_examples
+
+        register_examples(api)
+        mapped = CliRunner().invoke(
+            cli,
+            ["run", "--name", "mapped-squares", "--param", "n=20", "--watch", "--api", url],
+            catch_exceptions=False,
+        )
     finally:
         agent.stop(stop_runs=True)
     assert watched.exit_code == 0, watched.output
-    assert "Success" in watched.output and "task runs:" in watched.output
+    assert "Success" in watched.output and "tasks: 1 Success" in watched.output
+    assert mapped.exit_code == 0, mapped.output
+    assert "map square: 20 Success" in mapped.output and "20/20" in mapped.output
+    assert "sum of 20 squares: 2470" in mapped.output  # the run's logs, live
     logs = invoke("get", "logs", "--id", run_id, "--api", url)
     assert "Flow run 'noop': started" in logs
 

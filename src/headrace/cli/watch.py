@@ -4,6 +4,7 @@ every task run (mapped children included), and new log lines as they arrive."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from rich.console import Console
@@ -25,13 +26,16 @@ DONE_TASK = {
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no task runs yet"
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none yet"
 
 
 def watch_flow_run(
     client: Any, flow_run_id: str, interval: float = 0.5, console: Console | None = None
 ) -> str:
-    """Follow ``flow_run_id`` until it finishes; returns its final state name."""
+    """Follow ``flow_run_id`` until it finishes; returns its final state name.
+
+    One line shows the run's state and its tasks counted by state; each mapped task gets a
+    progress bar over its children; new log lines are printed above them."""
     console = console or Console()
     last_log = 0
     with Progress(
@@ -41,18 +45,31 @@ def watch_flow_run(
         console=console,
         transient=False,
     ) as progress:
-        bar = progress.add_task("starting", total=None)
+        overall = progress.add_task("starting", total=None)
+        maps: dict[str, Any] = {}
         while True:
             run = client.get_flow_run(flow_run_id)
-            counts = run.get("task_run_counts") or {}
-            total = sum(counts.values())
-            done = sum(n for k, n in counts.items() if k in DONE_TASK)
+            summary = client.get_task_run_summary(flow_run_id)
+            tasks = Counter(t["state"] for t in summary if t.get("state"))
+            done = sum(n for k, n in tasks.items() if k in DONE_TASK)
             progress.update(
-                bar,
-                total=total or None,
+                overall,
+                total=len(summary) or None,
                 completed=done,
-                description=f"{run['state']:<10} task runs: {_counts(counts)}",
+                description=f"{run['state']:<10} tasks: {_counts(dict(tasks))}",
             )
+            for item in summary:
+                total = item.get("children_total") or 0
+                if not total:
+                    continue
+                children = item.get("children") or {}
+                finished = sum(n for k, n in children.items() if k in DONE_TASK)
+                label = f"  map {item['task_name']}: {_counts(children)}"
+                if item["task_slug"] not in maps:
+                    maps[item["task_slug"]] = progress.add_task(label, total=total)
+                progress.update(
+                    maps[item["task_slug"]], total=total, completed=finished, description=label
+                )
             for log in client.get_logs(flow_run_id, after_id=last_log, limit=500):
                 last_log = max(last_log, int(log["id"]))
                 where = log.get("task_slug") or "flow"
