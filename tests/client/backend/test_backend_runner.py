@@ -275,3 +275,21 @@ def test_states_of_tasks_run_in_worker_processes_reach_the_server(api: Client) -
         ("double", 2): "Success",
     }
     assert api.get_flow_run(run["id"])["state"] == "Success"
+
+
+def test_a_cancelled_run_is_not_run(api: Client, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+
+    @task
+    def touch() -> None:
+        marker.touch()
+
+    with Flow("not-to-run") as flow:
+        touch()
+
+    run = api.create_flow_run(_register(api, flow))
+    api.cancel_flow_run(run["id"])
+    state = BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    assert state.is_cancelled()
+    assert not marker.exists()
+    assert api.get_flow_run(run["id"])["state"] == "Cancelled"

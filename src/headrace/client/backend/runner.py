@@ -25,7 +25,7 @@ from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
 from headrace.engine.results.base import Result
 from headrace.engine.results.local import LocalResult
-from headrace.engine.state import Mapped, Pending, Running, State
+from headrace.engine.state import Mapped, Pending, Running, State, state_class
 from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 logger = get_logger("backend.runner")
+_NOT_TO_RUN = frozenset(
+    {"Success", "Failed", "Cancelled", "Cancelling", "TimedOut", "TriggerFailed", "Skipped"}
+)
 
 
 class MissingFlowRunIdError(HeadraceError, ValueError):
@@ -203,6 +206,12 @@ class BackendFlowRunner(FlowRunner):
     ) -> State:
         """Run the flow run and report it; returns the flow's final state."""
         run = self.client.get_flow_run(self.flow_run_id)
+        if run["state"] in _NOT_TO_RUN:
+            logger.warning(
+                "flow run %s is %s on the server; not running it", self.flow_run_id, run["state"]
+            )
+            kind = state_class("Cancelled" if run["state"] == "Cancelling" else run["state"])
+            return kind(f"flow run is {run['state']} on the server; not run")
         if parameters is None:
             parameters = run.get("parameters") or {}
         if task_states is None:
