@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -35,6 +36,7 @@ __all__ = [
     "BackendFlowRunner",
     "CheckpointResult",
     "MissingFlowRunIdError",
+    "checkpoint_location",
     "flow_run_id_from_context",
 ]
 
@@ -86,10 +88,23 @@ def _null_listener() -> Callable[..., None]:
     return lambda *args: None
 
 
+def checkpoint_location(**kwargs: Any) -> str:
+    """Where the backend checkpoints a result: ``<flow run>/<task slug>/<bucket>/<uuid>``,
+    mapped children 100 to a directory (file creation slows down a lot in directories of
+    thousands of entries)."""
+    index = kwargs.get("map_index")
+    bucket = "task" if not isinstance(index, int) else f"{index // 100:05d}"
+    run = kwargs.get("flow_run_id") or "local"
+    return f"{run}/{kwargs.get('task_slug') or 'task'}/{bucket}/{uuid.uuid4().hex}.pickle"
+
+
 class CheckpointResult(LocalResult):
-    """The backend's default result: a ``LocalResult`` under ``flows.results_dir`` at a
-    generated location. It takes the value positionally, so a task input called ``value``
-    (part of the location's keywords) does not clash with it."""
+    """The backend's default result: a ``LocalResult`` under ``flows.results_dir`` at
+    :func:`checkpoint_location`. It takes the value positionally, so a task input called
+    ``value`` (part of the location's keywords) does not clash with it."""
+
+    def __init__(self, dir: Any = None, location: Any = None, **kwargs: Any) -> None:
+        super().__init__(dir=dir, location=location or checkpoint_location, **kwargs)
 
     def write(self, *args: Any, **kwargs: Any) -> Result:
         if args:
