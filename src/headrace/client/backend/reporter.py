@@ -193,14 +193,14 @@ class Reporter:
 
     def _send(self, body: dict[str, Any], deadline: float | None) -> bool:
         """Send one batch until it is accepted (retrying the same batch_id with backoff); a 4xx
-        other than 409/429 drops it (it can never succeed). False when giving up at close."""
+        other than 408/429 drops it (it can never succeed). False when giving up at close."""
         delay = 0.2
         give_up_at: float | None = None
         while True:
             try:
                 answer = self.client.report(self.flow_run_id, body)
             except ApiError as exc:
-                if exc.status < 500 and exc.status not in (408, 409, 429):
+                if exc.status < 500 and exc.status not in (408, 429):
                     self.dropped_batches += 1
                     logger.error(
                         "flow run %s: the server refused a report: %s", self.flow_run_id, exc
