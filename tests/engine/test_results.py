@@ -135,3 +135,21 @@ def test_unwritable_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(ResultError, match=r"file"):
         LocalResult(dir=blocker, location="x.pickle").write(1)
     assert blocker.read_text() == "not a directory"  # existing data untouched
+
+
+@task(checkpoint=True)
+def shout(value: str, location: str) -> str:
+    return f"{value} at {location}".upper()
+
+
+def test_task_inputs_named_value_and_location_can_be_checkpointed(tmp_path: Path) -> None:
+    # Result.write(value, /, **fmt) and exists(location, /, **fmt) take their first
+    # argument positionally, so the task's own inputs of those names are only template keys.
+    with Flow(
+        "names", result=LocalResult(dir=tmp_path, location="{value}-{location}.pickle")
+    ) as flow:
+        out = shout("hi", "home")
+    state = flow.run()
+    assert state.is_successful(), state.result[out].message
+    assert state.result[out].result == "HI AT HOME"
+    assert LocalResult(dir=tmp_path).read("hi-home.pickle").value == "HI AT HOME"

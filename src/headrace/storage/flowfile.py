@@ -44,9 +44,6 @@ def writer_versions() -> dict[str, str]:
 def dumps_flow(flow: Flow) -> bytes:
     """The flow file's bytes: magic line, JSON header line, cloudpickle payload."""
     header = {"format": FORMAT, "flow_name": flow.name, **writer_versions()}
-    if "_token" in vars(flow):  # left by `with Flow(...)`: a context token, not picklable
-        flow = flow.copy()
-        del flow._token
     return MAGIC + json.dumps(header).encode() + b"\n" + cloudpickle.dumps(flow)
 
 

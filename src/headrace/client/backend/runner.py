@@ -24,7 +24,6 @@ from headrace.client.backend.states import state_from_json
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
-from headrace.engine.results.base import Result
 from headrace.engine.results.local import LocalResult
 from headrace.engine.state import Mapped, Pending, Running, State, state_class
 from headrace.engine.task_runner import TaskRunner
@@ -100,17 +99,10 @@ def checkpoint_location(**kwargs: Any) -> str:
 
 class CheckpointResult(LocalResult):
     """The backend's default result: a ``LocalResult`` under ``flows.results_dir`` at
-    :func:`checkpoint_location`. It takes the value positionally, so a task input called
-    ``value`` (part of the location's keywords) does not clash with it."""
+    :func:`checkpoint_location`."""
 
     def __init__(self, dir: Any = None, location: Any = None, **kwargs: Any) -> None:
         super().__init__(dir=dir, location=location or checkpoint_location, **kwargs)
-
-    def write(self, *args: Any, **kwargs: Any) -> Result:
-        if args:
-            kwargs.pop("value", None)
-            return super().write(args[0], **kwargs)
-        return super().write(**kwargs)
 
 
 class BackendFlowRunner(FlowRunner):

@@ -60,14 +60,14 @@ class Result:
                 f"the result location {location!r} names {exc} which the run does not have"
             ) from None
 
-    def exists(self, location: str, **kwargs: Any) -> bool:
+    def exists(self, location: str, /, **kwargs: Any) -> bool:
         raise NotImplementedError
 
     def read(self, location: str) -> Result:
         """A copy holding the value stored at ``location``."""
         raise NotImplementedError
 
-    def write(self, value: Any, **kwargs: Any) -> Result:
+    def write(self, value: Any, /, **kwargs: Any) -> Result:
         """Store ``value``; returns a copy holding the value and its concrete location."""
         raise NotImplementedError
 

@@ -36,7 +36,7 @@ class LocalResult(Result):
         path = Path(location)
         return path if path.is_absolute() else self.dir / path
 
-    def exists(self, location: str, **kwargs: Any) -> bool:
+    def exists(self, location: str, /, **kwargs: Any) -> bool:
         return self._path(self.render_location(location, kwargs)).exists()
 
     def read(self, location: str) -> Result:
@@ -50,7 +50,7 @@ class LocalResult(Result):
         new.value = self.serializer.deserialize(blob)
         return new
 
-    def write(self, value: Any, **kwargs: Any) -> Result:
+    def write(self, value: Any, /, **kwargs: Any) -> Result:
         new = self.format(**kwargs)
         assert isinstance(new.location, str)
         blob = self.serializer.serialize(value)
