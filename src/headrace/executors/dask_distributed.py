@@ -239,7 +239,10 @@ class DaskExecutor(Executor):
         exc = future.exception()
         if not isinstance(exc, KilledWorker):
             future.result()  # re-raises the call's own error with its traceback
-        fn, args = self._calls[drv]
+        call = self._calls.get(drv)
+        if call is None:  # submitted with keyword arguments: nothing to hand a lost value to
+            raise WorkerLostError(f"call {drv!r}: its workers kept dying ({exc})") from exc
+        fn, args = call
         if exc.task == future.key:
             error = WorkerLostError(
                 f"the worker running it died, {exc.allowed_failures + 1} times on "
