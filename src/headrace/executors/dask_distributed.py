@@ -175,6 +175,7 @@ class DaskExecutor(Executor):
             return
         dsk: dict[str, Any] = {}
         live, values, renamed = self._live, self._values, self._renamed
+        value_keys: dict[Any, str] = {}  # results already here, sent back as data nodes
         for key, node in nodes.items():
             subs: dict[Any, Any] = {}
             for dep in node.dependencies:
@@ -183,9 +184,10 @@ class DaskExecutor(Executor):
                     if current != dep:
                         subs[dep] = current
                 elif dep in values:
-                    value_key = f"{dep}-value"
-                    dsk[value_key] = DataNode(value_key, values[dep])
-                    subs[dep] = value_key
+                    if dep not in value_keys:
+                        value_keys[dep] = value_key = self._builder().key(f"{dep}-value")
+                        dsk[value_key] = DataNode(value_key, values[dep])
+                    subs[dep] = value_keys[dep]
                 else:
                     raise ExecutorError(f"{self!r}: {key!r} depends on unknown call {dep!r}")
             dsk[key] = node.substitute(subs) if subs else node
