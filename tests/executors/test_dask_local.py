@@ -73,3 +73,15 @@ def test_waiting_early_runs_only_what_is_needed(tmp_path: Path) -> None:
         assert not unrelated.exists()
         assert executor.wait([other, a]) == [str(unrelated), 2]
     assert unrelated.exists()
+
+
+def die(x: int) -> int:
+    os._exit(3)
+
+
+def test_a_dead_worker_process_is_an_executor_error_naming_the_executor() -> None:
+    from headrace.executors.errors import ExecutorError
+
+    executor = LocalDaskExecutor("processes", num_workers=1)
+    with executor.start(), pytest.raises(ExecutorError, match=r"scheduler='processes'.*died"):
+        executor.wait(executor.submit(die, 1))

@@ -19,7 +19,7 @@ from typing import Any
 from dask._task_spec import DataNode
 
 from headrace.executors.base import Executor
-from headrace.executors.errors import ExecutorConfigError
+from headrace.executors.errors import ExecutorConfigError, ExecutorError
 from headrace.executors.graph import GraphBuilder, Ref, collect_keys, substitute
 
 __all__ = ["LocalDaskExecutor"]
@@ -126,9 +126,17 @@ class LocalDaskExecutor(Executor):
 
             return get(dsk, keys, num_workers=self.num_workers)
         if self.scheduler == "processes":
+            from concurrent.futures.process import BrokenProcessPool
+
             from dask.multiprocessing import get as mp_get
 
-            return mp_get(dsk, keys, pool=self._pool, optimize_graph=False)
+            try:
+                return mp_get(dsk, keys, pool=self._pool, optimize_graph=False)
+            except BrokenProcessPool as exc:
+                raise ExecutorError(
+                    f"{self!r}: a worker process died while running tasks ({exc}); "
+                    "use DaskExecutor to have lost tasks run again elsewhere"
+                ) from exc
         from dask.local import get_sync
 
         return get_sync(dsk, keys)
