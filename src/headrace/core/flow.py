@@ -60,6 +60,7 @@ class Flow:
         self.constants: dict[Task, dict[str, Any]] = {}
         self.slugs: dict[Task, str] = {}
         self._upstream: dict[Task, list[Edge]] = {}
+        self._fed: dict[Task, set[str]] = {}  # arguments already fed, by an edge or a constant
         self._downstream: dict[Task, list[Edge]] = {}
         self._slug_counts: dict[str, int] = {}
         self._reference: set[Task] = set()
@@ -128,9 +129,7 @@ class Flow:
                 f"Flow {self.name!r}: task {task.name!r} has no argument {key!r} "
                 f"(its run() takes {sorted(run_signature(task).names) or 'no arguments'})"
             )
-        if key in self.constants.get(task, ()) or any(
-            e.key == key for e in self._upstream.get(task, ())
-        ):
+        if key in self._fed.get(task, ()):
             raise EdgeError(
                 f"Flow {self.name!r}: argument {key!r} of task {task.name!r} is already fed"
             )
@@ -166,6 +165,8 @@ class Flow:
         self.edges.add(edge)
         self._upstream[downstream_task].append(edge)
         self._downstream[upstream_task].append(edge)
+        if key is not None:
+            self._fed.setdefault(downstream_task, set()).add(key)
         self._sorted = None
         return edge
 
@@ -177,6 +178,7 @@ class Flow:
         self.add_task(task)
         self._check_key(task, key)
         self.constants.setdefault(task, {})[key] = value
+        self._fed.setdefault(task, set()).add(key)
 
     def set_dependencies(
         self,
@@ -276,6 +278,7 @@ class Flow:
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         new.slugs = dict(self.slugs)
         new._upstream = {t: list(es) for t, es in self._upstream.items()}
+        new._fed = {t: set(keys) for t, keys in self._fed.items()}
         new._downstream = {t: list(es) for t, es in self._downstream.items()}
         new._slug_counts = dict(self._slug_counts)
         new._reference = set(self._reference)
