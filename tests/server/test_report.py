@@ -124,3 +124,113 @@ def test_task_tag_concurrency_limit_rejects_extra_starts(client: Client, project
     retry = {"task_slug": "c-1", "version": 0, "state": _state("Running")}
     out = client.report(rid, {"task_runs": [finish, retry]})["task_runs"]
     assert [r["status"] for r in out] == ["applied", "applied"]
+
+
+# --- the compact form (``task_states``) ------------------------------------------------------
+def _rows(*rows):
+    """Compact rows padded to their 7 columns."""
+    return [list(r) + [None] * (7 - len(r)) for r in rows]
+
+
+def test_compact_rows_record_every_change_like_task_runs(client: Client, flow_id: str) -> None:
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    t0 = 1_700_000_000.25
+    n = 50
+    rows = [(0, i, "Running", t0 + i) for i in range(n)]
+    rows += [
+        (0, i, "Success", t0 + n + i, "done", {"result": {"location": f"/r/{i}"}}) for i in range(n)
+    ]
+    rows += [(1, -1, "Running", "2023-11-14T22:13:20+00:00")]
+    body = {
+        "batch_id": "compact-1",
+        "results": "problems",
+        "task_states": {
+            "tasks": [
+                {"task_slug": "transform-1", "task_name": "transform"},
+                {"task_slug": "load-1"},
+            ],
+            "rows": _rows(*rows),
+        },
+    }
+    answer = client.report(rid, body)
+    assert answer["task_runs"] == [] and answer["task_runs_applied"] == 2 * n + 1
+    assert client.report(rid, body) == answer  # a retried batch is a no-op
+    children = client.get_task_runs(rid, task_slug="transform-1", include_children=True, limit=100)
+    by_index = {c["map_index"]: c for c in children}
+    assert len(by_index) == n + 1  # the parent and its n children
+    child = by_index[7]
+    assert (child["state"], child["version"], child["task_name"]) == ("Success", 2, "transform")
+    assert child["state_message"] == "done"
+    assert child["state_serialized"] == {"result": {"location": "/r/7"}}
+    history = client.request(
+        "GET", f"/flow_runs/{rid}/states", params={"task_runs": True, "limit": 10000}
+    )
+    mine = [h for h in history if h["task_run_id"] == child["id"]]
+    assert [(h["name"], h["version"]) for h in mine] == [("Running", 1), ("Success", 2)]
+    stamps = [datetime.fromisoformat(h["timestamp"]).timestamp() for h in mine]
+    assert stamps == [t0 + 7, t0 + n + 7]
+    assert client.get_task_runs(rid, task_slug="load-1")[0]["state"] == "Running"
+
+
+def test_compact_rows_report_only_problems_with_versions(client: Client, flow_id: str) -> None:
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    tasks = [{"task_slug": "extract-1"}]
+    first = {"tasks": tasks, "rows": _rows((0, -1, "Running", None, None, None, 0))}
+    assert client.report(rid, {"task_states": first})["task_runs"][0]["status"] == "applied"
+    replay = client.report(rid, {"task_states": first, "results": "problems"})
+    assert [r["status"] for r in replay["task_runs"]] == ["duplicate"]
+    assert replay["task_runs_applied"] == 0
+    rows = _rows(
+        (0, -1, "Failed", None, None, None, 0),  # stale version
+        (0, -1, "Pending", None, None, None, 1),  # Running -> Pending is not allowed
+        (0, -1, "Bogus"),
+        (0, -1, "Success", None, None, None, 1),
+    )
+    out = client.report(rid, {"task_states": {"tasks": tasks, "rows": rows}, "results": "problems"})
+    assert [r["status"] for r in out["task_runs"]] == ["conflict", "rejected", "rejected"]
+    assert "unknown state 'Bogus'" in out["task_runs"][2]["detail"]
+    assert out["task_runs_applied"] == 1
+    assert client.get_task_runs(rid, task_slug="extract-1")[0]["version"] == 2
+
+
+def test_task_runs_apply_before_compact_rows(client: Client, flow_id: str) -> None:
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    body = {
+        "task_runs": [{"task_slug": "load-1", "state": _state("Running")}],
+        "task_states": {"tasks": [{"task_slug": "load-1"}], "rows": _rows((0, -1, "Success"))},
+    }
+    out = client.report(rid, body)["task_runs"]
+    assert [(r["status"], r["state"], r["version"]) for r in out] == [
+        ("applied", "Running", 1),
+        ("applied", "Success", 2),
+    ]
+
+
+def test_bad_compact_rows_are_refused_and_store_nothing(client: Client, flow_id: str) -> None:
+    from headrace.client.errors import ApiError
+
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    tasks = [{"task_slug": "load-1"}]
+    for rows, says in (
+        ([[1, -1, "Running", None, None, None, None]], "task 1 is not a position"),
+        ([[0, -2, "Running", None, None, None, None]], "map_index -2"),
+        ([[0, -1, "Running"]], "rows"),
+        ([[0, -1, "Running", "yesterday", None, None, None]], "rows"),
+    ):
+        body = {"task_states": {"tasks": tasks, "rows": rows}, "logs": [{"message": "x"}]}
+        try:
+            client.report(rid, body)
+        except ApiError as exc:
+            assert exc.status == 422 and says in str(exc), str(exc)
+        else:
+            raise AssertionError(f"{rows} was accepted")
+    assert client.get_task_runs(rid, task_slug="load-1")[0]["version"] == 0
+    assert client.get_logs(rid) == []

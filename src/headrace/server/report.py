@@ -14,16 +14,16 @@ applied in memory and written in bulk by :class:`~headrace.server.task_batch.Tas
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.errors import ConcurrencyLimitError, ServerError
 from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
-from headrace.server.schemas import LogIn, ReportIn, ReportOut
+from headrace.server.schemas import LogIn, ReportIn
 from headrace.server.states import CANCELLING, set_flow_run_state
-from headrace.server.task_batch import Key, TaskRunBatch, task_run_ids
+from headrace.server.task_batch import Key, TaskRunBatch, changes_of, task_run_ids
 
 __all__ = ["apply_report", "check_task_concurrency", "insert_logs"]
 
@@ -80,12 +80,14 @@ def insert_logs(
     return len(rows)
 
 
-def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime) -> ReportOut:
-    """Apply one batch for ``run`` (locked by the caller) and say what happened to each part."""
+def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime) -> dict[str, Any]:
+    """Apply one batch for ``run`` (locked by the caller) and say what happened to each part:
+    a ``ReportOut`` as JSON-ready data (built as plain dicts: a big map's batch has thousands
+    of entries, and the stored copy answers a retried batch)."""
     if report.batch_id:
         done = session.get(ReportBatch, report.batch_id)
         if done is not None and done.flow_run_id == run.id:
-            return ReportOut.model_validate(done.response)
+            return dict(done.response)
     flow_status, flow_detail = "none", None
     if report.flow_run_state is not None:
         change = report.flow_run_state
@@ -112,9 +114,17 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
             flow_status = "conflict" if exc.status == 409 else "rejected"
             flow_detail = exc.message
     batch = TaskRunBatch(session, run.id, now)
-    batch.load(report.task_runs)
-    results = [batch.apply(change) for change in report.task_runs]
-    batch.write()
+    echo = report.results == "all"
+    results = []
+    changes = changes_of(report.task_runs, report.task_states)
+    if changes:
+        batch.load(changes)
+        for task_change in changes:
+            outcome = batch.apply(task_change, echo)
+            if outcome is not None:
+                results.append(outcome)
+        batch.write()
+    applied = len(batch.history)
     task_ids = batch.ids()
     unknown = list(
         dict.fromkeys(
@@ -129,19 +139,16 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
     logs = insert_logs(session, run.id, report.logs, now, task_ids)
     if report.heartbeat and run.state in ("Submitted", "Running", CANCELLING):
         session.execute(sa.update(FlowRun).where(FlowRun.id == run.id).values(heartbeat=now))
-    out = ReportOut(
-        flow_run_state=run.state,
-        flow_run_version=run.version,
-        flow_run_status=flow_status,  # type: ignore[arg-type]
-        flow_run_detail=flow_detail,
-        cancel_requested=run.state == CANCELLING,
-        task_runs=results,
-        logs_inserted=logs,
-    )
+    out = {
+        "flow_run_state": run.state,
+        "flow_run_version": run.version,
+        "flow_run_status": flow_status,
+        "flow_run_detail": flow_detail,
+        "cancel_requested": run.state == CANCELLING,
+        "task_runs": results,
+        "task_runs_applied": applied,
+        "logs_inserted": logs,
+    }
     if report.batch_id:
-        session.add(
-            ReportBatch(
-                batch_id=report.batch_id, flow_run_id=run.id, response=out.model_dump(mode="json")
-            )
-        )
+        session.add(ReportBatch(batch_id=report.batch_id, flow_run_id=run.id, response=out))
     return out

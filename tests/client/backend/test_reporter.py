@@ -24,17 +24,44 @@ def test_a_flow_state_opens_a_batch_so_order_is_kept() -> None:
     ]
     first, second = r._batches(items)
     assert first["flow_run_state"]["state"]["name"] == "Running"
-    assert [c["state"]["name"] for c in first["task_runs"]] == ["Running", "Success"]
+    assert first["task_states"]["tasks"] == [{"task_slug": "a-1", "task_name": "a"}]
+    assert [row[:3] for row in first["task_states"]["rows"]] == [
+        [0, -1, "Running"],
+        [0, -1, "Success"],
+    ]
     assert first["logs"] == [{"message": "hello"}]
     assert second["flow_run_state"]["state"]["name"] == "Success"
-    assert second["task_runs"] == [] and first["batch_id"] != second["batch_id"]
+    assert "task_states" not in second and first["batch_id"] != second["batch_id"]
+
+
+def test_compact_rows_carry_what_a_task_state_change_carries(tmp_path) -> None:
+    r = Reporter(client=None, flow_run_id="run")
+    result = LocalResult(dir=str(tmp_path)).write(3, location="three.pickle")
+    done = Success("done", 3, persisted=result)
+    items = [
+        ("t", "m-1", 0, Running(), "m", ["b", "a"]),
+        ("t", "x-1", -1, Failed("boom"), "x", None),
+        ("t", "m-1", 0, done, "m", ["b", "a"]),
+    ]
+    (body,) = r._batches(items)
+    assert body["results"] == "problems"
+    assert body["task_states"]["tasks"] == [
+        {"task_slug": "m-1", "task_name": "m", "tags": ["a", "b"]},
+        {"task_slug": "x-1", "task_name": "x"},
+    ]
+    running, failed, success = body["task_states"]["rows"]
+    assert running[:3] == [0, 0, "Running"] and running[4:] == [None, None, None]
+    assert failed[:5] == [1, -1, "Failed", failed[3], "boom"]
+    assert success[3] == done.timestamp and success[4] == "done"
+    assert success[5] == state_to_json(done)["serialized"]
+    assert success[5]["result"]["location"] == result.location
 
 
 def test_large_batches_are_split() -> None:
     r = Reporter(client=None, flow_run_id="run")
     items = [("t", "m-1", i, Success(), "m", None) for i in range(reporter_module.MAX_BATCH + 1)]
     batches = r._batches(items)
-    assert [len(b["task_runs"]) for b in batches] == [reporter_module.MAX_BATCH, 1]
+    assert [len(b["task_states"]["rows"]) for b in batches] == [reporter_module.MAX_BATCH, 1]
 
 
 def test_a_full_queue_makes_the_producer_wait() -> None:

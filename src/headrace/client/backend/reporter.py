@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from headrace.client.backend.states import state_to_json
+from headrace.client.backend.states import state_parts, state_to_json
 from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
@@ -29,6 +29,7 @@ __all__ = ["Reporter"]
 
 logger = get_logger("backend.reporter")
 MAX_BATCH = 5000
+FLUSH_AT = 2000
 _STOP = object()
 
 
@@ -83,6 +84,7 @@ class Reporter:
             target=self._beat_loop, name="headrace-heartbeat", daemon=True
         )
         self._carry: list[Any] = []
+        self._queued = 0  # task states since the last early wake (approximate across threads)
         self._threads = {self._sender, self._beater}
 
     # --- producers (engine threads) ---------------------------------------------------------
@@ -90,6 +92,10 @@ class Reporter:
         self, slug: str, map_index: int, state: State, name: str, tags: list[str] | None
     ) -> None:
         self.queue.put(("t", slug, map_index, state, name, tags))
+        self._queued += 1
+        if self._queued >= FLUSH_AT:  # send while the flow goes on, not only every interval
+            self._queued = 0
+            self._wake.set()
 
     def flow_state(self, state: State) -> None:
         self.queue.put(_flow_item(state))
@@ -160,35 +166,41 @@ class Reporter:
 
     def _batches(self, items: list[Any]) -> list[dict[str, Any]]:
         """Items in order as report bodies: a flow state starts a new batch (the server applies
-        a batch's flow state before its task states, so order is kept)."""
+        a batch's flow state before its task states, so order is kept). Task states go in
+        the compact ``task_states`` form (one short row per change, timestamps as Unix
+        seconds) and the answer lists only the changes that were not applied."""
         batches: list[dict[str, Any]] = []
         body: dict[str, Any] | None = None
+        tasks: dict[str, int] = {}
+        rows: list[list[Any]] = []
         count = 0
         for item in items:
             kind = item[0]
             if body is None or (kind == "f") or count >= MAX_BATCH:
                 if body is not None:
-                    batches.append(body)
-                body = {"batch_id": uuid.uuid4().hex, "task_runs": [], "logs": []}
-                count = 0
+                    batches.append(_finish(body, rows))
+                body = {"batch_id": uuid.uuid4().hex, "results": "problems", "logs": []}
+                tasks, rows, count = {}, [], 0
             count += 1
-            if kind == "f":
-                body["flow_run_state"] = {"state": state_to_json(item[1]), "version": None}
-            elif kind == "t":
+            if kind == "t":
                 _, slug, index, state, name, tags = item
-                change: dict[str, Any] = {
-                    "task_slug": slug,
-                    "map_index": index,
-                    "state": state_to_json(state),
-                    "task_name": name,
-                }
-                if tags is not None:
-                    change["tags"] = sorted(tags)
-                body["task_runs"].append(change)
+                position = tasks.get(slug)
+                if position is None:
+                    position = tasks[slug] = len(tasks)
+                    ref: dict[str, Any] = {"task_slug": slug, "task_name": name}
+                    if tags is not None:
+                        ref["tags"] = sorted(tags)
+                    body.setdefault("task_refs", []).append(ref)
+                kind_name, message, serialized = state_parts(state)
+                rows.append(
+                    [position, index, kind_name, state.timestamp, message, serialized, None]
+                )
+            elif kind == "f":
+                body["flow_run_state"] = {"state": state_to_json(item[1]), "version": None}
             else:
                 body["logs"].append(item[1])
         if body is not None:
-            batches.append(body)
+            batches.append(_finish(body, rows))
         return batches
 
     def _send(self, body: dict[str, Any], deadline: float | None) -> bool:
@@ -211,7 +223,9 @@ class Reporter:
                 error = exc
             else:
                 self.requests_sent += 1
-                self.items_sent += len(body["task_runs"]) + len(body["logs"])
+                self.items_sent += len(body.get("task_states", {}).get("rows", ())) + len(
+                    body["logs"]
+                )
                 self._check_answer(answer)
                 return True
             if self._closing.is_set():
@@ -261,6 +275,13 @@ class Reporter:
                 continue
             if answer.get("cancel_requested"):
                 self._cancel()
+
+
+def _finish(body: dict[str, Any], rows: list[list[Any]]) -> dict[str, Any]:
+    refs = body.pop("task_refs", [])
+    if rows:
+        body["task_states"] = {"tasks": refs, "rows": rows}
+    return body
 
 
 def log_record(

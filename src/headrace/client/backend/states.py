@@ -14,7 +14,7 @@ from typing import Any
 from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
 from headrace.utilities.imports import import_object
 
-__all__ = ["result_from_json", "state_from_json", "state_to_json"]
+__all__ = ["result_from_json", "state_from_json", "state_parts", "state_to_json"]
 
 
 def _result_to_json(state: State) -> dict[str, Any] | None:
@@ -28,19 +28,29 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
     return doc
 
 
-def state_to_json(state: State) -> dict[str, Any]:
-    """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted).
-    ``serialized`` is sent only when it says more than the state's name."""
+def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
+    """``state``'s kind name, message (at most 4000 characters) and ``serialized`` form
+    (None unless it says more than the name: where the value was persisted, a map's size)."""
     serialized: dict[str, Any] = {}
-    result = _result_to_json(state)
-    if result is not None:
-        serialized["result"] = result
+    if state.persisted is not None:
+        result = _result_to_json(state)
+        if result is not None:
+            serialized["result"] = result
     if isinstance(state, Mapped):
         serialized["n_map_states"] = len(state.map_states)
+    message = state.message
+    if message is not None and not (isinstance(message, str) and len(message) <= 4000):
+        message = str(message)[:4000]
+    return type(state).__name__, message, serialized or None
+
+
+def state_to_json(state: State) -> dict[str, Any]:
+    """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted)."""
+    name, message, serialized = state_parts(state)
     return {
-        "name": type(state).__name__,
-        "message": None if state.message is None else str(state.message)[:4000],
-        "serialized": serialized or None,
+        "name": name,
+        "message": message,
+        "serialized": serialized,
         "timestamp": datetime.fromtimestamp(state.timestamp, UTC).isoformat(),
     }
 
