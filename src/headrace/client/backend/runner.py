@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from headrace.client.backend.checkpoints import CheckpointResult, checkpoint_location, close_packs
 from headrace.client.backend.logs import BackendLogHandler, secret_values
 from headrace.client.backend.reporter import Reporter
 from headrace.client.backend.states import state_from_json
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
-from headrace.engine.results.local import LocalResult
 from headrace.engine.state import Mapped, Pending, Running, State, state_class
 from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
@@ -85,24 +84,6 @@ class _Listener:
 
 def _null_listener() -> Callable[..., None]:
     return lambda *args: None
-
-
-def checkpoint_location(**kwargs: Any) -> str:
-    """Where the backend checkpoints a result: ``<flow run>/<task slug>/<bucket>/<uuid>``,
-    mapped children 100 to a directory (file creation slows down a lot in directories of
-    thousands of entries)."""
-    index = kwargs.get("map_index")
-    bucket = "task" if not isinstance(index, int) else f"{index // 100:05d}"
-    run = kwargs.get("flow_run_id") or "local"
-    return f"{run}/{kwargs.get('task_slug') or 'task'}/{bucket}/{uuid.uuid4().hex}.pickle"
-
-
-class CheckpointResult(LocalResult):
-    """The backend's default result: a ``LocalResult`` under ``flows.results_dir`` at
-    :func:`checkpoint_location`."""
-
-    def __init__(self, dir: Any = None, location: Any = None, **kwargs: Any) -> None:
-        super().__init__(dir=dir, location=location or checkpoint_location, **kwargs)
 
 
 class BackendFlowRunner(FlowRunner):
@@ -251,6 +232,8 @@ class BackendFlowRunner(FlowRunner):
             self._reconcile(final, listener)
             if handler is not None:
                 logging.getLogger("headrace").removeHandler(handler)
+            if self._default_result is not None:
+                close_packs(self._default_result.dir, str(self.flow_run_id))
             reporter.close()
         return final
 

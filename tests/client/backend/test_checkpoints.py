@@ -1,0 +1,119 @@
+"""The backend's default result: a file per task, mapped children appended to a pack per
+process, each child read back alone (also by a restarted run)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+
+from headrace import Flow, task
+from headrace.client import Client
+from headrace.client.backend import BackendFlowRunner
+from headrace.client.backend.checkpoints import CheckpointResult, close_packs
+from headrace.configuration import config
+from headrace.engine.errors import ResultError
+
+
+def _write_children(directory: str, first: int, n: int) -> list[str]:
+    result = CheckpointResult(dir=directory)
+    return [
+        str(result.write({"child": i}, flow_run_id="run", task_slug="m-1", map_index=i).location)
+        for i in range(first, first + n)
+    ]
+
+
+def test_children_share_a_pack_and_read_back_one_by_one(tmp_path: Path) -> None:
+    result = CheckpointResult(dir=tmp_path)
+    locations: dict[int, str] = {}
+
+    def write(first: int) -> None:
+        for i in range(first, first + 200):
+            written = result.write([i] * (i % 7), flow_run_id="run", task_slug="m-1", map_index=i)
+            locations[i] = str(written.location)
+
+    threads = [threading.Thread(target=write, args=(k * 200,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    close_packs(tmp_path, "run")
+    packs = list((tmp_path / "run" / "m-1").iterdir())
+    assert len(packs) == 1 and packs[0].name.endswith(".pack")
+    for i, location in locations.items():
+        assert result.exists(location)
+        assert result.read(location).value == [i] * (i % 7)
+    single = result.write("whole", flow_run_id="run", task_slug="t-1")
+    assert str(single.location).startswith("run/t-1/task/")
+    assert (tmp_path / str(single.location)).read_bytes()  # a file of its own
+    assert CheckpointResult(dir=tmp_path).read(str(single.location)).value == "whole"
+
+
+def test_each_process_appends_to_its_own_pack(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        parts = list(pool.map(_write_children, [str(tmp_path)] * 2, [0, 100], [100, 100]))
+    assert len({loc.split("@")[0] for loc in parts[0] + parts[1]}) == 2
+    reader = CheckpointResult(dir=tmp_path)
+    for i, location in enumerate(parts[0] + parts[1]):
+        assert reader.read(location).value == {"child": i}
+
+
+def test_a_forked_child_does_not_write_through_the_parents_pack(tmp_path: Path) -> None:
+    (parent,) = _write_children(str(tmp_path), 0, 1)
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        (child,) = pool.submit(_write_children, str(tmp_path), 1, 1).result()
+    assert parent.split("@")[0] != child.split("@")[0]
+    reader = CheckpointResult(dir=tmp_path)
+    assert [reader.read(loc).value for loc in (parent, child)] == [{"child": 0}, {"child": 1}]
+
+
+def test_a_cut_short_pack_is_an_error_naming_the_child(tmp_path: Path) -> None:
+    (location,) = _write_children(str(tmp_path), 0, 1)
+    close_packs(tmp_path, "run")
+    pack = tmp_path / location.split("@")[0]
+    pack.write_bytes(pack.read_bytes()[:-1])
+    reader = CheckpointResult(dir=tmp_path)
+    assert not reader.exists(location)
+    with pytest.raises(ResultError, match=location.replace("+", r"\+")):
+        reader.read(location)
+
+
+def test_a_restart_reads_successful_children_back_from_packs(api: Client, tmp_path: Path) -> None:
+    fixed = tmp_path / "fixed"
+    runs = tmp_path / "runs"
+    runs.mkdir()
+
+    @task
+    def numbers() -> list[int]:
+        return list(range(30))
+
+    @task
+    def square(x: int) -> int:
+        (runs / str(x)).write_text("ran")
+        if x == 5 and not fixed.exists():
+            raise ValueError("child 5 fails once")
+        return x * x
+
+    @task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    with Flow("packs-on-restart") as flow:
+        result = total(square.map(numbers()))
+
+    run = api.create_flow_run(api.register(flow, project_name="backend", build=False))
+    assert BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run().is_failed()
+    fixed.touch()
+    for path in runs.iterdir():
+        path.unlink()
+    api.restart_flow_run(run["id"])
+    second = BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    assert second.is_successful(), second
+    assert second.result[result].result == sum(x * x for x in range(30))
+    assert sorted(p.name for p in runs.iterdir()) == ["5"]  # the others were read back
+    assert list(Path(config.flows.results_dir).rglob(f"{run['id']}/*/children-*.pack"))
