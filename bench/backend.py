@@ -9,10 +9,12 @@
    under 2x). The run with checkpointing off isolates the cost of reporting.
 
 The server runs in its own process (``headrace server start``) on a fresh SQLite file, as
-in production. Usage::
+in production, or on PostgreSQL. Usage::
 
     python bench/backend.py                 # 20 no-op runs, map of 10,000
     python bench/backend.py --runs 10 --children 2000   # quicker
+    python bench/backend.py --database postgres          # a throwaway PostgreSQL 15 cluster
+    python bench/backend.py --database postgresql+psycopg://user@host/db --runs 0
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(home: Path, database_url: str = "") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "HEADRACE__HOME_DIR": str(home), "HEADRACE__LOGGING__LEVEL": "WARNING"}
+    if database_url:
+        env["HEADRACE__SERVER__DATABASE_URL"] = database_url
     process = subprocess.Popen(
         [sys.executable, "-m", "headrace", "server", "start", "--port", str(port)],
         env=env,
@@ -157,6 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="no-op flow runs (default 20)")
     parser.add_argument("--children", type=int, default=10_000, help="mapped children")
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="sqlite (default), postgres (a throwaway local cluster) or a database URL",
+    )
     args = parser.parse_args()
 
     from headrace.client import Client
@@ -165,17 +174,35 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="headrace-bench-"))
     config["home_dir"] = str(home)
     config.flows["results_dir"] = str(home / "results")
-    server, url = start_server(home)
+    postgres = None
+    database_url, database = "", "SQLite"
+    if args.database == "postgres":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.support.postgres import postgres_available, start_postgres
+
+        available, why = postgres_available()
+        if not available:
+            raise SystemExit(f"no PostgreSQL here: {why}")
+        postgres = start_postgres()
+        database_url, database = postgres.url(), "PostgreSQL (throwaway local cluster)"
+    elif args.database != "sqlite":
+        database_url, database = args.database, "PostgreSQL"
     try:
-        with Client(url) as client:
-            rate = bench_runs_per_second(client, home, args.runs)
-            times = bench_map(client, args.children)
+        server, url = start_server(home, database_url)
+        try:
+            with Client(url) as client:
+                rate = bench_runs_per_second(client, home, args.runs) if args.runs else None
+                times = bench_map(client, args.children)
+        finally:
+            server.terminate()
+            server.wait(30)
     finally:
-        server.terminate()
-        server.wait(30)
+        if postgres is not None:
+            postgres.stop()
     plain = times["plain flow.run()"]
-    print(f"server: {url} on SQLite; {os.cpu_count()} CPU(s)")
-    print(f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs)")
+    print(f"server: {url} on {database}; {os.cpu_count()} CPU(s)")
+    if rate is not None:
+        print(f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs)")
     print(f"map of {args.children:,} children:")
     for label in ("plain flow.run()", "backend runner", "backend runner, no checkpoints"):
         extra = ""

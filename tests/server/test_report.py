@@ -234,3 +234,26 @@ def test_bad_compact_rows_are_refused_and_store_nothing(client: Client, flow_id:
             raise AssertionError(f"{rows} was accepted")
     assert client.get_task_runs(rid, task_slug="load-1")[0]["version"] == 0
     assert client.get_logs(rid) == []
+
+
+def test_the_collector_pause_nests_and_restores() -> None:
+    import gc
+    import threading
+
+    from headrace.server.report import collector_paused
+
+    assert gc.isenabled()
+    inner_done = threading.Event()
+    with collector_paused:
+        assert not gc.isenabled()
+
+        def other_request() -> None:
+            with collector_paused:
+                assert not gc.isenabled()
+            inner_done.set()
+
+        thread = threading.Thread(target=other_request)
+        thread.start()
+        thread.join()
+        assert inner_done.is_set() and not gc.isenabled()  # still one user: this block
+    assert gc.isenabled()

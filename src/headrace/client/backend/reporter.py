@@ -2,8 +2,10 @@
 
 The engine only appends small tuples to a bounded queue (a full queue makes the engine wait:
 backpressure, never a dropped state). A background thread drains the queue every
-``cloud.report_interval`` seconds into batched reports (``POST /flow_runs/{id}/report``), so
-a 10,000-child map costs a handful of requests, not tens of thousands. Each batch has a
+``cloud.report_interval`` seconds, or as soon as ``FLUSH_AT`` task states are waiting (so a
+big map is reported while it runs, not after), into batched reports
+(``POST /flow_runs/{id}/report``, task states in the compact ``task_states`` rows), so a
+10,000-child map costs a handful of requests, not tens of thousands. Each batch has a
 ``batch_id`` and is retried unchanged with backoff while the server is unreachable or
 answers 5xx, so a server restart loses nothing and applies nothing twice. A second thread
 sends heartbeats every ``cloud.heartbeat_interval`` seconds. Either answer may say the run
@@ -12,10 +14,11 @@ was cancelled: then ``cancel_requested`` is set and ``on_cancel`` is called once
 
 from __future__ import annotations
 
-import queue
+import contextlib
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +28,50 @@ from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
 
-__all__ = ["Reporter"]
+__all__ = ["Backlog", "Reporter"]
 
 logger = get_logger("backend.reporter")
 MAX_BATCH = 5000
 FLUSH_AT = 2000
 _STOP = object()
+
+
+class Backlog:
+    """A bounded FIFO for many producers and one consumer. ``put`` is a plain deque append
+    (no lock: the engine calls it twice per task run) unless the backlog is full; then it
+    waits until the consumer has taken items (backpressure, never a dropped item)."""
+
+    __slots__ = ("items", "limit", "room")
+
+    def __init__(self, limit: int) -> None:
+        self.items: deque[Any] = deque()
+        self.limit = max(1, limit)
+        self.room = threading.Condition()
+
+    def put(self, item: Any) -> None:
+        if len(self.items) >= self.limit:
+            with self.room:
+                while len(self.items) >= self.limit:
+                    self.room.wait()
+        self.items.append(item)
+
+    def take_all(self) -> list[Any]:
+        """Everything queued now, oldest first."""
+        taken: list[Any] = []
+        pop = self.items.popleft
+        with contextlib.suppress(IndexError):
+            while True:
+                taken.append(pop())
+        if taken:
+            with self.room:
+                self.room.notify_all()
+        return taken
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    def empty(self) -> bool:
+        return not self.items
 
 
 def _flow_item(state: State) -> tuple[str, State]:
@@ -68,7 +109,7 @@ class Reporter:
             cloud.get("final_flush_timeout", 300.0) if final_timeout is None else final_timeout
         )
         size = int(cloud.get("report_queue_size", 200_000) if max_queue is None else max_queue)
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=size)
+        self.queue = Backlog(size)
         self.on_cancel = on_cancel
         self.cancel_requested = threading.Event()
         self.requests_sent = 0
@@ -138,15 +179,12 @@ class Reporter:
     def _drain(self) -> tuple[list[Any], bool]:
         items, stop = self._carry, False
         self._carry = []
-        while True:
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                return items, stop
+        for item in self.queue.take_all():
             if item is _STOP:
                 stop = True
             else:
                 items.append(item)
+        return items, stop
 
     def _send_loop(self) -> None:
         stop = False
