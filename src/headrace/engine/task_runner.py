@@ -1,6 +1,11 @@
 """``TaskRunner``: takes one task (or one mapped child) from its upstream states to a final
-state: upstream checks, trigger, cache and target lookups, the call itself with timeout and
-retries, checkpointing, and the state handlers at each step.
+state, calling the state handlers at each step.
+
+The steps live in their own modules: :mod:`~headrace.engine.upstream` (upstream skips and
+the trigger), :mod:`~headrace.engine.reuse` (target and cache lookups),
+:mod:`~headrace.engine.attempts` (the calls, timeout and retries) and
+:mod:`~headrace.engine.checkpoint` (persisting results). This module holds the order
+they run in and what surrounds them: the run's context and the failure of last resort.
 
 It is what executors ship to their workers, so it holds only the task and a few settings;
 the flow's context arrives as a plain dict with each call.
@@ -8,34 +13,22 @@ the flow's context arrives as a plain dict with each call.
 
 from __future__ import annotations
 
-import functools
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from headrace.core.edge import Edge
 from headrace.core.task import Task
-from headrace.engine import cache
-from headrace.engine.boundary import UserCodeError, call_user, call_with_timeout
-from headrace.engine.errors import InvalidTransitionError, ResultError, TaskTimeoutError
-from headrace.engine.signals import ENDRUN, TRIGGERFAIL, HeadraceSignal
-from headrace.engine.state import (
-    Cached,
-    Failed,
-    Mapped,
-    Pending,
-    Resume,
-    Retrying,
-    Running,
-    Skipped,
-    State,
-    Success,
-    TimedOut,
-)
+from headrace.engine.attempts import run_attempts
+from headrace.engine.boundary import UserCodeError
+from headrace.engine.checkpoint import persists
+from headrace.engine.errors import ResultError
+from headrace.engine.handlers import check_replacement, run_handlers
+from headrace.engine.reuse import cache_hit, target_hit
+from headrace.engine.state import Cached, Failed, Mapped, Pending, Resume, State
 from headrace.engine.transitions import check
+from headrace.engine.upstream import unmappable, upstream_verdict
 from headrace.runcontext import reset_context, set_context
-from headrace.utilities.logging import get_logger, stdout_capture
+from headrace.utilities.logging import get_logger
 
 __all__ = ["TaskRunner", "check_replacement"]
 
@@ -100,13 +93,9 @@ class TaskRunner:
         that may not follow ``old`` fails the task naming the handler.
         """
         check(old, new)
-        for handler in self.task.state_handlers:
-            name = getattr(handler, "__name__", handler)
-            what = f"state handler {name!r} of task {self.task.name!r}"
-            replaced = call_user(what, handler, self.task, old, new)
-            if replaced is not None:
-                check_replacement(what, old, replaced)
-                new = replaced
+        handlers = self.task.state_handlers
+        if handlers:
+            new = run_handlers(f"task {self.task.name!r}", self.task, handlers, old, new)
         for listener in self.listeners:
             listener(self.task, map_index, old, new)
         return new
@@ -186,6 +175,8 @@ class TaskRunner:
         map_index: int | None,
         map_parent: bool,
     ) -> State:
+        """The steps in order: restart, wait for upstream, upstream verdict, earlier
+        results (target, cache), then the attempts."""
         task = self.task
         if state.is_finished():
             if state.is_successful():
@@ -194,233 +185,27 @@ class TaskRunner:
         for up in upstream.values():
             if not up.is_finished():
                 return state
-        verdict = self._check_upstream(state, upstream, map_index)
+        verdict = upstream_verdict(self, state, upstream, map_index)
         if verdict is not None:
             return verdict
         if isinstance(state, Resume):
             ctx["resume"] = True  # lets a task that raises PAUSE go on once approved
         if map_parent:
-            names = sorted({e.upstream_task.name for e in upstream if e.mapped})
-            return self.set_state(
-                state,
-                Failed(
-                    f"Task {task.name!r} cannot be mapped over the result of {', '.join(names)}."
-                ),
-                map_index,
-            )
+            return unmappable(self, state, upstream, map_index)
         inputs = dict(constants)
         for edge, up in upstream.items():
             if edge.key is not None:
                 inputs[edge.key] = up.result
         fmt: dict[str, Any] | None = None
-        if task.target is not None or self._persists():
+        if task.target is not None or persists(self):
             fmt = {**ctx.get("parameters", _EMPTY), **ctx, **inputs}
         if task.target is not None:
             assert fmt is not None
-            found = self._target_hit(state, fmt, map_index)
+            found = target_hit(self, state, fmt, map_index)
             if found is not None:
                 return found
         if task.cache_for is not None:
-            key = self.cache_key_for(map_index)
-            validator = task.cache_validator or cache.duration_only
-            params = ctx.get("parameters", _EMPTY)
-            if self.cache_candidates is None:
-                hit = cache.lookup(key, validator, inputs, params)
-            else:
-                hit = cache.first_valid(
-                    self.cache_candidates.get(key, ()), validator, inputs, params
-                )
-            if hit is not None:
-                return self.set_state(
-                    state,
-                    Cached(
-                        "Cached result found.",
-                        hit.result,
-                        cached_inputs=hit.cached_inputs,
-                        cached_parameters=hit.cached_parameters,
-                        cache_expiration=hit.cache_expiration,
-                        persisted=hit.persisted,
-                    ),
-                    map_index,
-                )
-        return self._attempts(state, inputs, ctx, fmt, map_index)
-
-    def _check_upstream(
-        self, state: State, upstream: dict[Edge, State], map_index: int | None
-    ) -> State | None:
-        """Skip or trigger verdict, or ``None`` to go on."""
-        task = self.task
-        if task.skip_on_upstream_skip and any(type(s) is Skipped for s in upstream.values()):
-            return self.set_state(state, Skipped("Upstream task was skipped."), map_index)
-        if isinstance(state, Resume):
-            return None
-        trigger = task.trigger
-        try:
-            if trigger is None:
-                for up in upstream.values():
-                    if not up.is_successful() or (
-                        type(up) is Mapped and not all(c.is_successful() for c in up.map_states)
-                    ):
-                        raise TRIGGERFAIL(
-                            "Trigger was 'all_successful' but some upstream tasks failed."
-                        )
-            elif not call_user(f"trigger of task {task.name!r}", trigger, upstream):
-                raise TRIGGERFAIL(
-                    f"Trigger {getattr(trigger, '__name__', trigger)!r} returned False."
-                )
-        except HeadraceSignal as sig:
-            new = sig.state
-            return self.set_state(state, new, map_index)
-        return None
-
-    def _persists(self) -> bool:
-        checkpoint = self.task.checkpoint
-        if checkpoint is None:
-            return self.checkpoint and (self.task.result or self.flow_result) is not None
-        return checkpoint
-
-    def _result_handler(self) -> Any:
-        chosen = self.task.result or self.flow_result
-        if chosen is None:
-            from headrace.engine.results.local import LocalResult
-
-            chosen = LocalResult()
-        return chosen
-
-    def _target_hit(self, state: State, fmt: dict[str, Any], map_index: int | None) -> State | None:
-        handler = self._result_handler()
-        location = handler.render_location(self.task.target, fmt)
-        if not handler.exists(location):
-            return None
-        found = handler.read(location)
-        return self.set_state(
-            state,
-            Cached(
-                f"Result found at the task's target {location!r}.", found.value, persisted=found
-            ),
-            map_index,
-        )
-
-    def _call(self, inputs: dict[str, Any], ctx: dict[str, Any]) -> Any:
-        task = self.task
-        what = f"task {task.name!r}"
-        fn: Callable[..., Any] = task.run
-        if task.log_stdout:
-            from headrace.runcontext import context
-
-            fn = functools.partial(_captured, task.run, context.logger)
-        if task.timeout is not None:
-            return call_with_timeout(what, task.timeout, fn, **inputs)
-        try:
-            return fn(**inputs)
-        except Exception as exc:
-            raise UserCodeError(what, exc) from exc
-
-    def _attempts(
-        self,
-        state: State,
-        inputs: dict[str, Any],
-        ctx: dict[str, Any],
-        fmt: dict[str, Any] | None,
-        map_index: int | None,
-    ) -> State:
-        task = self.task
-        run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
-        while True:
-            ctx["task_run_count"] = run_count
-            state = self.set_state(state, Running("Starting task run."), map_index)
-            try:
-                new: State = Success("Task run succeeded.", self._call(inputs, ctx))
-            except UserCodeError as exc:
-                new = Failed(
-                    f"Task {task.name!r} failed: {type(exc.exc).__name__}: {exc.exc}", exc.exc
-                )
-            except TaskTimeoutError as exc:
-                new = TimedOut(f"Task {task.name!r}: {exc}", exc)
-            except ENDRUN as end:
-                new = end.state
-            except HeadraceSignal as sig:
-                new = sig.state
-            retry_signal = isinstance(new, Retrying)
-            if retry_signal or (isinstance(new, Failed) and self._may_retry(new, run_count)):
-                delay = task.retry_delay
-                if delay is None:
-                    from headrace.configuration import config
-
-                    delay = float(config.tasks.default_retry_delay)
-                state = self.set_state(
-                    state,
-                    Retrying(
-                        f"Retrying task {task.name!r} (attempt {run_count + 1}): {new.message}",
-                        new._value,
-                        start_time=datetime.now(UTC) + timedelta(seconds=delay),
-                        run_count=run_count,
-                    ),
-                    map_index,
-                )
-                if delay:
-                    time.sleep(delay)
-                run_count += 1
-                continue
-            if type(new) is Success:
-                new = self._finish_success(new, inputs, ctx, fmt)
-            return self.set_state(state, new, map_index)
-
-    def _may_retry(self, failed: State, run_count: int) -> bool:
-        task = self.task
-        if run_count > task.max_retries:
-            return False
-        if task.retry_on is None:
-            return True
-        return isinstance(failed._value, task.retry_on)
-
-    def _finish_success(
-        self, new: State, inputs: dict[str, Any], ctx: dict[str, Any], fmt: dict[str, Any] | None
-    ) -> State:
-        task = self.task
-        value = new._value
-        if fmt is not None:
-            handler = self._result_handler()
-            try:
-                if task.target is not None:
-                    location = handler.render_location(task.target, fmt)
-                    handler = handler.copy()
-                    handler.location = location
-                new.persisted = handler.write(value, **fmt)
-            except ResultError as exc:
-                return Failed(f"Task {task.name!r}: its result could not be persisted: {exc}", exc)
-        if task.cache_for is not None:
-            params = ctx.get("parameters", _EMPTY)
-            entry = Cached(
-                "Cached result found.",
-                value,
-                cached_inputs=inputs,
-                cached_parameters=dict(params),
-                cache_expiration=datetime.now(UTC) + task.cache_for,
-                persisted=new.persisted,
-            )
-            if self.cache_candidates is None:
-                cache.store(self.cache_key_for(ctx.get("map_index")), entry)
-            else:
-                assert isinstance(new, Success)
-                new.cache_entry = entry
-        return new
-
-
-def check_replacement(what: str, old: State, replaced: Any) -> None:
-    """A handler's replacement must be a state that may follow ``old``."""
-    if not isinstance(replaced, State):
-        raise UserCodeError(
-            what, TypeError(f"returned {type(replaced).__name__}, not a State or None")
-        )
-    try:
-        check(old, replaced)
-    except InvalidTransitionError as exc:
-        raise UserCodeError(what, exc) from None
-
-
-def _captured(fn: Callable[..., Any], logger: Any, /, **inputs: Any) -> Any:
-    """Call ``fn`` with this thread's prints sent to ``logger`` (runs on whichever thread
-    runs the task, including a timeout's helper thread)."""
-    with stdout_capture(logger):
-        return fn(**inputs)
+            found = cache_hit(self, state, inputs, ctx, map_index)
+            if found is not None:
+                return found
+        return run_attempts(self, state, inputs, ctx, fmt, map_index)
