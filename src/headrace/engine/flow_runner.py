@@ -4,7 +4,8 @@ The runner walks the tasks in topological order and submits each to the executor
 upstream states (or their futures), so an executor that runs things in parallel does so
 without the runner waiting in between. It only waits when it must know a length: to map
 over the result of an unmapped task. A mapped task fed by another mapped task is expanded
-child by child, so child *i* downstream starts as soon as child *i* upstream is done.
+child by child, so child *i* downstream starts as soon as child *i* upstream is done
+(:mod:`~headrace.engine.mapping`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from headrace.core.edge import Edge
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine import cache
-from headrace.engine.boundary import UserCodeError, call_user
+from headrace.engine.boundary import UserCodeError
 from headrace.engine.errors import ParameterError
+from headrace.engine.handlers import run_handlers
+from headrace.engine.mapping import submit_mapped
 from headrace.engine.state import (
     Cancelled,
     Failed,
@@ -29,7 +31,7 @@ from headrace.engine.state import (
     State,
     Success,
 )
-from headrace.engine.task_runner import Listener, TaskRunner, check_replacement
+from headrace.engine.task_runner import Listener, TaskRunner
 from headrace.engine.transitions import check
 from headrace.runcontext import current, reset_context, set_context
 from headrace.utilities.logging import get_logger
@@ -99,13 +101,9 @@ class FlowRunner:
         """Move the flow run to ``new`` (checked against the transition table); its
         handlers may replace it, then the flow listeners hear of it."""
         check(old, new)
-        for handler in self.flow.state_handlers:
-            name = getattr(handler, "__name__", handler)
-            what = f"state handler {name!r} of flow {self.flow.name!r}"
-            replaced = call_user(what, handler, self.flow, old, new)
-            if replaced is not None:
-                check_replacement(what, old, replaced)
-                new = replaced
+        if self.flow.state_handlers:
+            label = f"flow {self.flow.name!r}"
+            new = run_handlers(label, self.flow, self.flow.state_handlers, old, new)
         for listener in self.flow_listeners:
             listener(self.flow, old, new)
         return new
@@ -175,6 +173,7 @@ class FlowRunner:
         return Success("All reference tasks succeeded.", results)
 
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
+        """The runner of one task of this flow (a subclass may give it another result)."""
         return self.task_runner_cls(
             task,
             slug=self.flow.slugs.get(task),
@@ -209,9 +208,7 @@ class FlowRunner:
                     cached_runners[task] = runner
                 constants = flow.constants.get(task)
                 if any(e.mapped for e in edges):
-                    futures[task] = self._submit_mapped(
-                        executor, runner, upstream, given, ctx, constants
-                    )
+                    futures[task] = submit_mapped(executor, runner, upstream, given, ctx, constants)
                     if isinstance(futures[task], list):
                         mapped.add(task)
                 else:
@@ -229,42 +226,6 @@ class FlowRunner:
             _store_cache_entries(runner, results[task])
         return results
 
-    def _submit_mapped(
-        self,
-        executor: Any,
-        runner: TaskRunner,
-        upstream: dict[Edge, Any],
-        given: State | None,
-        ctx: dict[str, Any],
-        constants: Mapping[str, Any] | None,
-    ) -> Any:
-        """Submit one run per mapped child; a list of their futures, or one parent future
-        when the mapped upstream cannot be mapped over."""
-        per_child: dict[Edge, list[Any]] = {}
-        for edge, up in upstream.items():
-            if not edge.mapped:
-                continue
-            if isinstance(up, list) and not edge.flattened:
-                per_child[edge] = up
-                continue
-            value = executor.wait(up)
-            items = _map_items(value, edge.flattened)
-            if items is None:
-                parent_up = {e: (executor.wait(u) if e is edge else u) for e, u in upstream.items()}
-                return executor.submit(runner.run, parent_up, given, ctx, None, constants, True)
-            per_child[edge] = items
-        count = min(len(items) for items in per_child.values())
-        prior = given.map_states if isinstance(given, Mapped) else []
-        calls = []
-        for i in range(count):
-            child_up = {e: (per_child[e][i] if e in per_child else u) for e, u in upstream.items()}
-            child_given = prior[i] if i < len(prior) else None
-            calls.append((child_up, child_given, ctx, i, constants))
-        submit_many = getattr(executor, "submit_many", None)
-        if submit_many is not None:
-            return list(submit_many(runner.run, calls))
-        return [executor.submit(runner.run, *call) for call in calls]
-
 
 def _store_cache_entries(runner: TaskRunner, state: State) -> None:
     """Add the cache entries a task's runs brought back to this process's cache."""
@@ -281,34 +242,6 @@ def _complete(state: State) -> bool:
     if isinstance(state, Mapped):
         return all(_complete(s) for s in state.map_states)
     return state.is_successful()
-
-
-def _map_items(value: Any, flattened: bool) -> list[State] | None:
-    """One upstream state per child from a resolved upstream, or ``None`` if it cannot be
-    mapped over (not successful, or its result is not a sequence)."""
-    if isinstance(value, list):
-        states: list[State] = value
-    elif isinstance(value, Mapped):
-        states = value.map_states
-    else:
-        if not value.is_successful() or value.is_skipped():
-            return None
-        try:
-            states = [Success(result=item) for item in value.result]
-        except TypeError:
-            return None
-    if not flattened:
-        return states
-    items: list[State] = []
-    for child in states:
-        if not child.is_successful():
-            items.append(child)
-            continue
-        try:
-            items.extend(Success(result=item) for item in child.result)
-        except TypeError:
-            return None
-    return items
 
 
 def _notify_mapped(runner: FlowRunner, task: Task, state: Mapped) -> State:
