@@ -8,7 +8,7 @@ from headrace.core.edge import flatten, unmapped
 from headrace.core.task import Task
 
 if TYPE_CHECKING:
-    from headrace.core.flow import Flow
+    from headrace.core.flow_building import FlowBuilding
 
 __all__ = ["as_upstream"]
 
@@ -23,7 +23,7 @@ def _contains_task(value: Any) -> bool:
     return False
 
 
-def _collection_task(value: Any, flow: Flow) -> Task:
+def _collection_task(value: Any, flow: FlowBuilding) -> Task:
     from headrace.core import builtins
 
     if isinstance(value, dict):
@@ -43,7 +43,7 @@ def _collection_task(value: Any, flow: Flow) -> Task:
     return collector
 
 
-def as_upstream(value: Any, flow: Flow, mapped: bool) -> tuple[Any, bool, bool]:
+def as_upstream(value: Any, flow: FlowBuilding, mapped: bool) -> tuple[Any, bool, bool]:
     """``(task_or_constant, mapped, flattened)`` for one argument of a task call.
 
     A task is used as is; a collection holding tasks becomes a collection task; a plain

@@ -1,22 +1,20 @@
 """``Flow``: a graph of tasks, built in ``with Flow(...)`` or imperatively, then run.
 
 The flow owns the graph (tasks, edges, constants, slugs); the tasks only carry their
-settings. Running delegates to the engine, serializing and registering to the deployment
+settings. The graph's queries live in :mod:`~headrace.core.flow_graph`, the methods that
+build it in :mod:`~headrace.core.flow_building`; this module holds the flow's settings and
+its entry points. Running delegates to the engine, serializing and registering to the deployment
 and backend layers (imported on call, so building a flow imports none of them).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from headrace.core import active
-from headrace.core.binding import as_upstream
 from headrace.core.edge import Edge
-from headrace.core.errors import CycleError, DuplicateTaskError, EdgeError, FlowValidationError
-from headrace.core.graph import find_path, run_signature, topological_sort
-from headrace.core.parameter import Parameter
+from headrace.core.flow_building import FlowBuilding
 from headrace.core.task import Task
 
 if TYPE_CHECKING:
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Flow"]
 
 
-class Flow:
+class Flow(FlowBuilding):
     """A named graph of tasks with the settings that say how and where it runs."""
 
     def __init__(
@@ -88,187 +86,6 @@ class Flow:
         state["_tokens"] = []
         return state
 
-    # ---- building ----------------------------------------------------------------------
-
-    def add_task(self, task: Task) -> Task:
-        """Add ``task`` (once) and give it a slug unique in this flow."""
-        if not isinstance(task, Task):
-            raise TypeError(f"Flow {self.name!r}: add_task needs a Task, not {type(task).__name__}")
-        if task in self.tasks:
-            return task
-        if isinstance(task, Parameter):
-            clash = next((t for t in self.parameters() if t.name == task.name), None)
-            if clash is not None:
-                raise DuplicateTaskError(
-                    f"Flow {self.name!r} already has a parameter named {task.name!r}"
-                )
-        slug = task.slug
-        if slug is not None:
-            if slug in self._slug_counts or any(s == slug for s in self.slugs.values()):
-                raise DuplicateTaskError(
-                    f"Flow {self.name!r} already has a task with slug {slug!r}"
-                )
-            self._slug_counts[slug] = 0
-        else:
-            n = self._slug_counts.get(task.name, 0) + 1
-            slug = f"{task.name}-{n}"
-            while slug in self._slug_counts:
-                n += 1
-                slug = f"{task.name}-{n}"
-            self._slug_counts[task.name] = n
-        self.slugs[task] = slug
-        self.tasks[task] = None
-        self._upstream[task] = []
-        self._downstream[task] = []
-        self._sorted = None
-        return task
-
-    def _check_key(self, task: Task, key: str) -> None:
-        if not run_signature(task).accepts(key):
-            raise EdgeError(
-                f"Flow {self.name!r}: task {task.name!r} has no argument {key!r} "
-                f"(its run() takes {sorted(run_signature(task).names) or 'no arguments'})"
-            )
-        if key in self._fed.get(task, ()):
-            raise EdgeError(
-                f"Flow {self.name!r}: argument {key!r} of task {task.name!r} is already fed"
-            )
-
-    def add_edge(
-        self,
-        upstream_task: Task,
-        downstream_task: Task,
-        key: str | None = None,
-        mapped: bool = False,
-        flattened: bool = False,
-        validate: bool = True,
-    ) -> Edge:
-        """Make ``upstream_task`` run first, feeding ``key`` of ``downstream_task`` if given."""
-        for t in (upstream_task, downstream_task):
-            if not isinstance(t, Task):
-                raise TypeError(f"Flow {self.name!r}: edges join Tasks, not {type(t).__name__}")
-        edge = Edge(upstream_task, downstream_task, key, mapped, flattened)
-        if edge in self.edges:
-            return edge
-        if key is not None:
-            self._check_key(downstream_task, key)
-        if validate and upstream_task in self.tasks and downstream_task in self.tasks:
-            path = find_path(downstream_task, upstream_task, self._successors)
-            if path is not None:
-                cycle = [*path, downstream_task]
-                names = " -> ".join(repr(t.name) for t in cycle)
-                raise CycleError(
-                    f"Flow {self.name!r}: adding this edge makes a cycle: {names}", cycle
-                )
-        self.add_task(upstream_task)
-        self.add_task(downstream_task)
-        self.edges.add(edge)
-        self._upstream[downstream_task].append(edge)
-        self._downstream[upstream_task].append(edge)
-        if key is not None:
-            self._fed.setdefault(downstream_task, set()).add(key)
-        self._sorted = None
-        return edge
-
-    def _successors(self, task: Task) -> list[Task]:
-        return [e.downstream_task for e in self._downstream.get(task, ())]
-
-    def add_constant(self, task: Task, key: str, value: Any) -> None:
-        """Feed ``value`` to argument ``key`` of ``task``."""
-        self.add_task(task)
-        self._check_key(task, key)
-        self.constants.setdefault(task, {})[key] = value
-        self._fed.setdefault(task, set()).add(key)
-
-    def set_dependencies(
-        self,
-        task: Task,
-        upstream_tasks: Iterable[Any] | None = None,
-        downstream_tasks: Iterable[Task] | None = None,
-        keyword_tasks: Mapping[str, Any] | None = None,
-        mapped: bool = False,
-        validate: bool = True,
-    ) -> None:
-        """Wire ``task`` in one call: ordering-only upstream/downstream tasks and keyed inputs."""
-        self.add_task(task)
-        for up in upstream_tasks or ():
-            source, _, _ = as_upstream(up, self, mapped=False)
-            if not isinstance(source, Task):
-                raise TypeError(f"Flow {self.name!r}: upstream_tasks must be tasks, not {up!r}")
-            self.add_edge(source, task, validate=validate)
-        for down in downstream_tasks or ():
-            self.add_edge(task, down, validate=validate)
-        for key, value in (keyword_tasks or {}).items():
-            source, is_mapped, flattened = as_upstream(value, self, mapped=mapped)
-            if isinstance(source, Task):
-                self.add_edge(source, task, key, is_mapped, flattened, validate=validate)
-            else:
-                self.add_constant(task, key, source)
-
-    def chain(self, *tasks: Task, validate: bool = True) -> list[Edge]:
-        """Run ``tasks`` one after the other."""
-        return [self.add_edge(a, b, validate=validate) for a, b in itertools.pairwise(tasks)]
-
-    def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
-        """The tasks whose states decide the flow's state (default: the terminal tasks)."""
-        chosen = set(tasks)
-        missing = [t.name for t in chosen if t not in self.tasks]
-        if missing:
-            raise FlowValidationError(
-                f"Flow {self.name!r}: reference tasks not in the flow: {missing}"
-            )
-        self._reference = chosen
-
-    # ---- queries -----------------------------------------------------------------------
-
-    def get_tasks(
-        self,
-        name: str | None = None,
-        slug: str | None = None,
-        tags: Iterable[str] | None = None,
-        task_type: type | None = None,
-    ) -> list[Task]:
-        """The tasks matching every criterion given."""
-        wanted = set(tags or ())
-        return [
-            t
-            for t in self.tasks
-            if (name is None or t.name == name)
-            and (slug is None or self.slugs[t] == slug)
-            and wanted <= t.tags
-            and (task_type is None or isinstance(t, task_type))
-        ]
-
-    def edges_to(self, task: Task) -> list[Edge]:
-        return list(self._upstream.get(task, ()))
-
-    def edges_from(self, task: Task) -> list[Edge]:
-        return list(self._downstream.get(task, ()))
-
-    def upstream_tasks(self, task: Task) -> set[Task]:
-        return {e.upstream_task for e in self._upstream.get(task, ())}
-
-    def downstream_tasks(self, task: Task) -> set[Task]:
-        return {e.downstream_task for e in self._downstream.get(task, ())}
-
-    def root_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._upstream[t]}
-
-    def terminal_tasks(self) -> set[Task]:
-        return {t for t in self.tasks if not self._downstream[t]}
-
-    def reference_tasks(self) -> set[Task]:
-        return set(self._reference) or self.terminal_tasks()
-
-    def parameters(self) -> set[Parameter]:
-        return {t for t in self.tasks if isinstance(t, Parameter)}
-
-    def sorted_tasks(self) -> list[Task]:
-        """All tasks, each after its upstream tasks (cached until the graph changes)."""
-        if self._sorted is None:
-            self._sorted = topological_sort(self.tasks, self._upstream)
-        return list(self._sorted)
-
     def copy(self) -> Flow:
         """A new flow with the same tasks, edges and settings, changeable on its own."""
         new = Flow.__new__(Flow)
@@ -285,29 +102,6 @@ class Flow:
         new._tokens = []
         new.state_handlers = list(self.state_handlers)
         return new
-
-    def validate(self) -> None:
-        """Check the graph; raise a :class:`FlowValidationError` naming what is wrong."""
-        for edge in self.edges:
-            for t in (edge.upstream_task, edge.downstream_task):
-                if t not in self.tasks:
-                    raise FlowValidationError(
-                        f"Flow {self.name!r}: {edge} joins a task not in the flow"
-                    )
-        for t in self._reference:
-            if t not in self.tasks:
-                raise FlowValidationError(
-                    f"Flow {self.name!r}: reference task {t.name!r} is not in the flow"
-                )
-        topological_sort(self.tasks, self._upstream)
-        for t in self.tasks:
-            fed = set(self.constants.get(t, ())) | {e.key for e in self._upstream[t] if e.key}
-            missing = sorted(run_signature(t).required - fed)
-            if missing and not isinstance(t, Parameter):
-                raise FlowValidationError(
-                    f"Flow {self.name!r}: task {t.name!r} gets no value for argument(s) "
-                    f"{', '.join(missing)}"
-                )
 
     # ---- running, visualizing, deploying ----------------------------------------------
 
