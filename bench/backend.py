@@ -5,8 +5,10 @@
    subprocesses, the clock stops when the server shows all of them Success.
 2. A 10,000-child mapped flow run by plain ``flow.run()`` and by the backend runner
    (reporting every state and log to the server in batches, and checkpointing results as it
-   does by default), in the same invocation; the ratio is the backend's overhead (target:
-   under 2x). The run with checkpointing off isolates the cost of reporting.
+   does by default), in the same invocation, best of ``--repeat`` rounds (the machine is
+   shared and noisy); the ratio is the backend's overhead (target: under 2x). The run with
+   checkpointing off isolates the cost of reporting. Each backend run is checked: Success,
+   every child Success, and every child's Running and Success in the state history.
 
 The server runs in its own process (``headrace server start``) on a fresh SQLite file, as
 in production, or on PostgreSQL. Usage::
@@ -125,34 +127,56 @@ def map_flow(children: int):  # type: ignore[no-untyped-def]
     return flow
 
 
-def bench_map(client, children: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def history_size(client, run_id: str) -> int:  # type: ignore[no-untyped-def]
+    """How many state changes (flow run's and task runs') the server recorded for a run."""
+    total, offset = 0, 0
+    while True:
+        page = client.request(
+            "GET",
+            f"/flow_runs/{run_id}/states",
+            params={"task_runs": True, "limit": 10000, "offset": offset},
+        )
+        total += len(page)
+        if len(page) < 10000:
+            return total
+        offset += len(page)
+
+
+def bench_map(client, children: int, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Best of ``repeat`` rounds of: plain, backend with checkpoints, backend without."""
     from headrace.client.backend import BackendFlowRunner
     from headrace.configuration import config
 
     flow = map_flow(children)
-    times: dict[str, float] = {}
-    start = time.perf_counter()
-    state = flow.run()
-    times["plain flow.run()"] = time.perf_counter() - start
-    assert state.is_successful()
-
     flow_id = client.register(flow, project_name="bench", build=False)
-    for label, checkpointing in (
-        ("backend runner", True),
-        ("backend runner, no checkpoints", False),
-    ):
-        config.cloud["checkpointing"] = checkpointing
-        run = client.create_flow_run(flow_id)
-        runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=client)
+    times: dict[str, float] = {}
+
+    def keep(label: str, seconds: float) -> None:
+        times[label] = min(times.get(label, seconds), seconds)
+
+    for _ in range(repeat):
         start = time.perf_counter()
-        state = runner.run()
-        times[label] = time.perf_counter() - start
+        state = flow.run()
+        keep("plain flow.run()", time.perf_counter() - start)
         assert state.is_successful()
-        final = client.get_flow_run(run["id"])
-        assert final["state"] == "Success"
-        assert final["task_run_counts"].get("Success", 0) >= children
-        assert runner.reporter is not None
-        times[label + " requests"] = runner.reporter.requests_sent
+        for label, checkpointing in (
+            ("backend runner", True),
+            ("backend runner, no checkpoints", False),
+        ):
+            config.cloud["checkpointing"] = checkpointing
+            run = client.create_flow_run(flow_id)
+            runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=client)
+            start = time.perf_counter()
+            state = runner.run()
+            keep(label, time.perf_counter() - start)
+            assert state.is_successful()
+            final = client.get_flow_run(run["id"])
+            assert final["state"] == "Success"
+            assert final["task_run_counts"].get("Success", 0) >= children
+            # every child's Running and Success are in the history, plus the other tasks'
+            assert history_size(client, run["id"]) >= 2 * children + 4
+            assert runner.reporter is not None
+            times[label + " requests"] = runner.reporter.requests_sent
     config.cloud["checkpointing"] = True
     return times
 
@@ -161,6 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="no-op flow runs (default 20)")
     parser.add_argument("--children", type=int, default=10_000, help="mapped children")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of the map benchmark; best kept"
+    )
     parser.add_argument(
         "--database",
         default="sqlite",
@@ -192,7 +219,7 @@ def main() -> None:
         try:
             with Client(url) as client:
                 rate = bench_runs_per_second(client, home, args.runs) if args.runs else None
-                times = bench_map(client, args.children)
+                times = bench_map(client, args.children, args.repeat)
         finally:
             server.terminate()
             server.wait(30)
@@ -203,7 +230,7 @@ def main() -> None:
     print(f"server: {url} on {database}; {os.cpu_count()} CPU(s)")
     if rate is not None:
         print(f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs)")
-    print(f"map of {args.children:,} children:")
+    print(f"map of {args.children:,} children (best of {args.repeat}):")
     for label in ("plain flow.run()", "backend runner", "backend runner, no checkpoints"):
         extra = ""
         if label != "plain flow.run()":
