@@ -1,0 +1,88 @@
+"""The states a task run or flow run passes through.
+
+States are small plain objects (``__slots__``): a message, a result and a timestamp, plus
+a few kind-specific fields. The kinds form a hierarchy so questions are ``isinstance``
+checks: ``TriggerFailed`` and ``TimedOut`` are kinds of ``Failed``; ``Cached``, ``Mapped``
+and ``Skipped`` are kinds of ``Success``; ``Scheduled``, ``Submitted``, ``Retrying`` and
+``Paused`` are kinds of ``Pending``. Which state may follow which is decided by
+:mod:`headrace.engine.transitions`, not here.
+"""
+
+from __future__ import annotations
+
+from headrace.engine.state.base import NOT_LOADED as NOT_LOADED
+from headrace.engine.state.base import State
+from headrace.engine.state.finished import (
+    Cached,
+    Cancelled,
+    Failed,
+    Finished,
+    Mapped,
+    Skipped,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
+from headrace.engine.state.waiting import (
+    Paused,
+    Pending,
+    Resume,
+    Retrying,
+    Running,
+    Scheduled,
+    Submitted,
+)
+
+__all__ = [
+    "Cached",
+    "Cancelled",
+    "Failed",
+    "Finished",
+    "Mapped",
+    "Paused",
+    "Pending",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "State",
+    "Submitted",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+    "state_class",
+]
+
+_BY_NAME: dict[str, type[State]] = {
+    cls.__name__: cls
+    for cls in (
+        State,
+        Pending,
+        Scheduled,
+        Submitted,
+        Paused,
+        Retrying,
+        Resume,
+        Running,
+        Finished,
+        Success,
+        Cached,
+        Mapped,
+        Skipped,
+        Failed,
+        TriggerFailed,
+        TimedOut,
+        Cancelled,
+    )
+}
+
+
+def state_class(name: str) -> type[State]:
+    """The state class called ``name`` (``"Success"`` -> :class:`Success`)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown state {name!r}; expected one of {', '.join(sorted(_BY_NAME))}"
+        ) from None

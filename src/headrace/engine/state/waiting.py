@@ -1,0 +1,83 @@
+"""The states before a run ends: waiting to start (``Pending`` and its kinds: scheduled,
+submitted, paused, retrying, resumed) and ``Running``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from headrace.engine.state.base import State
+
+__all__ = ["Paused", "Pending", "Resume", "Retrying", "Running", "Scheduled", "Submitted"]
+
+
+class Pending(State):
+    """Not started yet."""
+
+    __slots__ = ("cached_inputs",)
+    color = "#d3d3d3"
+
+    def __init__(self, message: str | None = None, result: Any = None, **kw: Any) -> None:
+        self.cached_inputs: dict[str, Any] | None = kw.pop("cached_inputs", None)
+        super().__init__(message, result, **kw)
+
+
+class Scheduled(Pending):
+    """Waiting for ``start_time``."""
+
+    __slots__ = ("start_time",)
+    color = "#ffab00"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: datetime | None = None,
+        **kw: Any,
+    ) -> None:
+        self.start_time = start_time
+        super().__init__(message, result, **kw)
+
+
+class Submitted(Pending):
+    """Handed to an executor or an agent, not running yet."""
+
+    __slots__ = ()
+    color = "#fff9c4"
+
+
+class Paused(Pending):
+    """Waits for approval (``manual_only``) or a ``PAUSE`` signal."""
+
+    __slots__ = ()
+    color = "#99ccff"
+
+
+class Retrying(Scheduled):
+    """Failed an attempt and will run again at ``start_time``."""
+
+    __slots__ = ("run_count",)
+    color = "#ffea00"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: datetime | None = None,
+        run_count: int = 1,
+        **kw: Any,
+    ) -> None:
+        self.run_count = run_count
+        super().__init__(message, result, start_time, **kw)
+
+
+class Resume(Scheduled):
+    """Approval for a paused task: its trigger is not checked again."""
+
+    __slots__ = ()
+    color = "#99ccff"
+
+
+class Running(State):
+    __slots__ = ()
+    color = "#00b0ff"
