@@ -22,6 +22,7 @@ in production, or on PostgreSQL. Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 import subprocess
@@ -155,6 +156,7 @@ def bench_map(client, children: int, repeat: int) -> dict[str, float]:  # type: 
         times[label] = min(times.get(label, seconds), seconds)
 
     for _ in range(repeat):
+        gc.collect()  # each timed run starts from the same heap, not the last run's garbage
         start = time.perf_counter()
         state = flow.run()
         keep("plain flow.run()", time.perf_counter() - start)
@@ -166,6 +168,8 @@ def bench_map(client, children: int, repeat: int) -> dict[str, float]:  # type: 
             config.cloud["checkpointing"] = checkpointing
             run = client.create_flow_run(flow_id)
             runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=client)
+            state = None
+            gc.collect()
             start = time.perf_counter()
             state = runner.run()
             keep(label, time.perf_counter() - start)

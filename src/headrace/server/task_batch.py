@@ -8,9 +8,9 @@ limits) in a tight loop over plain objects. Then: task runs that did not exist y
 children) are created in their final state by one executemany INSERT; existing rows get one
 executemany UPDATE with their final state (a child's Running and Success in one batch are
 one row write); every accepted change gets its own history row, with its own timestamp and
-version, in one executemany INSERT. The bulk statements are compiled once per dialect and
-run on the driver's cursor with the columns' own bind processors, so no ORM object or
-per-row statement machinery is involved.
+version, in one executemany INSERT (a COPY on PostgreSQL). The bulk statements are compiled
+once per dialect and run on the driver's cursor with the columns' own bind processors, so
+no ORM object or per-row statement machinery is involved.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ class _Bulk:
         # PostgreSQL inserts go through COPY: one stream instead of a statement per row
         # (psycopg's executemany spends ~40 us of Python per row, COPY a few)
         self.copy = None
-        if dialect.name == "postgresql" and isinstance(statement, sa.Insert):
+        if dialect.driver == "psycopg" and isinstance(statement, sa.Insert):
             self.copy = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         self.names = list(names)
         self.named = not compiled.positional
@@ -186,11 +186,12 @@ class _Bulk:
         session.connection().exec_driver_sql(self.sql, params)
 
 
-_BULK: dict[tuple[str, str], _Bulk] = {}
+_BULK: dict[tuple[str, str, str], _Bulk] = {}
 
 
 def _bulk(kind: str, dialect: Dialect) -> _Bulk:
-    found = _BULK.get((kind, dialect.name))
+    key = (kind, dialect.name, dialect.driver)
+    found = _BULK.get(key)
     if found is not None:
         return found
     if kind == "insert":
@@ -207,7 +208,7 @@ def _bulk(kind: str, dialect: Dialect) -> _Bulk:
     else:
         stmt = sa.insert(HISTORY).values({c: sa.bindparam(c) for c in HISTORY_COLUMNS})
         made = _Bulk(stmt, HISTORY, HISTORY_COLUMNS, HISTORY_COLUMNS, dialect)
-    _BULK[(kind, dialect.name)] = made
+    _BULK[key] = made
     return made
 
 
