@@ -47,13 +47,7 @@ class TaskWiring:
         **kwargs: Any,
     ) -> Task:
         """Add a copy of this task to the active flow, fed by ``args``/``kwargs``."""
-        target_flow = self._flow_or_active(flow, "calling")
-        callargs = self._callargs(args, kwargs, partial=False)
-        new = self.copy(**(task_args or {}))
-        target_flow.set_dependencies(
-            new, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
-        )
-        return new
+        return self._add_copy("calling", args, kwargs, mapped, task_args, upstream_tasks, flow)
 
     def map(
         self,
@@ -64,11 +58,25 @@ class TaskWiring:
         **kwargs: Any,
     ) -> Task:
         """Add a copy mapped over its arguments (``unmapped(x)`` holds one constant)."""
-        target_flow = self._flow_or_active(flow, "mapping")
+        return self._add_copy("mapping", args, kwargs, True, task_args, upstream_tasks, flow)
+
+    def _add_copy(
+        self,
+        action: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        mapped: bool,
+        task_args: dict[str, Any] | None,
+        upstream_tasks: Iterable[Any] | None,
+        flow: Flow | None,
+    ) -> Task:
+        """What calling and mapping share: a copy of the task (with ``task_args``) wired
+        into the flow; ``action`` names the call in the error when there is no flow."""
+        target_flow = self._flow_or_active(flow, action)
         callargs = self._callargs(args, kwargs, partial=False)
         new = self.copy(**(task_args or {}))
         target_flow.set_dependencies(
-            new, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=True
+            new, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
         )
         return new
 
