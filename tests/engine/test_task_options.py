@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -285,22 +286,26 @@ def quiet_printer() -> str:
     return "done"
 
 
-def test_log_stdout_sends_prints_to_the_task_log(
-    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # LocalExecutor only: the log records are observed in this process.
+@pytest.fixture
+def task_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """``caplog`` receiving headrace's log records (LocalExecutor only: the records are
+    observed in this process)."""
     from headrace.utilities.logging import get_logger
 
     caplog.set_level(logging.INFO, logger="headrace")
     get_logger().addHandler(caplog.handler)
-    try:
-        with Flow("logs") as flow:
-            chatty()
-            quiet_printer()
-        assert flow.run().is_successful()
-    finally:
-        get_logger().removeHandler(caplog.handler)
-    task_records = [(r.name, r.getMessage()) for r in caplog.records if ".task." in r.name]
+    yield caplog
+    get_logger().removeHandler(caplog.handler)
+
+
+def test_log_stdout_sends_prints_to_the_task_log(
+    task_log: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Flow("logs") as flow:
+        chatty()
+        quiet_printer()
+    assert flow.run().is_successful()
+    task_records = [(r.name, r.getMessage()) for r in task_log.records if ".task." in r.name]
     assert task_records == [("headrace.task.chatty", "hello from the task")]
     out = capsys.readouterr().out
     assert "plain print" in out and "hello from the task" not in out
@@ -313,20 +318,12 @@ def chatty_with_timeout() -> str:
 
 
 def test_log_stdout_also_captures_a_task_with_a_timeout(
-    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    task_log: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # LocalExecutor only: the log records are observed in this process.
-    from headrace.utilities.logging import get_logger
-
-    caplog.set_level(logging.INFO, logger="headrace")
-    get_logger().addHandler(caplog.handler)
-    try:
-        with Flow("logs") as flow:
-            chatty_with_timeout()
-        assert flow.run().is_successful()
-    finally:
-        get_logger().removeHandler(caplog.handler)
-    messages = [(r.name, r.getMessage()) for r in caplog.records if ".task." in r.name]
+    with Flow("logs") as flow:
+        chatty_with_timeout()
+    assert flow.run().is_successful()
+    messages = [(r.name, r.getMessage()) for r in task_log.records if ".task." in r.name]
     assert messages == [("headrace.task.chatty_with_timeout", "timed hello")]
     assert "timed hello" not in capsys.readouterr().out
 
