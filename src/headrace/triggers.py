@@ -58,9 +58,15 @@ def manual_only(upstream_states: Mapping[Any, State]) -> bool:
 
 
 def all_successful(upstream_states: Mapping[Any, State]) -> bool:
-    """Run when every upstream task succeeded (the default)."""
-    if not all(s.is_successful() for s in _flat(upstream_states)):
-        raise signals.TRIGGERFAIL("Trigger was 'all_successful' but some upstream tasks failed.")
+    """Run when every upstream task succeeded (the default: the task runner calls it for
+    every task without a trigger, so it walks the states without building a list)."""
+    for s in upstream_states.values():
+        if not s.is_successful() or (
+            isinstance(s, Mapped) and not all(c.is_successful() for c in s.map_states)
+        ):
+            raise signals.TRIGGERFAIL(
+                "Trigger was 'all_successful' but some upstream tasks failed."
+            )
     return True
 
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from headrace.core.edge import Edge
 from headrace.engine.boundary import call_user
 from headrace.engine.signals import TRIGGERFAIL, HeadraceSignal
-from headrace.engine.state import Failed, Mapped, Resume, Skipped, State
+from headrace.engine.state import Failed, Resume, Skipped, State
+from headrace.triggers import all_successful
 
 if TYPE_CHECKING:
     from headrace.engine.task_runner import TaskRunner
@@ -33,14 +34,8 @@ def upstream_verdict(
         return None
     trigger = task.trigger
     try:
-        if trigger is None:  # all_successful, inlined: it is every task's default
-            for up in upstream.values():
-                if not up.is_successful() or (
-                    type(up) is Mapped and not all(c.is_successful() for c in up.map_states)
-                ):
-                    raise TRIGGERFAIL(
-                        "Trigger was 'all_successful' but some upstream tasks failed."
-                    )
+        if trigger is None:  # the default; our own code, so no user-code boundary
+            all_successful(upstream)
         elif not call_user(f"trigger of task {task.name!r}", trigger, upstream):
             raise TRIGGERFAIL(f"Trigger {getattr(trigger, '__name__', trigger)!r} returned False.")
     except HeadraceSignal as sig:
