@@ -25,4 +25,5 @@ def get_default_flow_runner_class() -> Any:
 
 
 def get_default_task_runner_class() -> Any:
+    """The task runner class named by ``engine.task_runner.default_class`` in config."""
     return import_object(config.engine.task_runner.default_class)

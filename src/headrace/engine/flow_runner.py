@@ -239,12 +239,15 @@ def _store_cache_entries(runner: TaskRunner, state: State) -> None:
 
 
 def _complete(state: State) -> bool:
+    """Whether a given state needs no rerun: successful, and so are all its children."""
     if isinstance(state, Mapped):
         return all(_complete(s) for s in state.map_states)
     return state.is_successful()
 
 
 def _notify_mapped(runner: FlowRunner, task: Task, state: Mapped) -> State:
+    """Tell the task's handlers and the listeners that a mapped parent finished ``Mapped``
+    (its children were reported one by one; the parent itself never ran)."""
     if not task.state_handlers and not runner.listeners:
         return state
     task_runner = runner.task_runner(task, False)
