@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from headrace.engine import state as s
@@ -94,3 +97,29 @@ def test_scheduled_and_retrying_fields() -> None:
     assert r.run_count == 2 and r.start_time is None
     c = s.Cached(cached_inputs={"x": 1}, cached_parameters={"p": 2})
     assert c.cached_inputs == {"x": 1} and c.cached_parameters == {"p": 2}
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_kinds_lists_every_kind_but_the_bases() -> None:
+    ours = {k for k in _subclasses(s.State) if k.__module__.startswith("headrace.engine.state")}
+    assert set(s.KINDS) == ours - {s.Finished}
+    assert s.state_class("Finished") is s.Finished and s.state_class("State") is s.State
+
+
+@pytest.mark.parametrize("module", ["base", "waiting", "finished"])
+def test_each_state_module_can_be_imported_first(module: str) -> None:
+    # The base's predicates name the kinds, which subclass it: whichever module a program
+    # imports first, the package must load whole and work.
+    code = (
+        f"import headrace.engine.state.{module}\n"
+        "from headrace.engine.state import Pending, Success\n"
+        "assert Success().is_successful() and Pending().is_pending()\n"
+        "assert not Pending().is_finished()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

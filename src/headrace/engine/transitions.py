@@ -78,23 +78,7 @@ TABLE: dict[type[s.State], dict[Event, type[s.State]]] = {
     s.Finished: {E.RESTART: s.Pending},
 }
 
-_ALL_KINDS = [
-    s.Pending,
-    s.Scheduled,
-    s.Submitted,
-    s.Paused,
-    s.Retrying,
-    s.Resume,
-    s.Running,
-    s.Success,
-    s.Cached,
-    s.Mapped,
-    s.Skipped,
-    s.Failed,
-    s.TriggerFailed,
-    s.TimedOut,
-    s.Cancelled,
-]
+_ALL_KINDS = s.KINDS
 
 
 def _flatten() -> dict[type[s.State], dict[Event, type[s.State]]]:

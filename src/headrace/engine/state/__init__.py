@@ -34,6 +34,7 @@ from headrace.engine.state.waiting import (
 )
 
 __all__ = [
+    "KINDS",
     "Cached",
     "Cancelled",
     "Failed",
@@ -54,28 +55,27 @@ __all__ = [
     "state_class",
 ]
 
-_BY_NAME: dict[str, type[State]] = {
-    cls.__name__: cls
-    for cls in (
-        State,
-        Pending,
-        Scheduled,
-        Submitted,
-        Paused,
-        Retrying,
-        Resume,
-        Running,
-        Finished,
-        Success,
-        Cached,
-        Mapped,
-        Skipped,
-        Failed,
-        TriggerFailed,
-        TimedOut,
-        Cancelled,
-    )
-}
+#: Every kind of state a run can be in (all but the bases ``State`` and ``Finished``).
+KINDS: tuple[type[State], ...] = (
+    Pending,
+    Scheduled,
+    Submitted,
+    Paused,
+    Retrying,
+    Resume,
+    Running,
+    Success,
+    Cached,
+    Mapped,
+    Skipped,
+    Failed,
+    TriggerFailed,
+    TimedOut,
+    Cancelled,
+)
+
+_NAMED: tuple[type[State], ...] = (State, Finished, *KINDS)
+_BY_NAME: dict[str, type[State]] = {cls.__name__: cls for cls in _NAMED}
 
 
 def state_class(name: str) -> type[State]:
