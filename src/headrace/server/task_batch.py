@@ -189,6 +189,24 @@ class _Bulk:
 _BULK: dict[tuple[str, str, str], _Bulk] = {}
 
 
+_PG_UPDATE = (
+    "UPDATE task_runs AS t SET state = v.state, state_message = v.message, "
+    "state_serialized = v.serialized::json, state_timestamp = v.stamp, version = v.version "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::int[], %s::text[]) "
+    "AS v(state, message, serialized, stamp, version, id) WHERE t.id = v.id"
+)
+
+
+def _pg_update(session: Session, rows: list[list[Any]], dialect: Dialect) -> None:
+    """The executemany UPDATE as one statement over arrays (psycopg runs executemany as a
+    statement per row, ~40 us of Python each): rows in ``UPDATE_COLUMNS`` + id order."""
+    stamp = UTCDateTime().process_bind_param
+    columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
+    columns[2] = [None if v is None else json.dumps(v) for v in columns[2]]
+    columns[3] = [stamp(v, dialect) for v in columns[3]]
+    session.connection().exec_driver_sql(_PG_UPDATE, tuple(columns))
+
+
 def _bulk(kind: str, dialect: Dialect) -> _Bulk:
     key = (kind, dialect.name, dialect.driver)
     found = _BULK.get(key)
@@ -453,7 +471,9 @@ class TaskRunBatch:
             for r in self.rows.values()
             if r.changed and not r.new
         ]
-        if changed:
+        if changed and dialect.driver == "psycopg":
+            _pg_update(self.session, changed, dialect)
+        elif changed:
             _bulk("update", dialect).run(self.session, changed, memo)
         if self.history:
             _bulk("history", dialect).run(self.session, self.history, memo)
