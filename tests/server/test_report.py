@@ -257,3 +257,34 @@ def test_the_collector_pause_nests_and_restores() -> None:
         thread.join()
         assert inner_done.is_set() and not gc.isenabled()  # still one user: this block
     assert gc.isenabled()
+
+
+def test_compact_rows_update_children_created_by_an_earlier_report(
+    client: Client, flow_id: str
+) -> None:
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    tasks = [{"task_slug": "transform-1", "tags": ["b", "a"]}]
+    t0 = 1_700_000_000.5
+    started = _rows(*[(0, i, "Running", t0) for i in range(20)])
+    client.report(rid, {"task_states": {"tasks": tasks, "rows": started}})
+    done = _rows(
+        *[
+            (0, i, "Success", t0 + 1 + i, None, {"result": {"location": f"r{i}"}})
+            for i in range(10)
+        ],
+        *[(0, i, "Failed", t0 + 1 + i, f"boom {i}") for i in range(10, 20)],
+    )
+    out = client.report(rid, {"task_states": {"tasks": tasks, "rows": done}, "results": "problems"})
+    assert out["task_runs"] == [] and out["task_runs_applied"] == 20
+    kids = {
+        c["map_index"]: c
+        for c in client.get_task_runs(rid, task_slug="transform-1", include_children=True)
+        if c["map_index"] >= 0
+    }
+    assert kids[3]["state"] == "Success" and kids[3]["version"] == 2
+    assert kids[3]["state_serialized"] == {"result": {"location": "r3"}}
+    assert datetime.fromisoformat(kids[3]["state_timestamp"]).timestamp() == t0 + 4
+    assert kids[15]["state"] == "Failed" and kids[15]["state_message"] == "boom 15"
+    assert kids[15]["state_serialized"] is None and kids[15]["tags"] == ["a", "b"]
