@@ -304,8 +304,10 @@ class TaskStatesIn(In):
     maps: about a third of the JSON of ``task_runs`` and much cheaper to validate).
 
     Each row is ``[task, map_index, state name, timestamp, message, serialized, version]``
-    where ``task`` is a position in ``tasks``; trailing nulls may not be left out. It means
-    exactly what a ``TaskStateChange`` with those fields means."""
+    where ``task`` is a position in ``tasks`` and ``timestamp`` is ISO 8601 text or Unix
+    seconds (null: the server's time); trailing nulls may not be left out. A row means
+    exactly what a ``TaskStateChange`` with those fields (and its task's ``task_name`` and
+    ``tags``) means, and rows apply in order, after ``task_runs``."""
 
     tasks: list[TaskRef] = Field(max_length=10_000)
     rows: list[TaskStateRow] = Field(default_factory=list, max_length=100_000)
