@@ -52,15 +52,24 @@ def test_two_concurrent_claimers_never_share_a_run(client: Client, server, flow_
     errors: list[BaseException] = []
 
     def claimer(agent_id: str) -> None:
+        # Both claimers ask in lockstep while both are active, so every round is a real
+        # race for the same rows (and each is sure to take some); the first to find
+        # nothing left breaks the barrier and the other drains alone.
         try:
             with Client(server.url, retries=0) as own:
-                barrier.wait()
                 while True:
+                    if not barrier.broken:
+                        try:
+                            barrier.wait(timeout=60)
+                        except threading.BrokenBarrierError:
+                            pass
                     batch = own.claim_flow_runs(agent_id, limit=3)
                     if not batch:
+                        barrier.abort()
                         return
                     got[agent_id].extend(r["id"] for r in batch)
         except BaseException as exc:  # surfaced below
+            barrier.abort()
             errors.append(exc)
 
     threads = [threading.Thread(target=claimer, args=(a,)) for a in agents]
