@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 from headrace.server.errors import ConcurrencyLimitError, ServerError
 from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
 from headrace.server.schemas import LogIn, ReportIn
-from headrace.server.states import CANCELLING, set_flow_run_state
+from headrace.server.states import (
+    CANCELLING,
+    cancel_unfinished_task_runs,
+    cancelled_why,
+    set_flow_run_state,
+)
 from headrace.server.task_batch import Key, TaskRunBatch, changes_of, task_run_ids
 
 __all__ = ["apply_report", "check_task_concurrency", "insert_logs"]
@@ -143,6 +148,7 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
                     serialized=change.state.serialized,
                     timestamp=change.state.timestamp,
                     expected_version=change.version,
+                    sweep=False,  # after this report's own task-run changes, below
                 )
                 flow_status = "applied"
         except ServerError as exc:
@@ -161,6 +167,8 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
                     results.append(outcome)
             batch.write()
     applied = len(batch.history)
+    if flow_status == "applied" and run.state == "Cancelled":
+        cancel_unfinished_task_runs(session, run.id, now, cancelled_why(run.state_message))
     task_ids = batch.ids()
     unknown = list(
         dict.fromkeys(

@@ -21,16 +21,20 @@ from headrace.engine import state as engine_state
 from headrace.engine.transitions import is_allowed
 from headrace.server.db import rowcount
 from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
-from headrace.server.models import FlowRun, StateRecord, TaskRun
+from headrace.server.models import FlowRun, StateRecord
+from headrace.server.task_sweep import sweep_task_runs
 
 __all__ = [
     "CANCELLING",
     "FINISHED_NAMES",
     "STATE_NAMES",
     "SUCCESS_NAMES",
+    "cancel_unfinished_task_runs",
+    "cancelled_why",
     "check_name",
     "check_transition",
     "record",
+    "reset_unsuccessful_task_runs",
     "set_flow_run_state",
     "transition_problem",
 ]
@@ -116,10 +120,13 @@ def set_flow_run_state(
     expected_version: int | None = None,
     checked: bool = True,
     extra: dict[str, Any] | None = None,
+    sweep: bool = True,
 ) -> None:
     """Move ``run`` to state ``name`` (checked unless ``checked`` is False), bump its version.
 
-    ``extra`` sets more columns in the same UPDATE (the reaper and restart use it).
+    ``extra`` sets more columns in the same UPDATE (the reaper and restart use it). A run
+    that becomes Cancelled has its unfinished task runs cancelled too, unless ``sweep`` is
+    False (a report does it after applying its own task-run changes).
     """
     what = f"flow run {run.id}"
     if expected_version is not None and expected_version != run.version:
@@ -154,6 +161,13 @@ def set_flow_run_state(
         raise VersionConflictError(f"{what} changed while this state was being set; retry")
     record(session, run.id, name, message, serialized, timestamp or now, run.version + 1)
     session.refresh(run)
+    if sweep and name == "Cancelled":
+        cancel_unfinished_task_runs(session, run.id, now, cancelled_why(message))
+
+
+def cancelled_why(message: str | None) -> str:
+    """The message of a task run cancelled because its flow run was."""
+    return f"flow run cancelled: {message}" if message else "flow run cancelled"
 
 
 def reset_unsuccessful_task_runs(session: Session, flow_run_id: str, now: datetime) -> int:
@@ -162,31 +176,17 @@ def reset_unsuccessful_task_runs(session: Session, flow_run_id: str, now: dateti
     Successful ones keep their state and its serialized form (where the result was
     persisted), so a restarted run re-runs only what failed. Returns how many were reset.
     """
-    not_ok = sa.and_(TaskRun.flow_run_id == flow_run_id, TaskRun.state.not_in(SUCCESS_NAMES))
-    message = "reset for a restart"
-    session.execute(
-        sa.insert(StateRecord).from_select(
-            ["flow_run_id", "task_run_id", "name", "message", "timestamp", "version"],
-            sa.select(
-                TaskRun.flow_run_id,
-                TaskRun.id,
-                sa.literal("Pending"),
-                sa.literal(message),
-                sa.literal(now, StateRecord.timestamp.type),
-                TaskRun.version + 1,
-            ).where(not_ok, TaskRun.state != "Pending"),
-        )
-    )
-    result = session.execute(
-        sa.update(TaskRun)
-        .where(not_ok, TaskRun.state != "Pending")
-        .values(
-            state="Pending",
-            state_message=message,
-            state_serialized=None,
-            state_timestamp=now,
-            version=TaskRun.version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)
+    return sweep_task_runs(session, flow_run_id, _RESETTABLE, "Pending", "reset for a restart", now)
+
+
+def cancel_unfinished_task_runs(session: Session, flow_run_id: str, now: datetime, why: str) -> int:
+    """Move every task run of ``flow_run_id`` that has not finished to Cancelled with the
+    message ``why`` (its flow run was cancelled, or lost): nothing will run them any more,
+    and a Pending or Running row would stay so forever. Returns how many were cancelled."""
+    return sweep_task_runs(session, flow_run_id, _CANCELLABLE, "Cancelled", why, now)
+
+
+_RESETTABLE = frozenset(STATE_NAMES - SUCCESS_NAMES - {"Pending"})
+_CANCELLABLE = frozenset(
+    n for n in STATE_NAMES - FINISHED_NAMES if transition_problem(n, "Cancelled") is None
+)

@@ -9,6 +9,10 @@ becomes ``Cancelled``. Any other zombie is rescheduled when it has retries left,
 far (``run_count``, at least 1) is at most ``max_retries``. Rescheduling keeps the task runs
 that succeeded, like a restart. Updates are optimistic: a run that reported in meanwhile
 is left alone.
+
+Task runs: a lost runner's ``Running`` task runs become ``Failed`` (except in a run being
+cancelled); when the run ends ``Cancelled`` or ``Failed``, every task run that has not
+finished becomes ``Cancelled`` (nothing will run it any more).
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import sqlalchemy as sa
 
 from headrace.server.db import Database
 from headrace.server.errors import VersionConflictError
-from headrace.server.models import FlowRun, TaskRun, utcnow
+from headrace.server.models import FlowRun, utcnow
 from headrace.server.settings import ServerSettings
 from headrace.server.states import (
     CANCELLING,
-    record,
+    cancel_unfinished_task_runs,
     reset_unsuccessful_task_runs,
     set_flow_run_state,
 )
+from headrace.server.task_sweep import sweep_task_runs
 
 __all__ = ["reap_zombies"]
 
@@ -63,16 +68,6 @@ def _zombie_ids(db: Database, settings: ServerSettings, now: datetime) -> list[s
         )
 
 
-def _fail_running_task_runs(s: sa.orm.Session, run_id: str, now: datetime, why: str) -> None:
-    rows = s.scalars(
-        sa.select(TaskRun).where(TaskRun.flow_run_id == run_id, TaskRun.state == "Running")
-    ).all()
-    for row in rows:
-        row.state, row.state_message, row.state_timestamp = "Failed", why, now
-        row.version += 1
-        record(s, run_id, "Failed", why, None, now, row.version, task_run_id=row.id)
-
-
 def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = None) -> int:
     """Fail or reschedule every zombie run; returns how many were handled."""
     now = now or utcnow()
@@ -86,7 +81,8 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
                 why = f"no heartbeat for over {settings.heartbeat_timeout:g}s (runner lost)"
                 if run.state == "Submitted":
                     why = f"claimed but not started within {settings.submitted_timeout:g}s"
-                _fail_running_task_runs(s, run.id, now, why)
+                if run.state != CANCELLING:  # a Cancelling run's task runs end Cancelled
+                    sweep_task_runs(s, run.id, ("Running",), "Failed", why, now)
                 attempts = max(run.run_count, 1)
                 if run.state == CANCELLING:
                     set_flow_run_state(s, run, "Cancelled", now=now, message=why)
@@ -109,6 +105,7 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
                     )
                 else:
                     set_flow_run_state(s, run, "Failed", now=now, message=why, checked=False)
+                    cancel_unfinished_task_runs(s, run.id, now, f"flow run failed: {why}")
                 handled += 1
         except VersionConflictError:
             continue
