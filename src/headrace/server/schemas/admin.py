@@ -1,0 +1,78 @@
+"""Bodies of agents (registration, claims, heartbeats), concurrency limits and API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from headrace.server.schemas.base import In, Name, Out, sorted_labels
+
+__all__ = [
+    "AgentHeartbeatOut",
+    "AgentIn",
+    "AgentOut",
+    "ApiKeyCreated",
+    "ApiKeyIn",
+    "ApiKeyOut",
+    "ClaimIn",
+    "ConcurrencyLimitIn",
+    "ConcurrencyLimitOut",
+]
+
+
+class AgentIn(In):
+    name: str = Name
+    type: str = Field(default="", max_length=100)
+    labels: list[str] = Field(default_factory=list)
+
+    _check_labels = field_validator("labels")(sorted_labels)
+
+
+class AgentOut(Out):
+    id: str
+    name: str
+    type: str
+    labels: list[str]
+    last_seen: datetime
+    created: datetime
+
+
+class ClaimIn(In):
+    limit: int = Field(default=1, ge=1, le=1000)
+
+
+class AgentHeartbeatOut(BaseModel):
+    cancel_flow_run_ids: list[str]
+
+
+class ConcurrencyLimitIn(In):
+    limit: int = Field(ge=0, le=1_000_000)
+
+
+class ConcurrencyLimitOut(Out):
+    id: str
+    kind: Literal["task_tag", "flow_label"]
+    name: str
+    limit: int
+    active: int | None = None
+
+
+class ApiKeyIn(In):
+    name: str = Name
+    project_ids: list[str] | None = Field(
+        default=None, description="Projects the key may see; None means all (an admin key)."
+    )
+
+
+class ApiKeyOut(Out):
+    id: str
+    name: str
+    prefix: str
+    project_ids: list[str] | None
+    created: datetime
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The key itself; shown only once, stored only hashed.")

@@ -1,0 +1,122 @@
+"""Bodies of the runner's batched report: task-run changes (one by one or as compact
+rows), a flow-run state change, logs, and the answer saying what happened to each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from headrace.server.schemas.base import In
+from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
+
+__all__ = [
+    "ReportIn",
+    "ReportOut",
+    "TaskRef",
+    "TaskStateChange",
+    "TaskStateResult",
+    "TaskStateRow",
+    "TaskStatesIn",
+]
+
+
+class TaskStateChange(In):
+    """One task-run state change; the task run is created if it does not exist yet."""
+
+    task_slug: str = Field(min_length=1, max_length=300)
+    map_index: int = Field(default=-1, ge=-1)
+    version: int | None = Field(
+        default=None, description="Version the change applies to (0 for a new task run)."
+    )
+    state: StateIn
+    task_name: str | None = None
+    tags: list[str] | None = None
+
+
+class TaskRef(In):
+    """A task that rows of :class:`TaskStatesIn` refer to by position."""
+
+    task_slug: str = Field(min_length=1, max_length=300)
+    task_name: str | None = None
+    tags: list[str] | None = None
+
+
+TaskStateRow = tuple[
+    int,
+    int,
+    Annotated[str, Field(min_length=1, max_length=40)],
+    datetime | None,
+    str | None,
+    dict[str, Any] | None,
+    int | None,
+]
+
+
+class TaskStatesIn(In):
+    """Task-run state changes in a compact, columnar form (what the runner sends for big
+    maps: about a third of the JSON of ``task_runs`` and much cheaper to validate).
+
+    Each row is ``[task, map_index, state name, timestamp, message, serialized, version]``
+    where ``task`` is a position in ``tasks`` and ``timestamp`` is ISO 8601 text or Unix
+    seconds (null: the server's time); trailing nulls may not be left out. A row means
+    exactly what a ``TaskStateChange`` with those fields (and its task's ``task_name`` and
+    ``tags``) means, and rows apply in order, after ``task_runs``."""
+
+    tasks: list[TaskRef] = Field(max_length=10_000)
+    rows: list[TaskStateRow] = Field(default_factory=list, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _check_rows(self) -> TaskStatesIn:
+        n = len(self.tasks)
+        for i, row in enumerate(self.rows):
+            if not 0 <= row[0] < n:
+                raise ValueError(
+                    f"rows[{i}]: task {row[0]} is not a position in tasks (0..{n - 1})"
+                )
+            if row[1] < -1:
+                raise ValueError(f"rows[{i}]: map_index {row[1]} is below -1")
+        return self
+
+
+class ReportIn(In):
+    batch_id: str | None = Field(
+        default=None, max_length=64, description="Unique per batch; a retried batch is a no-op."
+    )
+    flow_run_state: StateSetIn | None = None
+    task_runs: list[TaskStateChange] = Field(default_factory=list, max_length=50_000)
+    task_states: TaskStatesIn | None = Field(
+        default=None, description="More task-run changes, compact; applied after task_runs."
+    )
+    logs: list[LogIn] = Field(default_factory=list, max_length=50_000)
+    heartbeat: bool = True
+    results: Literal["all", "problems"] = Field(
+        default="all",
+        description=(
+            "'all' answers one entry per task-run change; 'problems' only the changes that "
+            "were not applied (duplicate, conflict, rejected), with the applied ones counted "
+            "in task_runs_applied (a big map's answer stays small)."
+        ),
+    )
+
+
+class TaskStateResult(BaseModel):
+    task_slug: str
+    map_index: int
+    task_run_id: str | None
+    status: Literal["applied", "duplicate", "conflict", "rejected"]
+    state: str | None
+    version: int | None
+    detail: str | None = None
+
+
+class ReportOut(BaseModel):
+    flow_run_state: str
+    flow_run_version: int
+    flow_run_status: Literal["applied", "duplicate", "conflict", "rejected", "none"]
+    flow_run_detail: str | None = None
+    cancel_requested: bool
+    task_runs: list[TaskStateResult]
+    task_runs_applied: int = Field(default=0, description="Task-run changes applied.")
+    logs_inserted: int
