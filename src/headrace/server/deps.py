@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import Select
 
 from headrace.server.auth import Principal, principal_for_key
 from headrace.server.db import Database
 from headrace.server.settings import ServerSettings
 
-__all__ = ["get_db", "get_principal", "get_settings"]
+S = TypeVar("S", bound=Select[Any])
+
+__all__ = ["DB", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
 
 
 def get_db(request: Request) -> Database:
@@ -31,3 +36,18 @@ def get_principal(request: Request) -> Principal:
         return Principal()
     with get_db(request).session(write=False) as session:
         return principal_for_key(session, key, settings.require_api_key)
+
+
+DB = Depends(get_db)
+"""A route parameter's default: the server's :class:`Database`."""
+WHO = Depends(get_principal)
+"""A route parameter's default: the calling :class:`Principal`."""
+
+
+def where_given(query: S, *filters: tuple[Any, Any]) -> S:
+    """``query`` narrowed by ``column == value`` for each ``(column, value)`` whose value was
+    given (not None): the optional equality filters of list routes."""
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    return query

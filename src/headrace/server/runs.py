@@ -26,7 +26,13 @@ from headrace.server.states import (
     set_flow_run_state,
 )
 
-__all__ = ["cancel_flow_run", "check_parameters", "create_flow_run", "restart_flow_run"]
+__all__ = [
+    "cancel_flow_run",
+    "check_parameters",
+    "create_flow_run",
+    "pending_task_run",
+    "restart_flow_run",
+]
 
 NOT_STARTED = frozenset({"Pending", "Scheduled", "Paused", "Retrying", "Resume"})
 
@@ -57,6 +63,29 @@ def _insert_ignoring_duplicate(session: Session, values: dict[str, Any]) -> bool
     if values.get("idempotency_key") is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["flow_group_id", "idempotency_key"])
     return session.execute(stmt.returning(FlowRun.id)).first() is not None
+
+
+def pending_task_run(
+    flow_run_id: str,
+    task_slug: str,
+    map_index: int,
+    task_name: str,
+    tags: list[str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a new task run (Pending, version 0), for a bulk INSERT."""
+    return {
+        "id": new_id(),
+        "flow_run_id": flow_run_id,
+        "task_slug": task_slug,
+        "task_name": task_name,
+        "map_index": map_index,
+        "tags": tags,
+        "state": "Pending",
+        "state_timestamp": now,
+        "version": 0,
+        "created": now,
+    }
 
 
 def create_flow_run(
@@ -114,18 +143,9 @@ def create_flow_run(
             sa.insert(FlowRunLabel), [{"flow_run_id": run_id, "label": lb} for lb in run_labels]
         )
     tasks = [
-        {
-            "id": new_id(),
-            "flow_run_id": run_id,
-            "task_slug": t["slug"],
-            "task_name": str(t.get("name") or t["slug"]),
-            "map_index": -1,
-            "tags": sorted(t.get("tags") or []),
-            "state": "Pending",
-            "state_timestamp": now,
-            "version": 0,
-            "created": now,
-        }
+        pending_task_run(
+            run_id, t["slug"], -1, str(t.get("name") or t["slug"]), sorted(t.get("tags") or []), now
+        )
         for t in flow.document.get("tasks", [])
     ]
     if tasks:

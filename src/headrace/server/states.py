@@ -21,7 +21,7 @@ from headrace.engine import state as engine_state
 from headrace.engine.transitions import is_allowed
 from headrace.server.db import rowcount
 from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
-from headrace.server.models import FlowRun, StateRecord
+from headrace.server.models import FlowRun, StateRecord, TaskRun
 from headrace.server.task_sweep import sweep_task_runs
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "reset_unsuccessful_task_runs",
     "set_flow_run_state",
     "transition_problem",
+    "write_state",
 ]
 
 CANCELLING = "Cancelling"
@@ -108,6 +109,42 @@ def record(
     )
 
 
+def write_state(
+    session: Session,
+    row: FlowRun | TaskRun,
+    values: dict[str, Any],
+    *,
+    message: str | None,
+    serialized: dict[str, Any] | None,
+    what: str,
+) -> None:
+    """Write a checked state change of ``row`` (``values``: its new ``state``,
+    ``state_timestamp``, ``version``... columns) only if no one changed ``row`` since it was
+    read (409 ``version_conflict`` naming ``what`` otherwise), and record it in the history."""
+    model = type(row)
+    result = session.execute(
+        sa.update(model)
+        .where(model.id == row.id, model.version == row.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) != 1:
+        raise VersionConflictError(f"{what} changed while this state was being set; retry")
+    task_run_id = row.id if isinstance(row, TaskRun) else None
+    flow_run_id = row.flow_run_id if isinstance(row, TaskRun) else row.id
+    stamp = values["state_timestamp"]
+    record(
+        session,
+        flow_run_id,
+        values["state"],
+        message,
+        serialized,
+        stamp,
+        values["version"],
+        task_run_id,
+    )
+
+
 def set_flow_run_state(
     session: Session,
     run: FlowRun,
@@ -151,15 +188,7 @@ def set_flow_run_state(
     if name in FINISHED_NAMES:
         values["end_time"] = now
     values.update(extra or {})
-    result = session.execute(
-        sa.update(FlowRun)
-        .where(FlowRun.id == run.id, FlowRun.version == run.version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if rowcount(result) != 1:
-        raise VersionConflictError(f"{what} changed while this state was being set; retry")
-    record(session, run.id, name, message, serialized, timestamp or now, run.version + 1)
+    write_state(session, run, values, message=message, serialized=serialized, what=what)
     session.refresh(run)
     if sweep and name == "Cancelled":
         cancel_unfinished_task_runs(session, run.id, now, cancelled_why(message))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from headrace.server.auth import Principal, create_api_key
 from headrace.server.claim import ACTIVE_STATES
 from headrace.server.db import Database, rowcount
-from headrace.server.deps import get_db, get_principal
+from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.models import ApiKey, ConcurrencyLimit, FlowRun, FlowRunLabel, TaskRun
 from headrace.server.schemas import (
@@ -24,8 +24,6 @@ from headrace.server.schemas import (
 __all__ = ["router"]
 
 router = APIRouter()
-DB = Depends(get_db)
-WHO = Depends(get_principal)
 Kind = Literal["task_tag", "flow_label"]
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from headrace.server.auth import Principal
 from headrace.server.claim import claim_flow_runs
 from headrace.server.db import Database
-from headrace.server.deps import get_db, get_principal
+from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.models import Agent, FlowRun, utcnow
 from headrace.server.schemas import AgentHeartbeatOut, AgentIn, AgentOut, ClaimIn, FlowRunOut
@@ -17,8 +17,6 @@ from headrace.server.states import CANCELLING
 __all__ = ["router"]
 
 router = APIRouter(tags=["agents"])
-DB = Depends(get_db)
-WHO = Depends(get_principal)
 
 
 def _agent(session: sa.orm.Session, agent_id: str) -> Agent:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
-from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.deps import DB, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow, get_flow_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
@@ -32,8 +32,6 @@ from headrace.server.states import CANCELLING, check_name, set_flow_run_state
 __all__ = ["router"]
 
 router = APIRouter(tags=["flow runs"])
-DB = Depends(get_db)
-WHO = Depends(get_principal)
 
 
 def task_run_counts(session: sa.orm.Session, flow_run_id: str) -> dict[str, int]:
@@ -97,16 +95,14 @@ def list_runs(
     who: Principal = WHO,
 ) -> list[FlowRunOut]:
     with db.session(write=False) as s:
-        q = sa.select(FlowRun).where(who.scope(FlowRun.project_id))
-        for column, value in (
+        q = where_given(
+            sa.select(FlowRun).where(who.scope(FlowRun.project_id)),
             (FlowRun.flow_id, flow_id),
             (FlowRun.flow_group_id, flow_group_id),
             (FlowRun.project_id, project_id),
             (FlowRun.is_late, is_late),
             (FlowRun.agent_id, agent_id),
-        ):
-            if value is not None:
-                q = q.where(column == value)
+        )
         if state:
             for name in state:
                 if name != CANCELLING:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
-from headrace.server.deps import get_db, get_principal
+from headrace.server.deps import DB, WHO, where_given
 from headrace.server.errors import ConflictError
 from headrace.server.lookup import get_flow, get_flow_group, get_project
 from headrace.server.models import Flow, Project
@@ -25,8 +25,6 @@ from headrace.server.schemas import (
 __all__ = ["router"]
 
 router = APIRouter()
-DB = Depends(get_db)
-WHO = Depends(get_principal)
 
 
 @router.post(
@@ -107,13 +105,12 @@ def list_flows(
     who: Principal = WHO,
 ) -> list[FlowOut]:
     with db.session(write=False) as s:
-        q = sa.select(Flow).where(who.scope(Flow.project_id))
-        if project_id is not None:
-            q = q.where(Flow.project_id == project_id)
-        if name is not None:
-            q = q.where(Flow.name == name)
-        if flow_group_id is not None:
-            q = q.where(Flow.flow_group_id == flow_group_id)
+        q = where_given(
+            sa.select(Flow).where(who.scope(Flow.project_id)),
+            (Flow.project_id, project_id),
+            (Flow.name, name),
+            (Flow.flow_group_id, flow_group_id),
+        )
         if not all_versions:
             q = q.where(Flow.archived.is_(False))
         q = q.order_by(Flow.name, Flow.version.desc()).limit(limit).offset(offset)

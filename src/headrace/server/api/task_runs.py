@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from headrace.server.auth import Principal
-from headrace.server.db import Database, rowcount
-from headrace.server.deps import get_db, get_principal
+from headrace.server.db import Database
+from headrace.server.deps import DB, WHO
 from headrace.server.errors import InvalidInputError, VersionConflictError
 from headrace.server.lookup import get_flow_run, get_task_run
-from headrace.server.models import Log, StateRecord, TaskRun, new_id, utcnow
+from headrace.server.models import Log, StateRecord, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
+from headrace.server.runs import pending_task_run
 from headrace.server.schemas import (
     LogIn,
     LogOut,
@@ -24,13 +25,11 @@ from headrace.server.schemas import (
     TaskRunOut,
     TaskSummaryOut,
 )
-from headrace.server.states import check_name, check_transition, record
+from headrace.server.states import check_name, check_transition, write_state
 
 __all__ = ["router"]
 
 router = APIRouter()
-DB = Depends(get_db)
-WHO = Depends(get_principal)
 
 
 @router.get(
@@ -123,18 +122,7 @@ def create_task_runs(
         }
         now = utcnow()
         rows = [
-            {
-                "id": new_id(),
-                "flow_run_id": flow_run_id,
-                "task_slug": slug,
-                "map_index": idx,
-                "task_name": t.task_name or slug,
-                "tags": sorted(set(t.tags)),
-                "state": "Pending",
-                "state_timestamp": now,
-                "version": 0,
-                "created": now,
-            }
+            pending_task_run(flow_run_id, slug, idx, t.task_name or slug, sorted(set(t.tags)), now)
             for (slug, idx), t in wanted.items()
             if (slug, idx) not in existing
         ]
@@ -175,30 +163,16 @@ def set_task_run_state(
         if new == "Running" and row.state != "Running":
             check_task_concurrency(s, row.tags)
         now = utcnow()
-        result = s.execute(
-            sa.update(TaskRun)
-            .where(TaskRun.id == row.id, TaskRun.version == row.version)
-            .values(
-                state=new,
-                state_message=body.state.message,
-                state_serialized=body.state.serialized,
-                state_timestamp=body.state.timestamp or now,
-                version=row.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(result) != 1:
-            raise VersionConflictError(f"task run {task_run_id} changed meanwhile; retry")
-        record(
-            s,
-            row.flow_run_id,
-            new,
-            body.state.message,
-            body.state.serialized,
-            body.state.timestamp or now,
-            row.version + 1,
-            task_run_id=row.id,
-        )
+        values = {
+            "state": new,
+            "state_message": body.state.message,
+            "state_serialized": body.state.serialized,
+            "state_timestamp": body.state.timestamp or now,
+            "version": row.version + 1,
+        }
+        what = f"task run {task_run_id}"
+        serialized = body.state.serialized
+        write_state(s, row, values, message=body.state.message, serialized=serialized, what=what)
         return StateSetOut(state=new, version=row.version + 1)
 
 
