@@ -5,6 +5,12 @@ import { stateClass, FINISHED } from "./states.js";
 
 const ROW = 22, LABEL = 180, WIDTH = 900, AXIS = 22;
 
+// Axis labels keep sub-second precision on short runs, so ticks never repeat ("+0s +0s").
+function axisLabel(seconds, spanSeconds) {
+  if (spanSeconds < 10) return `${seconds.toFixed(spanSeconds < 1 ? 2 : 1)}s`;
+  return fmtDuration(seconds);
+}
+
 export function renderGantt(nodes, run, nowIso) {
   // a task left unfinished by a run that ended (cancelled, crashed) stops at the run's end
   const now = run.end_time ? new Date(run.end_time) : new Date(nowIso);
@@ -28,7 +34,7 @@ export function renderGantt(nodes, run, nowIso) {
     const x = LABEL + (plot * i) / 4;
     svg.appendChild(s("line", { x1: x, y1: AXIS - 4, x2: x, y2: height, class: "tick" }));
     svg.appendChild(s("text", { x, y: 12, class: "axis", "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
-      `+${fmtDuration((span * i) / 4000)}`));
+      `+${axisLabel((span * i) / 4000, span / 1000)}`));
   }
   rows.forEach((r, i) => {
     const y = AXIS + i * ROW;
