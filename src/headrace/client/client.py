@@ -235,11 +235,24 @@ class Client:
         message: str | None = None,
         serialized: Mapping[str, Any] | None = None,
     ) -> Json:
+        return self._set_state(
+            f"/flow_runs/{flow_run_id}/state", name, version, message, serialized
+        )
+
+    def _set_state(
+        self,
+        path: str,
+        name: str,
+        version: int | None,
+        message: str | None,
+        serialized: Mapping[str, Any] | None,
+    ) -> Json:
+        """POST a state change (checked server-side against ``version``) to ``path``."""
         body = {
             "state": {"name": name, "message": message, "serialized": serialized},
             "version": version,
         }
-        return dict(self._post(f"/flow_runs/{flow_run_id}/state", body))
+        return dict(self._post(path, body))
 
     def get_flow_run_states(self, flow_run_id: str, task_runs: bool = False) -> list[Json]:
         return list(self._get(f"/flow_runs/{flow_run_id}/states", task_runs=task_runs))
@@ -285,11 +298,9 @@ class Client:
         message: str | None = None,
         serialized: Mapping[str, Any] | None = None,
     ) -> Json:
-        body = {
-            "state": {"name": name, "message": message, "serialized": serialized},
-            "version": version,
-        }
-        return dict(self._post(f"/task_runs/{task_run_id}/state", body))
+        return self._set_state(
+            f"/task_runs/{task_run_id}/state", name, version, message, serialized
+        )
 
     def get_task_run_states(self, task_run_id: str) -> list[Json]:
         return list(self._get(f"/task_runs/{task_run_id}/states"))
