@@ -248,8 +248,8 @@ def test_a_flow_that_cannot_load_fails_its_run_with_the_reason(
 
 
 def test_states_of_tasks_run_in_worker_processes_reach_the_server(api: Client) -> None:
-    """With a process-based executor the listener cannot report from the workers; the final
-    states are reconciled at the end (through Running, as the server's transitions want)."""
+    """With a process-based executor the workers report their tasks' states themselves (see
+    ``test_worker_reporting.py``); the runner settles whatever the server lacks at the end."""
     from headrace.executors import LocalDaskExecutor
 
     @task

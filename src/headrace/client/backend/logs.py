@@ -43,7 +43,7 @@ class BackendLogHandler(logging.Handler):
     """Queues every record it handles on ``reporter`` (never blocking the reporter itself)."""
 
     def __init__(
-        self, reporter: Reporter, secrets: Iterable[str] = (), level: int = logging.NOTSET
+        self, reporter: Reporter | None, secrets: Iterable[str] = (), level: int = logging.NOTSET
     ) -> None:
         super().__init__(level)
         self.reporter = reporter
@@ -55,8 +55,13 @@ class BackendLogHandler(logging.Handler):
                 text = text.replace(value, MASK)
         return text
 
+    def target(self) -> Reporter | None:
+        """The reporter this record goes to (None: not forwarded)."""
+        return self.reporter
+
     def emit(self, record: logging.LogRecord) -> None:
-        if self.reporter.is_own_thread():
+        reporter = self.target()
+        if reporter is None or reporter.is_own_thread():
             return
         try:
             message = record.getMessage()
@@ -64,7 +69,7 @@ class BackendLogHandler(logging.Handler):
                 message += "\n" + logging.Formatter().formatException(record.exc_info)
             ctx = current()
             index = ctx.get("map_index")
-            self.reporter.log(
+            reporter.log(
                 log_record(
                     self.redact(message),
                     record.levelno,

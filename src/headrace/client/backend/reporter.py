@@ -8,8 +8,10 @@ big map is reported while it runs, not after), into batched reports
 10,000-child map costs a handful of requests, not tens of thousands. Each batch has a
 ``batch_id`` and is retried unchanged with backoff while the server is unreachable or
 answers 5xx, so a server restart loses nothing and applies nothing twice. A second thread
-sends heartbeats every ``cloud.heartbeat_interval`` seconds. Either answer may say the run
-was cancelled: then ``cancel_requested`` is set and ``on_cancel`` is called once.
+sends heartbeats every ``cloud.heartbeat_interval`` seconds (not in a worker process's
+reporter, see :mod:`~headrace.client.backend.worker`: the runner's process beats). Either
+answer may say the run was cancelled: then ``cancel_requested`` is set and ``on_cancel`` is
+called once.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class Reporter:
         final_timeout: float | None = None,
         heartbeat_client: Any = None,
         on_cancel: Callable[[], None] | None = None,
+        heartbeats: bool = True,
     ) -> None:
         from headrace.configuration import config
 
@@ -114,6 +117,7 @@ class Reporter:
         self.cancel_requested = threading.Event()
         self.requests_sent = 0
         self.items_sent = 0
+        self.task_states_sent = 0
         self.dropped_batches = 0
         self._closing = threading.Event()
         self._done = threading.Event()
@@ -126,7 +130,8 @@ class Reporter:
         )
         self._carry: list[Any] = []
         self._queued = 0  # task states since the last early wake (approximate across threads)
-        self._threads = {self._sender, self._beater}
+        self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
+        self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
 
     # --- producers (engine threads) ---------------------------------------------------------
     def task_state(
@@ -151,7 +156,8 @@ class Reporter:
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> Reporter:
         self._sender.start()
-        self._beater.start()
+        if self.heartbeats:
+            self._beater.start()
         return self
 
     def flush(self) -> None:
@@ -165,7 +171,8 @@ class Reporter:
         self._wake.set()
         self._sender.join(self.final_timeout + 5)
         self._done.set()  # heartbeats go on while the final flush waits for the server
-        self._beater.join(5)
+        if self.heartbeats:
+            self._beater.join(5)
         done = not self._sender.is_alive() and not self._carry and self.queue.empty()
         if not done:
             logger.error(
@@ -261,9 +268,9 @@ class Reporter:
                 error = exc
             else:
                 self.requests_sent += 1
-                self.items_sent += len(body.get("task_states", {}).get("rows", ())) + len(
-                    body["logs"]
-                )
+                states = len(body.get("task_states", {}).get("rows", ()))
+                self.task_states_sent += states
+                self.items_sent += states + len(body["logs"])
                 self._check_answer(answer)
                 return True
             if self._closing.is_set():

@@ -5,7 +5,8 @@ It fetches its flow run (id from the argument, the run context, or
 states of an earlier attempt so a restarted run re-runs only what did not succeed
 (successful task runs come back with their persisted results, read lazily). Flow and task
 state changes and the run's log records go to the server in batches through a
-:class:`~headrace.client.backend.reporter.Reporter`. Results are checkpointed by default
+:class:`~headrace.client.backend.reporter.Reporter`; tasks that run in worker processes
+report from there (:mod:`~headrace.client.backend.worker`). Results are checkpointed by default
 (``cloud.checkpointing``), into the flow's result or a ``LocalResult`` under
 ``flows.results_dir``, so a restart has them.
 """
@@ -21,6 +22,7 @@ from headrace.client.backend.checkpoints import CheckpointResult, checkpoint_loc
 from headrace.client.backend.logs import BackendLogHandler, secret_values
 from headrace.client.backend.reporter import Reporter
 from headrace.client.backend.states import state_from_json
+from headrace.client.backend.worker import live_listener, worker_listener
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
@@ -59,19 +61,40 @@ def flow_run_id_from_context() -> str | None:
 
 
 class _Listener:
-    """The engine listener: one tuple on the queue per task state change. Pickled onto a
-    remote worker it does nothing (that worker cannot reach this queue); the final states
-    are reconciled by the runner instead."""
+    """The engine listener: one tuple on the queue per task state change. Pickled for a
+    worker process it becomes a :class:`~headrace.client.backend.worker.WorkerListener`,
+    which reports from there (``shipped`` is then set: the final reconciliation asks the
+    server what the workers reported)."""
 
-    __slots__ = ("reported", "reporter", "slugs")
+    __slots__ = (
+        "api_url",
+        "flow_run_id",
+        "reported",
+        "reporter",
+        "secret_names",
+        "shipped",
+        "slugs",
+    )
 
-    def __init__(self, reporter: Reporter, slugs: dict[Task, str]) -> None:
+    def __init__(
+        self,
+        reporter: Reporter,
+        slugs: dict[Task, str],
+        api_url: str = "",
+        flow_run_id: str = "",
+        secret_names: tuple[str, ...] = (),
+    ) -> None:
         self.reporter: Reporter | None = reporter
         self.slugs = slugs
         self.reported: dict[tuple[str, int], str] = {}
+        self.api_url = api_url
+        self.flow_run_id = flow_run_id
+        self.secret_names = secret_names
+        self.shipped = False
 
     def __reduce__(self) -> Any:
-        return (_null_listener, ())
+        self.shipped = True
+        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names))
 
     def __call__(self, task: Task, map_index: int | None, old: State, new: State) -> None:
         if self.reporter is None:
@@ -80,10 +103,6 @@ class _Listener:
         index = -1 if map_index is None else map_index
         self.reported[(slug, index)] = type(new).__name__
         self.reporter.task_state(slug, index, new, task.name, None)
-
-
-def _null_listener() -> Callable[..., None]:
-    return lambda *args: None
 
 
 class BackendFlowRunner(FlowRunner):
@@ -206,7 +225,14 @@ class BackendFlowRunner(FlowRunner):
             task_states = self.load_task_states()
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
         self.reporter = reporter
-        listener = _Listener(reporter, dict(self.flow.slugs))
+        names = tuple(getattr(getattr(self.flow, "storage", None), "secrets", None) or ())
+        listener = _Listener(
+            reporter,
+            dict(self.flow.slugs),
+            api_url=str(getattr(self.client, "api_url", "") or ""),
+            flow_run_id=str(self.flow_run_id),
+            secret_names=names,
+        )
         last_flow: list[str] = []
 
         def flow_listener(flow: Flow, old: State, new: State) -> None:
@@ -225,7 +251,8 @@ class BackendFlowRunner(FlowRunner):
         final: State = Pending()
         self._given = dict(task_states)
         try:
-            final = super().run(state, task_states, parameters, executor, ctx)
+            with live_listener(str(self.flow_run_id), listener):
+                final = super().run(state, task_states, parameters, executor, ctx)
         finally:
             if not last_flow or last_flow[-1] != type(final).__name__:
                 reporter.flow_state(final)
@@ -248,23 +275,22 @@ class BackendFlowRunner(FlowRunner):
         return handler
 
     def _reconcile(self, final: State, listener: _Listener) -> None:
-        """Report final task states the listener did not see (tasks that ran on remote
-        workers, where the listener cannot reach this process's queue)."""
+        """Report final task states the listener did not see. Tasks that ran in worker
+        processes were reported from there (see :mod:`~headrace.client.backend.worker`);
+        what the server already holds is not sent again, so only what a worker could not
+        report (it died, or its server was unreachable) is settled here."""
         results = final.result if isinstance(final.result, dict) else {}
         reporter = listener.reporter
         assert reporter is not None
+        todo: list[tuple[str, int, State, str]] = []
 
         def settle(slug: str, index: int, state: State, name: str) -> None:
             seen = listener.reported.get((slug, index), "Pending")
-            new = type(state).__name__
-            if seen == new or (
+            if seen == type(state).__name__ or (
                 isinstance(state, Pending) and (slug, index) not in listener.reported
             ):
                 return
-            if not is_allowed(seen, new) and is_allowed(seen, "Running"):
-                # the server only saw it Pending: pass through Running as the engine did
-                reporter.task_state(slug, index, Running(timestamp=state.timestamp), name, None)
-            reporter.task_state(slug, index, state, name, None)
+            todo.append((slug, index, state, name))
 
         for task, state in results.items():
             if self._given.get(task) is state:
@@ -274,3 +300,32 @@ class BackendFlowRunner(FlowRunner):
                 for index, child in enumerate(state.map_states):
                     settle(slug, index, child, task.name)
             settle(slug, -1, state, task.name)
+        if not todo:
+            return
+        on_server = self._server_states() if listener.shipped else {}
+        for slug, index, state, name in todo:
+            key = (slug, index)
+            seen = listener.reported.get(key) or on_server.get(key, "Pending")
+            if seen == type(state).__name__:
+                continue  # a worker reported it already
+            if not is_allowed(seen, type(state).__name__) and is_allowed(seen, "Running"):
+                # the server only saw it Pending: pass through Running as the engine did
+                reporter.task_state(slug, index, Running(timestamp=state.timestamp), name, None)
+            reporter.task_state(slug, index, state, name, None)
+
+    def _server_states(self) -> dict[tuple[str, int], str]:
+        """The state of each task run on the server now (empty if it cannot be asked:
+        then every state is reported again, and the server refuses the repeats)."""
+        found: dict[tuple[str, int], str] = {}
+        offset = 0
+        try:
+            while True:
+                page = self.client.get_task_runs(self.flow_run_id, limit=10000, offset=offset)
+                for row in page:
+                    found[(row["task_slug"], row["map_index"])] = row["state"]
+                if len(page) < 10000:
+                    return found
+                offset += len(page)
+        except Exception as exc:
+            logger.warning("flow run %s: could not read its task runs: %s", self.flow_run_id, exc)
+            return {}
