@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.agent.backend_support import (
     register_script,
@@ -24,6 +25,26 @@ from headrace.client import Client
 from headrace.server.services import reap_zombies
 
 FLOWS = Path(__file__).parent / "flows"
+
+
+def _start_restartable(
+    api: Client, agent_env: dict[str, str], counts: Path
+) -> tuple[dict[str, Any], LocalAgent]:
+    """A run of ``flows/restartable.py`` taken by a fresh LocalAgent that counts in ``counts``."""
+    env = {**agent_env, "HEADRACE_TEST_COUNTS": str(counts)}
+    run = api.create_flow_run(register_script(api, FLOWS / "restartable.py"))
+    return run, _start(api, env)
+
+
+def _blocked_pid(counts: Path) -> int:
+    """The pid of the run's process, once its second task is blocked waiting for release."""
+    return int(
+        wait_for(
+            lambda: (counts / "blocked").exists() and (counts / "blocked").read_text(),
+            60,
+            "second to block",
+        )
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -46,17 +67,9 @@ def test_killed_run_is_failed_by_its_agent_and_restart_reruns_only_the_failed_ta
     api: Client, agent_env: dict[str, str], tmp_path: Path
 ) -> None:
     counts = tmp_path / "counts"
-    env = {**agent_env, "HEADRACE_TEST_COUNTS": str(counts)}
-    run = api.create_flow_run(register_script(api, FLOWS / "restartable.py"))
-    agent = _start(api, env)
+    run, agent = _start_restartable(api, agent_env, counts)
     try:
-        pid = int(
-            wait_for(
-                lambda: (counts / "blocked").exists() and (counts / "blocked").read_text(),
-                60,
-                "second to block",
-            )
-        )
+        pid = _blocked_pid(counts)
         wait_for(
             lambda: (
                 {t["task_name"]: t["state"] for t in api.get_task_runs(run["id"])}.get("first")
@@ -123,17 +136,9 @@ def test_cancelling_a_run_stops_its_process(
     api: Client, agent_env: dict[str, str], tmp_path: Path
 ) -> None:
     counts = tmp_path / "counts"
-    env = {**agent_env, "HEADRACE_TEST_COUNTS": str(counts)}
-    run = api.create_flow_run(register_script(api, FLOWS / "restartable.py"))
-    agent = _start(api, env)
+    run, agent = _start_restartable(api, agent_env, counts)
     try:
-        pid = int(
-            wait_for(
-                lambda: (counts / "blocked").exists() and (counts / "blocked").read_text(),
-                60,
-                "second to block",
-            )
-        )
+        pid = _blocked_pid(counts)
         assert api.cancel_flow_run(run["id"])["state"] == "Cancelling"
         final = wait_for_state(api, run["id"], timeout=30)
         wait_for(lambda: not _alive(pid), 15, f"process {pid} to end")
