@@ -40,6 +40,8 @@ class ServerSettings:
     flow_run_max_retries: int = 0
     sqlite_busy_timeout: float = 30.0
     report_batch_ttl: float = 86400.0
+    log_retention_days: float = 30.0
+    log_retention_batch_size: int = 1000
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

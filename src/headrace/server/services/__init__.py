@@ -1,5 +1,5 @@
-"""Background services of the server process: scheduler, zombie reaper, late-run watcher
-and housekeeping.
+"""Background services of the server process: scheduler, zombie reaper, late-run watcher,
+housekeeping and log retention.
 
 Each service is a plain function ``step(db, settings, now=None) -> int`` (what it did, as a
 count) that tests call directly; :class:`ServiceLoop` runs all of them every
@@ -16,6 +16,7 @@ from headrace.server.db import Database
 from headrace.server.services.housekeeping import prune_report_batches
 from headrace.server.services.late import mark_late_runs
 from headrace.server.services.reaper import reap_zombies
+from headrace.server.services.retention import delete_old_logs
 from headrace.server.services.scheduler import schedule_flow_runs
 from headrace.server.settings import ServerSettings
 from headrace.utilities.logging import get_logger
@@ -23,6 +24,7 @@ from headrace.utilities.logging import get_logger
 __all__ = [
     "SERVICES",
     "ServiceLoop",
+    "delete_old_logs",
     "mark_late_runs",
     "prune_report_batches",
     "reap_zombies",
@@ -35,6 +37,7 @@ SERVICES: dict[str, Step] = {
     "zombie_reaper": reap_zombies,
     "late_runs": mark_late_runs,
     "housekeeping": prune_report_batches,
+    "log_retention": delete_old_logs,
 }
 
 
