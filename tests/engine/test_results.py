@@ -64,6 +64,20 @@ def test_serializers(tmp_path: Path) -> None:
     assert Result().to_dict()["serializer"].endswith(":PickleSerializer")
 
 
+def test_plain_values_pickle_exactly_as_cloudpickle_writes_them() -> None:
+    import cloudpickle
+
+    pickled = PickleSerializer()
+    for value in (0, -(10**40), 2.5, 1j, "text", b"bytes", True, None):
+        assert pickled.serialize(value) == cloudpickle.dumps(value)
+        assert pickled.deserialize(pickled.serialize(value)) == value
+
+    class Local(int):  # a subclass is not plain: cloudpickle carries the class by value
+        pass
+
+    assert pickled.deserialize(pickled.serialize(Local(3))) == 3
+
+
 def test_json_result_files_are_readable(tmp_path: Path) -> None:
     LocalResult(dir=tmp_path, location="v.json", serializer=JSONSerializer()).write([1, "a"])
     assert (tmp_path / "v.json").read_text() == '[1, "a"]'

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
+import signal
 import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -70,6 +73,38 @@ def test_a_forked_child_does_not_write_through_the_parents_pack(tmp_path: Path) 
     assert parent.split("@")[0] != child.split("@")[0]
     reader = CheckpointResult(dir=tmp_path)
     assert [reader.read(loc).value for loc in (parent, child)] == [{"child": 0}, {"child": 1}]
+
+
+def _write_children_then_die(directory: str, n: int, conn: Connection) -> None:
+    conn.send(_write_children(directory, 0, n))
+    conn.close()
+    os.kill(os.getpid(), signal.SIGKILL)  # no close, no flush, no exit handlers
+
+
+def test_children_written_by_a_killed_process_read_back(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_write_children_then_die, args=(str(tmp_path), 300, send))
+    process.start()
+    locations = receive.recv()
+    process.join(30)
+    assert process.exitcode == -signal.SIGKILL
+    reader = CheckpointResult(dir=tmp_path)
+    assert [reader.read(loc).value for loc in locations] == [{"child": i} for i in range(300)]
+
+
+def test_a_closed_pack_holds_exactly_the_children_written(tmp_path: Path) -> None:
+    locations = _write_children(str(tmp_path), 0, 50)
+    close_packs(tmp_path, "run")
+    (pack,) = (tmp_path / "run" / "m-1").iterdir()
+    spans = [int(loc.rsplit("+", 1)[1]) for loc in locations]
+    assert pack.stat().st_size == sum(spans)
+    more = _write_children(str(tmp_path), 50, 1)  # a later write reopens it and appends
+    close_packs(tmp_path, "run")
+    assert more[0].split("@")[0] == locations[0].split("@")[0]
+    assert pack.stat().st_size == sum(spans) + int(more[0].rsplit("+", 1)[1])
+    reader = CheckpointResult(dir=tmp_path)
+    assert reader.read(more[0]).value == {"child": 50}
 
 
 def test_a_cut_short_pack_is_an_error_naming_the_child(tmp_path: Path) -> None:
