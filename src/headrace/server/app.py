@@ -53,11 +53,16 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
     """The server application for ``settings`` (default: the ``[server]`` config section)."""
     if settings is None:
         settings = ServerSettings.from_config(**overrides)
-    db = Database(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
+    db = Database(
+        settings.database_url,
+        busy_timeout=settings.sqlite_busy_timeout,
+        checkpoint_interval=settings.sqlite_checkpoint_interval,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.migrate()
+        db.start_checkpoints()
         loop = ServiceLoop(db, settings) if settings.run_services else None
         if loop is not None:
             loop.start()

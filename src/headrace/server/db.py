@@ -5,7 +5,8 @@ SQLite allows one writer at a time. A transaction that starts as a reader and la
 can fail at once with "database is locked" when another writer got in first, whatever the
 busy timeout; so every write transaction starts with ``BEGIN IMMEDIATE`` (it takes the write
 lock up front and waits politely), while read-only ones use a plain deferred ``BEGIN`` and
-run concurrently with writers under WAL.
+run concurrently with writers under WAL. The server checkpoints the log from a background
+thread (``checkpoint_interval``, see :mod:`headrace.server.wal`), not inside commits.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from headrace.server.wal import BACKSTOP_PAGES, JOURNAL_SIZE_LIMIT, WalCheckpointer
+
 __all__ = ["Database", "migrate", "rowcount"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -26,9 +29,15 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 class Database:
     """An engine plus read and write session factories for one database URL."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout: float = 30.0, checkpoint_interval: float = 0.0
+    ) -> None:
         self.url = url
-        self.engine = _create_engine(url, busy_timeout)
+        self.engine = _create_engine(url, busy_timeout, checkpoint_interval > 0)
+        self.checkpointer: WalCheckpointer | None = None
+        path = sa.engine.make_url(url).database if url.startswith("sqlite") else None
+        if checkpoint_interval > 0 and path and path != ":memory:":
+            self.checkpointer = WalCheckpointer(str(Path(path).expanduser()), checkpoint_interval)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(
@@ -50,11 +59,18 @@ class Database:
         """Bring the schema up to date (idempotent)."""
         migrate(self)
 
+    def start_checkpoints(self) -> None:
+        """Checkpoint a SQLite file's log in the background (see :mod:`headrace.server.wal`)."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
+
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
-def _create_engine(url: str, busy_timeout: float) -> sa.Engine:
+def _create_engine(url: str, busy_timeout: float, background_checkpoints: bool) -> sa.Engine:
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     path = sa.engine.make_url(url).database
@@ -72,6 +88,9 @@ def _create_engine(url: str, busy_timeout: float) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if background_checkpoints:  # commits checkpoint only if the checkpointer lags far
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+            cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

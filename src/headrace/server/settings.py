@@ -39,6 +39,7 @@ class ServerSettings:
     run_services: bool = True
     flow_run_max_retries: int = 0
     sqlite_busy_timeout: float = 30.0
+    sqlite_checkpoint_interval: float = 1.0
     report_batch_ttl: float = 86400.0
     log_retention_days: float = 30.0
     log_retention_batch_size: int = 1000

@@ -55,10 +55,12 @@ HISTORY_COLUMNS = (
 
 
 def _sqlite_timestamp(value: datetime) -> str:
-    """What ``UTCDateTime`` binds on SQLite (naive UTC text), without its generic layers."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
+    """What ``UTCDateTime`` binds on SQLite (naive UTC text), without its generic layers.
+    A UTC value (what the runner's Unix timestamps parse to) only drops its ``+00:00``."""
+    offset = value.utcoffset()
+    if offset:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _processor(
