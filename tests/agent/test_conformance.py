@@ -18,7 +18,9 @@ from tests.agent.backend_support import register_script
 from headrace.agent import Agent
 from headrace.cli.agent import make_agent
 from headrace.client import Client
+from headrace.client.backend import BackendFlowRunner
 from headrace.run_configs import DockerRun, KubernetesRun, LocalRun
+from headrace.utilities.imports import import_object
 
 FLOWS = Path(__file__).parent / "flows"
 KINDS = ["local", "docker", "kubernetes"]
@@ -84,4 +86,6 @@ def test_run_environment(kind: str, api: Client, flow_id: str) -> None:
     assert env["MINE"] == "1"
     assert env["HEADRACE__API__URL"] == api.api_url
     assert env["HEADRACE__CONTEXT__FLOW_RUN_ID"] == run["id"]
-    assert env["HEADRACE__ENGINE__FLOW_RUNNER__DEFAULT_CLASS"].endswith("BackendFlowRunner")
+    runner = import_object(env["HEADRACE__ENGINE__FLOW_RUNNER__DEFAULT_CLASS"])
+    assert issubclass(runner, BackendFlowRunner)  # the one that also stops gracefully
+    assert float(env["HEADRACE__AGENT__STOP_GRACE_PERIOD"]) == 30.0

@@ -76,3 +76,60 @@ def test_up_serves_runs_examples_and_stops_on_sigint(tmp_path: Path) -> None:
     assert f"headrace is up: API {url}/api" in output
     assert "headrace stopped" in output
     assert "Traceback" not in output
+
+
+def test_up_stops_its_runs_in_flight_before_the_server_on_sigterm(tmp_path: Path) -> None:
+    """SIGTERM while a run is blocked: the run ends Failed (agent stopped) with its on_exit
+    run, reported to the still-serving server, then everything exits 0."""
+    from tests.agent.backend_support import register_script
+    from tests.server.conftest import make_settings
+    from tests.support.headrace_server import LiveServer
+
+    port = free_port()
+    home = tmp_path / "home"
+    markers = tmp_path / "markers"
+    env = {
+        **os.environ,
+        "HEADRACE__HOME_DIR": str(home),
+        "HEADRACE__FLOWS__RESULTS_DIR": str(home / "results"),
+        "HEADRACE__AGENT__POLL_INTERVAL": "0.2",
+        "HEADRACE__AGENT__STOP_GRACE_PERIOD": "60",
+        "HEADRACE__CLOUD__REPORT_INTERVAL": "0.2",
+        "HEADRACE_TEST_MARKERS": str(markers),
+    }
+    log = (tmp_path / "up.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "headrace", "up", "--no-examples", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    flows = Path(__file__).parents[1] / "agent" / "flows"
+    try:
+        wait_for(lambda: "local agent polling" in Path(log.name).read_text(), 60, "up to start")
+        with Client(url) as client:
+            run = client.create_flow_run(register_script(client, flows / "stoppable.py"))
+        blocked = markers / "blocked"
+        pid = int(wait_for(lambda: blocked.exists() and blocked.read_text(), 60, "the block"))
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = Path(log.name).read_text()
+    assert code == 0, output
+    assert "headrace stopped" in output
+    assert (markers / "on_exit").read_text().strip() == str(pid)
+    server = LiveServer(make_settings(f"sqlite:///{home / 'headrace.db'}")).start()
+    try:
+        with Client(server.url) as client:
+            final = client.get_flow_run(run["id"])
+            tasks = {t["task_name"]: t["state"] for t in client.get_task_runs(run["id"])}
+    finally:
+        server.stop()
+    assert final["state"] == "Failed", final
+    assert "its agent stopped" in final["state_message"]
+    assert tasks == {"first": "Success", "blocker": "Cancelled", "after": "Cancelled"}

@@ -4,9 +4,25 @@ An agent registers with the server, then every ``agent.poll_interval`` seconds i
 heartbeats (the answer lists its runs to cancel), claims due runs whose labels are all among
 its own (at most ``agent.max_concurrent_runs`` running at once; claiming is atomic on the
 server, so two agents never get one run), starts each with :meth:`Agent.deploy_flow`, and
-watches what it started: a cancelled run's process is stopped and the run marked
-``Cancelled``; a process that ends while its run is not finished marks the run ``Failed``
-with the exit code and the last lines it printed.
+watches what it started: a process that ends while its run is not finished marks the run
+``Failed`` with the exit code and the last lines it printed.
+
+Stopping runs is graceful: the agent asks the run's process to stop
+(:meth:`RunHandle.terminate`, SIGTERM), the process ends its run itself (the task in flight
+and the flow run end ``Cancelled``, the environment's ``on_exit`` runs; see
+:mod:`headrace.client.backend.cancel`), and only if it is still alive
+``agent.stop_grace_period`` seconds later is it killed (:meth:`RunHandle.kill`, the whole
+process group). The agent never waits for that in its loop: it keeps polling meanwhile.
+
+- A cancelled run (the server lists it in the heartbeat answer) ends ``Cancelled``.
+- When the agent itself stops (:meth:`Agent.stop` with ``stop_runs``, which ``headrace agent
+  ... start`` and ``headrace up`` do on Ctrl-C or SIGTERM), each run still in flight is
+  stopped the same way and ends ``Failed`` with a message saying the agent stopped. It is
+  deliberately not re-queued: the run was interrupted in the middle, so its tasks may have
+  had half-done side effects, and silently starting it again on another agent would repeat
+  them; an agent stop is an operator's act, not a lost runner (those the server's reaper
+  reschedules while the run has retries). ``headrace restart`` re-runs only what did not
+  succeed, from checkpointed results.
 
 Subclasses implement ``deploy_flow(run) -> RunHandle``.
 """
@@ -16,6 +32,7 @@ from __future__ import annotations
 import collections
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,8 +59,16 @@ class RunHandle:
         raise NotImplementedError
 
     def stop(self) -> None:
-        """Stop it now (cancellation)."""
+        """Stop it now."""
         raise NotImplementedError
+
+    def terminate(self) -> None:
+        """Ask it to stop and return at once (SIGTERM): the run ends itself gracefully."""
+        self.stop()
+
+    def kill(self) -> None:
+        """Force it to end now (the grace period ran out)."""
+        self.stop()
 
     def cleanup(self) -> None:
         """Release what is left once it ended (containers, pipes)."""
@@ -54,7 +79,8 @@ class RunHandle:
 
 class Agent:
     """Polls the server for flow runs and starts them. ``labels`` decide which runs it may
-    take (an agent with none takes only unlabeled runs)."""
+    take (an agent with none takes only unlabeled runs); ``projects`` (names or ids) limit it
+    to those projects' runs (default: every project its API key sees)."""
 
     agent_type = "base"
 
@@ -67,12 +93,18 @@ class Agent:
         poll_interval: float | None = None,
         max_concurrent_runs: int | None = None,
         api_key: str | None = None,
+        stop_grace_period: float | None = None,
+        projects: Iterable[str] | None = None,
     ) -> None:
         from headrace.client import Client
         from headrace.configuration import config
 
         settings = config.get("agent", {})
         self.labels = sorted(set(labels if labels is not None else settings.get("labels", [])))
+        #: Projects (names or ids) whose runs it takes; empty: every project its key sees.
+        self.projects = sorted(
+            set(projects if projects is not None else settings.get("projects", []))
+        )
         self.name = name or f"{self.agent_type}-{socket.gethostname()}"
         self.api_key = api_key or config.get("api", {}).get("key") or None
         self.client = client or Client(api_url, self.api_key)
@@ -85,9 +117,16 @@ class Agent:
             if max_concurrent_runs is None
             else max_concurrent_runs
         )
+        self.stop_grace_period = float(
+            settings.get("stop_grace_period", 30.0)
+            if stop_grace_period is None
+            else stop_grace_period
+        )
         self.logger = get_logger(f"agent.{self.agent_type}")
         self.agent_id: str | None = None
         self.runs: dict[str, RunHandle] = {}
+        #: Runs asked to stop: run id -> (monotonic deadline to kill, why: cancel|shutdown).
+        self.stopping: dict[str, tuple[float, str]] = {}
         #: Handles of the last runs that ended (their output), newest last.
         self.recent: collections.OrderedDict[str, RunHandle] = collections.OrderedDict()
         self.started: list[str] = []
@@ -110,6 +149,7 @@ class Agent:
                 "HEADRACE__API__URL": self.api_url,
                 "HEADRACE__CONTEXT__FLOW_RUN_ID": run["id"],
                 "HEADRACE__ENGINE__FLOW_RUNNER__DEFAULT_CLASS": RUNNER_CLASS,
+                "HEADRACE__AGENT__STOP_GRACE_PERIOD": repr(self.stop_grace_period),
             }
         )
         key = self.api_key
@@ -122,7 +162,11 @@ class Agent:
         answer = self.client.register_agent(self.name, self.labels, type=self.agent_type)
         self.agent_id = str(answer["id"])
         self.logger.info(
-            "agent %s (%s) registered with labels %s", self.name, self.agent_id, self.labels
+            "agent %s (%s) registered with labels %s%s",
+            self.name,
+            self.agent_id,
+            self.labels,
+            f", for projects {self.projects}" if self.projects else "",
         )
         return self.agent_id
 
@@ -146,7 +190,8 @@ class Agent:
         if room <= 0:
             return 0
         started = 0
-        for run in self.client.claim_flow_runs(self.agent_id, limit=room):
+        scope = {"projects": self.projects} if self.projects else {}
+        for run in self.client.claim_flow_runs(self.agent_id, limit=room, **scope):
             self._start(run)
             started += 1
         return started
@@ -177,40 +222,98 @@ class Agent:
             )
 
     def _cancel(self, run_id: str) -> None:
-        handle = self.runs.pop(run_id, None)
-        if handle is not None:
-            self.logger.info("agent %s: stopping cancelled flow run %s", self.name, run_id)
-            handle.stop()
-            handle.cleanup()
+        if run_id in self.runs:
+            if run_id not in self.stopping:
+                self.logger.info("agent %s: stopping cancelled flow run %s", self.name, run_id)
+                self._terminate(run_id, "cancel")
+            return
         self._mark(run_id, "Cancelled", f"cancelled; stopped by agent {self.name}")
 
+    def _terminate(self, run_id: str, why: str) -> None:
+        """Ask a run's process to stop; :meth:`watch` kills it after the grace period."""
+        self.stopping[run_id] = (time.monotonic() + self.stop_grace_period, why)
+        try:
+            self.runs[run_id].terminate()
+        except Exception as exc:
+            self.logger.warning("agent %s: stopping flow run %s: %s", self.name, run_id, exc)
+
+    def _ended(self, run_id: str, handle: RunHandle, code: int) -> None:
+        """Settle a run whose process ended (its own final state, else the agent's)."""
+        why = self.stopping.pop(run_id, (0.0, ""))[1]
+        try:
+            state = self.client.get_flow_run(run_id)["state"]
+        except ClientError as exc:
+            self.logger.warning("agent %s: cannot check flow run %s: %s", self.name, run_id, exc)
+            state = "unknown"
+        if why:  # stopped: whatever it left running in its process group goes too
+            handle.kill()
+        if why == "cancel":
+            self._mark(run_id, "Cancelled", f"cancelled; stopped by agent {self.name}")
+        elif why == "shutdown":
+            self._mark(
+                run_id,
+                "Failed",
+                f"agent {self.name} stopped while the run was in flight (process exit code "
+                f"{code}); restart it to run what did not finish",
+            )
+        elif state not in FINISHED and state != "Scheduled":
+            message = f"the flow run's process exited with code {code} without finishing the run"
+            tail = handle.last_output()
+            if tail:
+                message += f"; its last output:\n{tail}"
+            self.logger.error("agent %s: flow run %s: %s", self.name, run_id, message)
+            self._mark(run_id, "Failed", message)
+
     def watch(self) -> None:
-        """Forget runs whose process ended; one that ended before its run finished fails it."""
+        """Forget runs whose process ended (one that ended before its run finished fails
+        it); kill the processes still alive after their stop's grace period."""
         for run_id, handle in list(self.runs.items()):
             code = handle.poll()
             if code is None:
+                deadline, why = self.stopping.get(run_id, (None, ""))
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.logger.warning(
+                        "agent %s: flow run %s did not stop within %gs; killing it",
+                        self.name,
+                        run_id,
+                        self.stop_grace_period,
+                    )
+                    self.stopping[run_id] = (float("inf"), why)
+                    handle.kill()
                 continue
             del self.runs[run_id]
-            try:
-                state = self.client.get_flow_run(run_id)["state"]
-            except ClientError as exc:
-                self.logger.warning(
-                    "agent %s: cannot check flow run %s: %s", self.name, run_id, exc
-                )
-                state = "unknown"
-            if state not in FINISHED and state != "Scheduled":
-                message = (
-                    f"the flow run's process exited with code {code} without finishing the run"
-                )
-                tail = handle.last_output()
-                if tail:
-                    message += f"; its last output:\n{tail}"
-                self.logger.error("agent %s: flow run %s: %s", self.name, run_id, message)
-                self._mark(run_id, "Failed", message)
+            self._ended(run_id, handle, code)
             handle.cleanup()
             self.recent[run_id] = handle
             while len(self.recent) > 50:
                 self.recent.popitem(last=False)
+
+    def stop_runs(self, grace: float | None = None) -> None:
+        """Agent shutdown: ask every run in flight to stop, wait until they end (killing
+        those alive after ``grace`` seconds, default ``stop_grace_period``), and mark the
+        unfinished ones ``Failed`` (see the module docstring for why not re-queued)."""
+        wait = self.stop_grace_period if grace is None else float(grace)
+        if self.runs:
+            self.logger.info(
+                "agent %s: stopping %d flow run(s) in flight (grace %gs)",
+                self.name,
+                len(self.runs),
+                wait,
+            )
+        for run_id in list(self.runs):
+            if run_id not in self.stopping:
+                self._terminate(run_id, "shutdown")
+            self.stopping[run_id] = (time.monotonic() + wait, self.stopping[run_id][1])
+        try:
+            while self.runs:
+                self.watch()
+                if self.runs:
+                    time.sleep(0.1)
+        except KeyboardInterrupt:  # asked twice: do not wait any more
+            for handle in self.runs.values():
+                handle.kill()
+            self.watch()
+            raise
 
     def run(self) -> None:
         """Poll until :meth:`stop` (or Ctrl-C); running flow runs are left to finish."""
@@ -231,13 +334,11 @@ class Agent:
         self._thread.start()
         return self
 
-    def stop(self, wait: bool = True, stop_runs: bool = False) -> None:
-        """Stop polling; with ``stop_runs`` also stop the flow runs it started."""
+    def stop(self, wait: bool = True, stop_runs: bool = False, grace: float | None = None) -> None:
+        """Stop polling; with ``stop_runs`` also stop the flow runs it started (gracefully,
+        see :meth:`stop_runs`)."""
         self._stop.set()
         if wait and self._thread is not None:
             self._thread.join(30)
         if stop_runs:
-            for handle in self.runs.values():
-                handle.stop()
-                handle.cleanup()
-            self.runs.clear()
+            self.stop_runs(grace)

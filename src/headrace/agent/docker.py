@@ -61,6 +61,19 @@ class ContainerHandle(RunHandle):
         except Exception as exc:
             self.logger.warning("flow run %s: stopping its container: %s", self.flow_run_id, exc)
 
+    def terminate(self) -> None:
+        """SIGTERM to the container's main process (the run stops itself)."""
+        self._signal("SIGTERM")
+
+    def kill(self) -> None:
+        self._signal("SIGKILL")
+
+    def _signal(self, name: str) -> None:
+        try:
+            self.container.kill(signal=name)
+        except Exception as exc:  # it ended meanwhile
+            self.logger.debug("flow run %s: %s to its container: %s", self.flow_run_id, name, exc)
+
     def cleanup(self) -> None:
         try:
             self.container.remove(force=True)

@@ -169,6 +169,14 @@ class JobHandle(RunHandle):
     def stop(self) -> None:
         self.cleanup()
 
+    def terminate(self) -> None:
+        """Delete the Job: Kubernetes sends its pods SIGTERM and kills them after their
+        ``terminationGracePeriodSeconds``."""
+        self.cleanup()
+
+    def kill(self) -> None:
+        """Nothing more to do: Kubernetes kills the pods of the deleted Job itself."""
+
     def cleanup(self) -> None:
         try:
             self.batch.delete_namespaced_job(

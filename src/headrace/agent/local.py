@@ -7,6 +7,7 @@ and runs in its ``working_dir``; what it prints is read line by line into the ag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -46,6 +47,7 @@ class ProcessHandle(RunHandle):
         return code
 
     def stop(self) -> None:
+        """SIGTERM to the whole process group, SIGKILL 10 s later if still alive."""
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -54,8 +56,19 @@ class ProcessHandle(RunHandle):
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.kill()
                 self.process.wait(10)
+
+    def terminate(self) -> None:
+        """SIGTERM to the run's process only: it stops its run and its children itself."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group (the run's process and whatever it started)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def cleanup(self) -> None:
         self._reader.join(5)

@@ -1,7 +1,15 @@
-"""``headrace agent local|docker|kubernetes start [--label L ...]``."""
+"""``headrace agent local|docker|kubernetes start [--label L ...]``.
+
+Ctrl-C or SIGTERM stops the agent gracefully: it stops polling, asks its flow runs in flight
+to stop (they end ``Failed`` saying the agent stopped, with ``on_exit`` run), waits up to
+``agent.stop_grace_period`` seconds, kills what is left, and exits 0. A second Ctrl-C kills
+the runs at once.
+"""
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Any
 
 import click
@@ -23,6 +31,11 @@ def make_agent(kind: str, **kwargs: Any) -> Any:
     return import_object(AGENTS[kind])(**kwargs)
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the agent like Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 @click.group("agent")
 def agent_group() -> None:
     """Start an agent that runs flow runs with matching labels."""
@@ -36,22 +49,47 @@ def _kind_group(kind: str) -> click.Group:
     @group.command("start")
     @click.option("--label", "labels", multiple=True, help="A label (repeat for several).")
     @click.option("--name", default=None, help="Agent name shown in the server.")
+    @click.option(
+        "--project",
+        "projects",
+        multiple=True,
+        help="Only take runs of this project (name or id; repeat for several). Default: "
+        "every project the API key sees.",
+    )
     @api_option
-    def start(labels: tuple[str, ...], name: str | None, api: str | None) -> None:
+    def start(
+        labels: tuple[str, ...], name: str | None, projects: tuple[str, ...], api: str | None
+    ) -> None:
         """Poll the server and start flow runs until Ctrl-C."""
         from headrace.configuration import config
 
-        agent = make_agent(kind, labels=list(labels) or None, name=name, api_url=api)
+        agent = make_agent(
+            kind,
+            labels=list(labels) or None,
+            name=name,
+            api_url=api,
+            projects=list(projects) or None,
+        )
         agent.register()
         click.echo(
             f"{kind} agent {agent.name} polling {agent.api_url} with labels "
-            f"{agent.labels or '(none)'} every {agent.poll_interval:g}s "
+            f"{agent.labels or '(none)'}"
+            + (f" for projects {agent.projects}" if agent.projects else "")
+            + f" every {agent.poll_interval:g}s "
             f"(max {config.agent.max_concurrent_runs} runs)"
         )
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             agent.run()
         except KeyboardInterrupt:
-            click.echo("agent stopped")
+            pass
+        try:
+            if agent.runs:
+                click.echo(f"stopping {len(agent.runs)} flow run(s) in flight")
+            agent.stop(wait=False, stop_runs=True)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        click.echo("agent stopped")
 
     return group
 

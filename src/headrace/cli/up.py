@@ -4,18 +4,50 @@ It serves the API and UI on a SQLite file under ``home_dir`` (services included:
 zombie reaper, late-run watcher), registers the example flows (``headrace.examples``, with
 ``Module`` storage so they load from the installed package), starts one run of each
 unscheduled example, and runs a local agent in the same process. Ctrl-C (SIGINT) or SIGTERM
-stops the server and the agent, and the flow runs the agent started.
+first stops the agent while the server still serves: its flow runs in flight are asked to
+stop and end ``Failed`` saying the agent stopped (their ``on_exit`` runs; see
+:mod:`headrace.agent.base`), within ``agent.stop_grace_period`` seconds; then the server
+stops. A second Ctrl-C stops the server at once.
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import threading
+from types import FrameType
 from typing import Any
 
 import click
 
 __all__ = ["register_examples", "up_command"]
+
+
+def _server_stopping_agent_first(config: Any, agent: Any) -> Any:
+    """A ``uvicorn.Server`` whose first SIGINT/SIGTERM stops ``agent`` and its runs before
+    the server shuts down (the runs report their end to it); a second signal does not wait."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        stopping = False
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.stopping:  # asked again: stop serving now
+                self.force_exit = self.force_exit or sig == signal.SIGINT
+                self.should_exit = True
+                return
+            self.stopping = True
+            threading.Thread(target=self._stop_agent, name="headrace-up-stop", daemon=True).start()
+
+        def _stop_agent(self) -> None:
+            try:
+                agent.stop(wait=True, stop_runs=True)
+            except BaseException as exc:  # never keep the server up because of it
+                agent.logger.error("stopping the agent failed: %s", exc)
+            finally:
+                self.should_exit = True
+
+    return Server(config)
 
 
 def register_examples(client: Any, project: str = "examples") -> list[dict[str, Any]]:
@@ -57,10 +89,10 @@ def up_command(host: str | None, port: int | None, database: str | None, no_exam
     port = int(port or config.server.port)
     settings = ServerSettings.from_config(database_url=database)
     url = f"http://{host}:{port}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning")
-    )
     agent = LocalAgent(api_url=url, name="headrace-up-local-agent")
+    server = _server_stopping_agent_first(
+        uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"), agent
+    )
     failure: list[BaseException] = []
 
     def after_start() -> None:
@@ -94,8 +126,8 @@ def up_command(host: str | None, port: int | None, database: str | None, no_exam
         server.run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled
         pass
-    finally:
-        agent.stop(wait=True, stop_runs=True)
+    finally:  # the runs were stopped before the server went down; kill any left at once
+        agent.stop(wait=True, stop_runs=True, grace=0)
     if failure:
         raise click.ClickException(f"headrace up failed: {failure[0]}")
     if not server.started:

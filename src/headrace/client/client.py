@@ -329,9 +329,15 @@ class Client:
         """Answers ``{cancel_flow_run_ids}``: the agent's runs to stop."""
         return dict(self._post(f"/agents/{agent_id}/heartbeat"))
 
-    def claim_flow_runs(self, agent_id: str, limit: int = 1) -> list[Json]:
-        """Atomically claim up to ``limit`` due runs matching the agent's labels."""
-        return list(self._post(f"/agents/{agent_id}/claim", {"limit": limit}))
+    def claim_flow_runs(
+        self, agent_id: str, limit: int = 1, projects: Iterable[str] | None = None
+    ) -> list[Json]:
+        """Atomically claim up to ``limit`` due runs matching the agent's labels (only of
+        ``projects``, names or ids, when given)."""
+        body: dict[str, Any] = {"limit": limit}
+        if projects is not None:
+            body["projects"] = sorted(set(projects))
+        return list(self._post(f"/agents/{agent_id}/claim", body))
 
     # --- concurrency limits and API keys ------------------------------------------------
     def get_concurrency_limits(self) -> list[Json]:

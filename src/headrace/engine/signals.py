@@ -11,7 +11,17 @@ from typing import Any
 
 from headrace.engine import state
 
-__all__ = ["ENDRUN", "FAIL", "PAUSE", "RETRY", "SKIP", "SUCCESS", "TRIGGERFAIL", "HeadraceSignal"]
+__all__ = [
+    "ENDRUN",
+    "FAIL",
+    "PAUSE",
+    "RETRY",
+    "SKIP",
+    "SUCCESS",
+    "TRIGGERFAIL",
+    "HeadraceSignal",
+    "RunCancelled",
+]
 
 
 class HeadraceSignal(BaseException):
@@ -66,3 +76,11 @@ class ENDRUN(BaseException):
     def __init__(self, state: state.State) -> None:
         super().__init__(state.message)
         self.state = state
+
+
+class RunCancelled(BaseException):
+    """The flow run is being stopped from outside (cancelled on the server, or its process
+    got SIGTERM): raised in the thread running the flow, wherever it is, by
+    :mod:`headrace.client.backend.cancel`. A ``BaseException`` so a task's
+    ``except Exception:`` cannot swallow it; the task it interrupts ends ``Cancelled``
+    (its listeners hear of it) and the signal goes on up to the flow run."""

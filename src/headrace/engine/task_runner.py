@@ -24,7 +24,8 @@ from headrace.engine.checkpoint import persists
 from headrace.engine.errors import ResultError
 from headrace.engine.handlers import check_replacement, run_handlers
 from headrace.engine.reuse import cache_hit, target_hit
-from headrace.engine.state import Cached, Failed, Mapped, Pending, Resume, State
+from headrace.engine.signals import RunCancelled
+from headrace.engine.state import Cached, Cancelled, Failed, Mapped, Pending, Resume, State
 from headrace.engine.transitions import check
 from headrace.engine.upstream import unmappable, upstream_verdict
 from headrace.runcontext import reset_context, set_context
@@ -131,6 +132,9 @@ class TaskRunner:
                 e: Mapped(map_states=s) if isinstance(s, list) else s for e, s in given.items()
             }
             return self._run(state, upstream, ctx, constants or _EMPTY, map_index, map_parent)
+        except RunCancelled as stop:  # the run is being stopped: this task ends Cancelled
+            self._notify(state, Cancelled(f"Task {task.name!r}: {stop}"), map_index)
+            raise
         except UserCodeError as exc:
             return self._safe_fail(state, f"Task {task.name!r}: {exc}", exc.exc, map_index)
         except ResultError as exc:  # a bad target/location template or unreadable result
@@ -158,7 +162,11 @@ class TaskRunner:
         return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
 
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
-        new = Failed(message, exc)
+        return self._notify(state, Failed(message, exc), idx)
+
+    def _notify(self, state: State, new: State, idx: int | None) -> State:
+        """Tell the listeners of ``new`` without the transition checks and handlers (the run
+        is failing or being stopped; its first cause is what counts)."""
         for listener in self.listeners:
             try:
                 listener(self.task, idx, state, new)

@@ -9,6 +9,12 @@ run: on SQLite the write transaction is ``BEGIN IMMEDIATE`` (one writer at a tim
 PostgreSQL the candidate rows are locked ``FOR UPDATE SKIP LOCKED`` (concurrent claimers
 take different rows), and when flow-label limits exist their rows are locked too so two
 claimers cannot both take the last slot.
+
+Projects: an agent only ever claims runs of the projects its API key sees (a
+project-scoped key claims only its projects' runs), and an agent started for some projects
+(``headrace agent local start --project p``) asks for only those: its claim names them and
+takes nothing else. A named project the key may not see is a 404, like one that does not
+exist.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.auth import Principal
-from headrace.server.models import Agent, ConcurrencyLimit, FlowRun, FlowRunLabel
+from headrace.server.errors import NotFoundError
+from headrace.server.models import Agent, ConcurrencyLimit, FlowRun, FlowRunLabel, Project
 from headrace.server.states import CANCELLING, set_flow_run_state
 
-__all__ = ["ACTIVE_STATES", "claim_flow_runs"]
+__all__ = ["ACTIVE_STATES", "claim_flow_runs", "visible_project_ids"]
 
 ACTIVE_STATES = ("Submitted", "Running", CANCELLING)
 
@@ -45,10 +52,33 @@ def _active_label_counts(session: Session, labels: list[str]) -> Counter[str]:
     return Counter({label: int(count) for label, count in rows})
 
 
+def visible_project_ids(session: Session, principal: Principal, names: list[str]) -> list[str]:
+    """The ids of the projects ``names`` (each a name or an id) that ``principal`` sees;
+    404 naming the first one that does not exist or is not visible."""
+    found = {
+        key: row.id
+        for row in session.scalars(
+            sa.select(Project).where(sa.or_(Project.name.in_(names), Project.id.in_(names)))
+        )
+        if principal.can_see(row.id)
+        for key in (row.name, row.id)
+    }
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise NotFoundError(f"project {missing[0]!r} not found", field="projects")
+    return sorted({found[name] for name in names})
+
+
 def claim_flow_runs(
-    session: Session, agent: Agent, principal: Principal, now: datetime, limit: int
+    session: Session,
+    agent: Agent,
+    principal: Principal,
+    now: datetime,
+    limit: int,
+    project_ids: list[str] | None = None,
 ) -> list[FlowRun]:
-    """Claim up to ``limit`` due runs for ``agent``; returns them, now ``Submitted``."""
+    """Claim up to ``limit`` due runs for ``agent`` (only of ``project_ids`` when given);
+    returns them, now ``Submitted``."""
     postgres = session.get_bind().dialect.name == "postgresql"
     limits = _label_limits(session, postgres)
     foreign = sa.exists().where(
@@ -60,6 +90,7 @@ def claim_flow_runs(
             FlowRun.state == "Scheduled",
             FlowRun.scheduled_start <= now,
             principal.scope(FlowRun.project_id),
+            sa.true() if project_ids is None else FlowRun.project_id.in_(project_ids),
             ~foreign,
         )
         .order_by(FlowRun.scheduled_start, FlowRun.id)

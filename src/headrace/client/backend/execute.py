@@ -7,33 +7,35 @@ JSON, loads the flow from it, and hands it to the flow's environment
 environment, including a user's own, reports to the server. A failure before the flow
 starts (bad storage, a missing module, an environment that raises in ``setup``) becomes the
 run's ``Failed`` state with the error as its message.
+
+Stopping (:mod:`~headrace.client.backend.cancel`): in its own process (the default,
+``exit_on_cancel=True``) SIGTERM or the server's cancel request interrupts the flow, which
+ends ``Cancelled`` (or ``Failed`` when stopped for another reason); ``on_exit`` runs; the
+process exits on its own, or after ``agent.stop_grace_period`` seconds at the latest.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
+from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
 from headrace.client.backend.runner import BackendFlowRunner
+from headrace.engine.signals import RunCancelled
 from headrace.utilities.logging import get_logger
 
 __all__ = ["RUNNER_CLASS", "execute_flow_run"]
 
-RUNNER_CLASS = "headrace.client.backend.runner:BackendFlowRunner"
+RUNNER_CLASS = "headrace.client.backend.cancel:CancellableFlowRunner"
 logger = get_logger("backend.execute")
+FINISHED = ("Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped")
 
 
 def _fail(client: Any, flow_run_id: str, message: str) -> None:
     try:
         run = client.get_flow_run(flow_run_id)
-        if run["state"] in (
-            "Success",
-            "Failed",
-            "Cancelled",
-            "TimedOut",
-            "TriggerFailed",
-            "Skipped",
-        ):
+        if run["state"] in FINISHED:
             return
         client.set_flow_run_state(flow_run_id, "Failed", message=message[:4000])
     except Exception as exc:  # the server is unreachable too: nothing more to do here
@@ -42,15 +44,22 @@ def _fail(client: Any, flow_run_id: str, message: str) -> None:
         )
 
 
-def _stop_on_cancel(client: Any, flow_run_id: str) -> None:
-    """Cancellation asked by the server: record it, then end this process at once (the run's
-    threads cannot be interrupted; the agent watching this process also stops it)."""
+def _end_stopped(client: Any, flow_run_id: str, stops: StopRequests) -> str:
+    """A stop that did not end the run through the flow runner (it came before the flow
+    started, or the environment runs flows its own way): record how it ended."""
+    run = client.get_flow_run(flow_run_id)
+    if run["state"] in FINISHED:
+        return str(run["state"])
+    final = stopped_state(client, flow_run_id, stops.reason or "stop requested")
+    _fail_as(client, flow_run_id, type(final).__name__, final.message or "")
+    return type(final).__name__
+
+
+def _fail_as(client: Any, flow_run_id: str, state: str, message: str) -> None:
     try:
-        client.set_flow_run_state(flow_run_id, "Cancelled", message="cancelled on request")
+        client.set_flow_run_state(flow_run_id, state, message=message[:4000])
     except Exception as exc:
-        logger.warning("flow run %s: could not record the cancellation: %s", flow_run_id, exc)
-    logger.warning("flow run %s: cancelled; stopping", flow_run_id)
-    os._exit(130)
+        logger.warning("flow run %s: could not record %s: %s", flow_run_id, state, exc)
 
 
 def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool = True) -> str:
@@ -82,11 +91,17 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
     os.environ["HEADRACE__CONTEXT__FLOW_RUN_ID"] = flow_run_id
     previous = (BackendFlowRunner.default_client, BackendFlowRunner.default_on_cancel)
     BackendFlowRunner.default_client = client
-    if exit_on_cancel:
-        BackendFlowRunner.default_on_cancel = lambda: _stop_on_cancel(client, flow_run_id)
+    stops: StopRequests | None = None
+    if exit_on_cancel and threading.current_thread() is threading.main_thread():
+        watcher = StopRequests()
+        watcher.on_expiry = lambda: hard_stop(client, flow_run_id, watcher)
+        stops = watcher.install()
+        BackendFlowRunner.default_on_cancel = lambda: watcher.ask("cancel requested")
     try:
         try:
             environment.setup(storage)
+        except RunCancelled:
+            raise
         except Exception as exc:
             message = f"environment {type(environment).__name__}.setup failed: {exc}"
             logger.error(message)
@@ -94,12 +109,21 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
             return "Failed"
         try:
             state = environment.execute(storage, location)
+        except RunCancelled:
+            raise
         except Exception as exc:
             _fail(client, flow_run_id, f"{type(environment).__name__}.execute raised: {exc!r}")
             return "Failed"
+    except RunCancelled:  # stopped outside the flow runner (setup, on_start, a custom runner)
+        assert stops is not None
+        return _end_stopped(client, flow_run_id, stops)
     finally:
         BackendFlowRunner.default_client, BackendFlowRunner.default_on_cancel = previous
+        if stops is not None:
+            stops.uninstall()
     final = client.get_flow_run(flow_run_id)["state"]
+    if stops is not None and stops.requested.is_set() and final not in FINISHED:
+        return _end_stopped(client, flow_run_id, stops)
     if final in ("Submitted", "Running", "Scheduled", "Pending"):
         # The environment returned without running the flow through the backend runner.
         name_of_state = type(state).__name__ if state is not None else "nothing"

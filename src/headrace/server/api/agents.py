@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, status
 
 from headrace.server.auth import Principal
-from headrace.server.claim import claim_flow_runs
+from headrace.server.claim import claim_flow_runs, visible_project_ids
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
@@ -75,7 +75,7 @@ def agent_heartbeat(agent_id: str, db: Database = DB, who: Principal = WHO) -> A
 @router.post(
     "/agents/{agent_id}/claim",
     response_model=list[FlowRunOut],
-    summary="Atomically claim up to `limit` due runs whose labels the agent has",
+    summary="Atomically claim up to `limit` due runs whose labels the agent has (of `projects`)",
 )
 def claim(
     agent_id: str, body: ClaimIn, db: Database = DB, who: Principal = WHO
@@ -84,5 +84,6 @@ def claim(
         agent = _agent(s, agent_id)
         now = utcnow()
         agent.last_seen = now
-        runs = claim_flow_runs(s, agent, who, now, body.limit)
+        projects = None if body.projects is None else visible_project_ids(s, who, body.projects)
+        runs = claim_flow_runs(s, agent, who, now, body.limit, projects)
         return [FlowRunOut.model_validate(r) for r in runs]

@@ -41,6 +41,11 @@ class AgentOut(Out):
 
 class ClaimIn(In):
     limit: int = Field(default=1, ge=1, le=1000)
+    projects: list[str] | None = Field(
+        default=None,
+        description="Only claim runs of these projects (names or ids); default: every project "
+        "the API key sees.",
+    )
 
 
 class AgentHeartbeatOut(BaseModel):

@@ -1,0 +1,168 @@
+"""Stopping flow runs gracefully: a cancelled run's process is asked to stop (SIGTERM), the
+task it is blocked in and the flow run end ``Cancelled``, and the environment's ``on_exit``
+runs before the process exits; a process that ignores the request is killed after
+``agent.stop_grace_period``; an agent that stops mid-run ends its runs ``Failed``.
+
+Real parts: a live server on SQLite, LocalAgents starting real ``headrace execute flow-run``
+subprocesses, real signals.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.agent.backend_support import register_script, wait_for, wait_for_state
+from tests.support.headrace_server import LiveServer
+
+from headrace.agent import LocalAgent
+from headrace.client import Client
+
+FLOWS = Path(__file__).parent / "flows"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _history(api: Client, run_id: str) -> list[str]:
+    return [s["name"] for s in api.get_flow_run_states(run_id)]
+
+
+def _tasks(api: Client, run_id: str) -> dict[str, dict[str, Any]]:
+    return {t["task_name"]: t for t in api.get_task_runs(run_id)}
+
+
+def _start_stoppable(
+    api: Client, agent_env: dict[str, str], markers: Path, **agent_kwargs: Any
+) -> tuple[dict[str, Any], LocalAgent, int]:
+    """A run of ``flows/stoppable.py`` under a fresh LocalAgent, once ``blocker`` blocks."""
+    env = {**agent_env, "HEADRACE_TEST_MARKERS": str(markers)}
+    run = api.create_flow_run(register_script(api, FLOWS / "stoppable.py"))
+    agent = LocalAgent(labels=[], client=api, poll_interval=0.1, env=env, **agent_kwargs)
+    agent.start()
+    blocked = markers / "blocked"
+    pid = int(wait_for(lambda: blocked.exists() and blocked.read_text(), 60, "blocker to block"))
+    return run, agent, pid
+
+
+def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
+    api: Client, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    markers = tmp_path / "markers"
+    run, agent, pid = _start_stoppable(api, agent_env, markers, stop_grace_period=60)
+    try:
+        assert api.cancel_flow_run(run["id"])["state"] == "Cancelling"
+        final = wait_for_state(api, run["id"], timeout=30)
+        wait_for(lambda: not _alive(pid), 30, f"process {pid} to end")
+        wait_for(lambda: run["id"] not in agent.runs, 30, "the agent to forget the run")
+    finally:
+        agent.stop(stop_runs=True, grace=0)
+    assert final["state"] == "Cancelled", final["state_message"]
+    assert (markers / "on_exit").read_text().strip() == str(pid)  # in the run's own process
+    assert not (markers / "swallowed").exists()  # except Exception did not catch the stop
+    assert not (markers / "after").exists()
+    history = _history(api, run["id"])
+    assert history[-2:] == ["Cancelling", "Cancelled"], history
+    tasks = _tasks(api, run["id"])
+    assert tasks["first"]["state"] == "Success"
+    assert tasks["blocker"]["state"] == "Cancelled"
+    # the engine ended the task it interrupted itself (not only the server's sweep)
+    blocker_history = [s["name"] for s in api.get_task_run_states(tasks["blocker"]["id"])]
+    assert blocker_history[-2:] == ["Running", "Cancelled"], blocker_history
+    assert "Task 'blocker'" in tasks["blocker"]["state_message"]
+    assert tasks["after"]["state"] == "Cancelled"
+    # the process ended by itself, long before the 60 s grace period: nobody killed it
+    assert not any(
+        "did not stop within" in line for h in agent.recent.values() for line in h.output
+    )
+
+
+def test_a_run_that_ignores_the_stop_is_killed_with_its_process_group_after_the_grace(
+    api: Client, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    markers = tmp_path / "markers"
+    env = {**agent_env, "HEADRACE_TEST_MARKERS": str(markers)}
+    run = api.create_flow_run(register_script(api, FLOWS / "stubborn.py"))
+    agent = LocalAgent(labels=[], client=api, poll_interval=0.1, env=env, stop_grace_period=2)
+    agent.start()
+    try:
+        blocked = markers / "blocked"
+        pid = int(wait_for(lambda: blocked.exists() and blocked.read_text(), 60, "the block"))
+        child = int((markers / "child").read_text())
+        api.cancel_flow_run(run["id"])
+        final = wait_for_state(api, run["id"], timeout=30)
+        wait_for(lambda: not _alive(pid), 30, f"process {pid} to be killed")
+        wait_for(lambda: run["id"] not in agent.runs, 30, "the agent to forget the run")
+        # the grandchild in the run's process group is gone too (a zombie until reaped by
+        # init counts as gone: it no longer runs)
+        wait_for(lambda: not _running(child), 30, f"grandchild {child} to be killed")
+    finally:
+        agent.stop(stop_runs=True, grace=0)
+    assert final["state"] == "Cancelled", final["state_message"]
+    assert _tasks(api, run["id"])["stubborn"]["state"] == "Cancelled"
+
+
+def _running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+def _agent_process(url: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "headrace", "agent", "local", "start", "--api", url],
+        env={**os.environ, **env, "HEADRACE__AGENT__POLL_INTERVAL": "0.1"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_stopping_an_agent_process_ends_its_runs_failed_with_on_exit(
+    api: Client, backend_server: LiveServer, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    markers = tmp_path / "markers"
+    env = {
+        **agent_env,
+        "HEADRACE_TEST_MARKERS": str(markers),
+        "HEADRACE__AGENT__STOP_GRACE_PERIOD": "60",
+    }
+    run = api.create_flow_run(register_script(api, FLOWS / "stoppable.py"))
+    log = tmp_path / "agent.log"
+    agent = _agent_process(backend_server.url, env, log)
+    try:
+        blocked = markers / "blocked"
+        pid = int(wait_for(lambda: blocked.exists() and blocked.read_text(), 60, "the block"))
+        agent.send_signal(signal.SIGTERM)
+        code = agent.wait(60)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+    output = log.read_text()
+    assert code == 0, output
+    assert "stopping 1 flow run(s) in flight" in output
+    assert "agent stopped" in output
+    assert not _alive(pid)
+    final = api.get_flow_run(run["id"])
+    assert final["state"] == "Failed", final
+    assert "stopped before it finished" in final["state_message"]
+    assert "its agent stopped" in final["state_message"]
+    assert (markers / "on_exit").read_text().strip() == str(pid)
+    tasks = _tasks(api, run["id"])
+    assert {name: t["state"] for name, t in tasks.items()} == {
+        "first": "Success",
+        "blocker": "Cancelled",
+        "after": "Cancelled",
+    }
+    assert _history(api, run["id"])[-2:] == ["Running", "Failed"]
