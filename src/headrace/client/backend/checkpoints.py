@@ -52,9 +52,10 @@ class _Pack:
     steps; ``close`` cuts the file back to what was written (a process that dies leaves
     zeros after its last span, which no location names)."""
 
-    __slots__ = ("capacity", "fd", "lock", "map", "size")
+    __slots__ = ("capacity", "fd", "lock", "map", "path", "size")
 
     def __init__(self, path: str) -> None:
+        self.path = path
         os.makedirs(os.path.dirname(path), exist_ok=True)
         self.fd = os.open(path, _OPEN, 0o666)
         self.size = self.capacity = os.fstat(self.fd).st_size
@@ -117,20 +118,29 @@ class _Packs:
         self.lock = threading.Lock()  # a fork may have copied it held
         self.token = uuid.uuid4().hex[:16]
         self.open: dict[str, _Pack] = {}
+        self.tasks: dict[tuple[Any, str, str], tuple[str, _Pack]] = {}
 
-    def get(self, path: str) -> _Pack:
-        pack = self.open.get(path)
-        if pack is None:
+    def of_task(self, directory: Any, run: str, slug: str) -> tuple[str, _Pack]:
+        """The pack of ``slug``'s children in ``run`` and its path relative to ``directory``."""
+        key = (directory, run, slug)
+        found = self.tasks.get(key)
+        if found is None:
+            relative = f"{run}/{slug}/children-{self.token}.pack"
+            path = os.path.join(directory, relative)
             with self.lock:
                 pack = self.open.get(path)
                 if pack is None:
                     pack = self.open[path] = _Pack(path)
-        return pack
+                found = self.tasks[key] = (relative, pack)
+        return found
 
     def close(self, prefix: str) -> None:
         with self.lock:
-            for path in [p for p in self.open if p.startswith(prefix)]:
+            closing = [p for p in self.open if p.startswith(prefix)]
+            for path in closing:
                 self.open.pop(path).close()
+            if closing:
+                self.tasks = {k: v for k, v in self.tasks.items() if v[1].path not in closing}
 
 
 _PACKS = _Packs()
@@ -165,13 +175,13 @@ class CheckpointResult(LocalResult):
         if self.location is not checkpoint_location or not isinstance(index, int) or index < 0:
             return super().write(value, **kwargs)
         blob = self.serializer.serialize(value)
-        run = kwargs.get("flow_run_id") or "local"
-        relative = f"{run}/{kwargs.get('task_slug') or 'task'}/children-{_PACKS.token}.pack"
-        path = os.path.join(self.dir, relative)
+        relative, pack = _PACKS.of_task(
+            self.dir, kwargs.get("flow_run_id") or "local", kwargs.get("task_slug") or "task"
+        )
         try:
-            offset = _PACKS.get(path).append(blob)
+            offset = pack.append(blob)
         except OSError as exc:
-            raise ResultError(f"cannot write the result to {path}: {exc}") from exc
+            raise ResultError(f"cannot write the result to {pack.path}: {exc}") from exc
         new = self.copy()
         new.location = f"{relative}@{offset}+{len(blob)}"
         new.value = value

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from headrace.engine.results.base import Result
 from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
 from headrace.utilities.imports import import_object
 
@@ -21,11 +22,29 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
     result = state.persisted
     if result is None or not isinstance(result.location, str):
         return None
-    doc = result.to_dict()
-    directory = getattr(result, "dir", None)
-    if directory is not None:
-        doc["dir"] = str(directory)
+    cls = type(result)
+    if cls.to_dict is not Result.to_dict:  # a result that describes itself its own way
+        doc = result.to_dict()
+        directory = getattr(result, "dir", None)
+        if directory is not None:
+            doc["dir"] = str(directory)
+        return doc
+    # Everything but the location is the same for every child of a map: made once.
+    key = (cls, type(result.serializer), getattr(result, "dir", None))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = result.to_dict()
+        if key[2] is not None:
+            template["dir"] = str(key[2])
+        if len(_TEMPLATES) > 256:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = template
+    doc = template.copy()
+    doc["location"] = result.location
     return doc
+
+
+_TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
