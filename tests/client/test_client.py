@@ -172,3 +172,22 @@ def test_register_builds_serializes_and_is_idempotent(
         changed = client.register(flow, project_name="demo", labels=["here", "more"])
         assert changed != flow_id
         assert client.get_flow(changed)["version"] == 2
+
+
+def test_plain_http_clients_skip_tls_and_https_clients_share_one_context() -> None:
+    import ssl
+
+    from headrace.client.http import Transport
+
+    plain = Transport("http://127.0.0.1:1", None, retries=0, timeout=1)
+    first = Transport("https://127.0.0.1:1", None, retries=0, timeout=1)
+    second = Transport("https://127.0.0.1:2", None, retries=0, timeout=1)
+    try:
+        contexts = [t.http._transport._pool._ssl_context for t in (first, second)]  # type: ignore[attr-defined]
+        assert contexts[0] is contexts[1]  # built once per process: the CA bundle loads once
+        assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+        pool = plain.http._transport._pool  # type: ignore[attr-defined]
+        assert pool._ssl_context.verify_mode == ssl.CERT_NONE  # no store loaded for http://
+    finally:
+        for t in (plain, first, second):
+            t.close()
