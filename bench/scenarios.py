@@ -103,8 +103,8 @@ def executor_for(module: str, kind: str, workers: int, cluster: Any) -> Any:
         )
     if kind == "local":
         return LocalExecutor()
-    if kind == "threads":
-        return LocalDaskExecutor(scheduler="threads", num_workers=workers)
+    if kind in ("threads", "processes"):
+        return LocalDaskExecutor(scheduler=kind, num_workers=workers)
     return DaskExecutor(address=cluster.scheduler_address)
 
 
@@ -212,6 +212,7 @@ ENGINES: dict[str, Any] = {
     "python": plain,
     "headrace-local": orchestrated("headrace", "local"),
     "headrace-threads": orchestrated("headrace", "threads"),
+    "headrace-processes": orchestrated("headrace", "processes"),
     "headrace-dask": orchestrated("headrace", "dask"),
     "prefect-local": orchestrated("prefect", "local"),
     "prefect-threads": orchestrated("prefect", "threads"),

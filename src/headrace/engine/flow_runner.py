@@ -3,8 +3,9 @@
 The runner walks the tasks in topological order and submits each to the executor with its
 upstream states (or their futures), so an executor that runs things in parallel does so
 without the runner waiting in between. It only waits when it must know a length: to map
-over the result of an unmapped task. A mapped task fed by another mapped task is expanded
-child by child, so child *i* downstream starts as soon as child *i* upstream is done
+over the result of an unmapped task. A mapped task's children are submitted in chunks the
+executor sizes; a mapped task fed by another mapped task is expanded chunk by chunk, so
+chunk *i* downstream starts as soon as chunk *i* upstream is done
 (:mod:`~headrace.engine.mapping`).
 """
 
@@ -20,7 +21,7 @@ from headrace.engine import cache
 from headrace.engine.boundary import UserCodeError
 from headrace.engine.errors import ParameterError
 from headrace.engine.handlers import run_handlers
-from headrace.engine.mapping import submit_mapped
+from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
 from headrace.engine.state import (
     Cancelled,
     Failed,
@@ -201,7 +202,9 @@ class FlowRunner:
                     futures[task] = given
                     continue
                 edges = upstream_edges[task]
-                upstream = {e: futures[e.upstream_task] for e in edges}
+                upstream = {
+                    e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
+                }
                 runner = self.task_runner(task, checkpoint)
                 if task.cache_for is not None:
                     runner.cache_candidates = cache.snapshot(runner.cache_base())
@@ -209,22 +212,34 @@ class FlowRunner:
                 constants = flow.constants.get(task)
                 if any(e.mapped for e in edges):
                     futures[task] = submit_mapped(executor, runner, upstream, given, ctx, constants)
-                    if isinstance(futures[task], list):
+                    if isinstance(futures[task], MappedFutures):
                         mapped.add(task)
                 else:
                     futures[task] = executor.submit(
                         runner.run, upstream, given, ctx, None, constants
                     )
-            resolved = executor.wait(futures)
+            resolved = executor.wait(
+                {t: (f.chunks if t in mapped else f) for t, f in futures.items()}
+            )
         results: dict[Task, State] = {}
         for task, value in resolved.items():
             if task in mapped:
-                value = Mapped(f"Mapped {len(value)} children.", map_states=value)
+                children = join_chunks(value)
+                value = Mapped(f"Mapped {len(children)} children.", map_states=children)
                 value = _notify_mapped(self, task, value)
             results[task] = value
         for task, runner in cached_runners.items():
             _store_cache_entries(runner, results[task])
         return results
+
+
+def _upstream_future(executor: Any, edge: Any, future: Any) -> Any:
+    """What a task is handed for one upstream edge: a chunked mapped upstream stays in
+    chunks when the task maps over it, and is joined into one list of its children's
+    states when the task takes it whole (a reduce, ``unmapped(...)``)."""
+    if isinstance(future, MappedFutures) and not edge.mapped:
+        return future.joined(executor)
+    return future
 
 
 def _store_cache_entries(runner: TaskRunner, state: State) -> None:

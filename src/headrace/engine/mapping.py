@@ -1,22 +1,222 @@
-"""Expanding a mapped task into one run per child when the flow runner submits it.
+"""Expanding a mapped task into its children when the flow runner submits it, in chunks.
 
-A mapped upstream that is already a list of child futures (a mapped task feeding a mapped
-task) is paired child by child without waiting, so child *i* downstream starts as soon as
-child *i* upstream is done; any other mapped upstream is waited for and its result split.
+A mapped task's children reach the executor as a few calls, each running a contiguous
+slice of children one after the other through the task's normal
+:class:`~headrace.engine.task_runner.TaskRunner` (:class:`ChunkRunner`): every child still
+gets its own states, listeners, retries, timeout, cache and result, exactly as if it had
+been submitted alone, but a big map costs the executor a few dozen calls instead of one per
+child. How many calls is the executor's choice (``map_chunk_count``): one for the
+in-process ``LocalExecutor``, a few per worker thread for the Dask executors, so they stay
+busy and balanced.
+
+A mapped upstream that is itself a chunked map (chained maps) is paired chunk by chunk
+without waiting: the downstream map reuses the upstream's chunk bounds, so chunk *i*
+downstream depends only on chunk *i* upstream and starts as soon as that one is done
+(depth-first). Any other mapped upstream is waited for and its result split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import Edge
 from headrace.engine.state import Mapped, State, Success
 
 if TYPE_CHECKING:
+    from headrace.core.task import Task
     from headrace.engine.task_runner import TaskRunner
 
-__all__ = ["map_items", "submit_mapped"]
+__all__ = [
+    "ChunkRunner",
+    "MappedFutures",
+    "StateChunk",
+    "chunk_bounds",
+    "join_chunks",
+    "map_items",
+    "resolve",
+    "submit_mapped",
+]
+
+Bounds = list[tuple[int, int]]
+# One piece of a chunk's mapped input: (source, lo, hi, of_result). The chunk reads
+# source[lo:hi] -- a list of states, or a future of one (an upstream chunk) -- or, with
+# of_result, wraps each item of source.result[lo:hi] (source: an upstream state or its
+# future) in a Success: a map over an unmapped task's list ships that task's state once to
+# the chunks, which slice it where they run, instead of one state per item from here
+# (100,000 small objects for the executor to pickle, send and have dask tokenize).
+Piece = tuple[Any, int, int, bool]
+
+
+class MappedFutures:
+    """A submitted mapped task: one future per chunk, each resolving to the list of that
+    chunk's children's states; chunk ``i`` holds children ``bounds[i][0]`` up to (not
+    including) ``bounds[i][1]``."""
+
+    __slots__ = ("_joined", "bounds", "chunks")
+
+    def __init__(self, chunks: list[Any], bounds: Bounds) -> None:
+        self.chunks = chunks
+        self.bounds = bounds
+        self._joined: Any = None
+
+    def __len__(self) -> int:
+        return self.bounds[-1][1] if self.bounds else 0
+
+    def __repr__(self) -> str:
+        return f"<MappedFutures {len(self)} children in {len(self.chunks)} chunks>"
+
+    def joined(self, executor: Any) -> Any:
+        """One future of the list of all children's states (submitted once), for a task
+        that takes the whole map (a reduce, or ``unmapped(...)``)."""
+        if self._joined is None:
+            self._joined = executor.submit(join_chunks, self.chunks)
+        return self._joined
+
+
+class StateChunk:
+    """The children's states one chunk returns. One object rather than a bare list, so a
+    distributed scheduler moves it as one pickle instead of serializing its items one by
+    one; plain ``Success`` states (no persisted result, no cache entry: nearly all of a
+    big map) travel as (message, result, timestamp) tuples, a third of the bytes and a
+    quarter of the pickling time of the objects."""
+
+    __slots__ = ("states",)
+
+    def __init__(self, states: list[State]) -> None:
+        self.states = states
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def __iter__(self) -> Iterator[State]:
+        return iter(self.states)
+
+    def __getitem__(self, index: slice) -> list[State]:
+        return self.states[index]
+
+    def __repr__(self) -> str:
+        return f"<StateChunk of {len(self.states)}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[list[Any]]]:
+        packed = [
+            (s.message, s.result, s.timestamp)
+            if type(s) is Success and s.persisted is None and not hasattr(s, "cache_entry")
+            else s
+            for s in self.states
+        ]
+        return _unpack_chunk, (packed,)
+
+
+def _unpack_chunk(packed: list[Any]) -> StateChunk:
+    return StateChunk(
+        [Success(p[0], p[1], timestamp=p[2]) if type(p) is tuple else p for p in packed]
+    )
+
+
+def join_chunks(chunks: Sequence[Sequence[State]]) -> list[State]:
+    """The children's states of every chunk, in order."""
+    return list(itertools.chain.from_iterable(chunks))
+
+
+def resolve(executor: Any, future: Any) -> Any:
+    """``executor.wait(future)``, where a :class:`MappedFutures` resolves to the list of
+    its children's states."""
+    if isinstance(future, MappedFutures):
+        return join_chunks(executor.wait(future.chunks))
+    return executor.wait(future)
+
+
+def chunk_bounds(count: int, chunks: int) -> Bounds:
+    """``count`` children split into ``chunks`` contiguous slices whose sizes differ by
+    at most one (so equal work per chunk keeps every worker busy to the end)."""
+    chunks = max(1, min(chunks, count))
+    return (
+        [(i * count // chunks, (i + 1) * count // chunks) for i in range(chunks)] if count else []
+    )
+
+
+def chunk_count(executor: Any, count: int) -> int:
+    """How many calls the executor wants ``count`` children split into (one per child for
+    an executor that does not say)."""
+    choose = getattr(executor, "map_chunk_count", None)
+    return count if choose is None else int(choose(count))
+
+
+class ChunkRunner:
+    """Runs a contiguous slice of a mapped task's children, one after the other, each
+    through the task's :class:`TaskRunner` as if it had been submitted alone."""
+
+    __slots__ = ("edges", "runner")
+
+    def __init__(self, runner: TaskRunner, edges: tuple[Edge, ...]) -> None:
+        self.runner = runner
+        self.edges = edges  # the task's upstream edges, in the order its runner sees them
+
+    @property
+    def task(self) -> Task:
+        """The mapped task (executors name their calls after it)."""
+        return self.runner.task
+
+    def __repr__(self) -> str:
+        return f"<ChunkRunner {self.runner.task.name!r}>"
+
+    def run(
+        self,
+        start: int,
+        count: int,
+        fixed: Mapping[Edge, Any],
+        pieces: Mapping[Edge, list[Piece]],
+        given: Sequence[State | None] | None,
+        context: Mapping[str, Any] | None,
+        constants: Mapping[str, Any] | None,
+    ) -> StateChunk:
+        """The final states of children ``start`` .. ``start + count - 1``: ``fixed``
+        holds the upstream states every child shares, ``pieces`` each mapped edge's
+        states for this slice, ``given`` the children's states of an earlier run."""
+        items = {edge: _concat(parts) for edge, parts in pieces.items()}
+        run = self.runner.run
+        edges = self.edges
+        states = []
+        for j in range(count):
+            upstream = {e: (items[e][j] if e in items else fixed[e]) for e in edges}
+            state = given[j] if given is not None else None
+            states.append(run(upstream, state, context, start + j, constants))
+        return StateChunk(states)
+
+    def on_worker_lost(
+        self,
+        error: BaseException,
+        start: int,
+        count: int,
+        fixed: Any = None,
+        pieces: Any = None,
+        given: Sequence[State | None] | None = None,
+        context: Any = None,
+        *_: Any,
+    ) -> StateChunk:
+        """Each child's state when the executor could not finish the chunk because the
+        workers running it (or an upstream chunk) kept dying."""
+        lost = self.runner.on_worker_lost
+        return StateChunk(
+            [
+                lost(error, None, given[j] if given is not None else None, context, start + j)
+                for j in range(count)
+            ]
+        )
+
+
+def _concat(parts: list[Piece]) -> list[State]:
+    out: list[State] = []
+    for source, lo, hi, of_result in parts:
+        if of_result:
+            out.extend(Success(result=item) for item in source.result[lo:hi])
+        elif len(parts) == 1 and lo == 0 and hi == len(source):
+            return source.states if isinstance(source, StateChunk) else source
+        else:
+            out.extend(source[lo:hi])
+    return out
 
 
 def submit_mapped(
@@ -27,32 +227,102 @@ def submit_mapped(
     ctx: dict[str, Any],
     constants: Mapping[str, Any] | None,
 ) -> Any:
-    """Submit one run per mapped child; a list of their futures, or one parent future
-    when the mapped upstream cannot be mapped over."""
-    per_child: dict[Edge, list[Any]] = {}
+    """Submit the children of a mapped task in chunks: a :class:`MappedFutures`, or one
+    parent future when a mapped upstream cannot be mapped over."""
+    per_child: dict[Edge, MappedFutures | _Sliced | list[State]] = {}
     for edge, up in upstream.items():
         if not edge.mapped:
             continue
-        if isinstance(up, list) and not edge.flattened:
+        if isinstance(up, MappedFutures) and not edge.flattened:
             per_child[edge] = up
             continue
-        value = executor.wait(up)
+        value = resolve(executor, up)
+        if _sliceable(value, edge):
+            per_child[edge] = _Sliced(up, len(value.result))
+            continue
         items = map_items(value, edge.flattened)
         if items is None:
-            parent_up = {e: (executor.wait(u) if e is edge else u) for e, u in upstream.items()}
+            parent_up = {
+                e: value
+                if e is edge
+                else (u.joined(executor) if isinstance(u, MappedFutures) else u)
+                for e, u in upstream.items()
+            }
             return executor.submit(runner.run, parent_up, given, ctx, None, constants, True)
         per_child[edge] = items
     count = min(len(items) for items in per_child.values())
+    chained = next((up for up in per_child.values() if isinstance(up, MappedFutures)), None)
+    if chained is not None:  # chunk i here reads chunk i upstream: depth-first
+        bounds = [(a, min(b, count)) for a, b in chained.bounds if a < count]
+    else:
+        bounds = chunk_bounds(count, chunk_count(executor, count))
+    fixed = {e: u for e, u in upstream.items() if e not in per_child}
+    sources = {e: _pieces(up, bounds) for e, up in per_child.items()}
     prior = given.map_states if isinstance(given, Mapped) else []
     calls = []
-    for i in range(count):
-        child_up = {e: (per_child[e][i] if e in per_child else u) for e, u in upstream.items()}
-        child_given = prior[i] if i < len(prior) else None
-        calls.append((child_up, child_given, ctx, i, constants))
+    for i, (lo, hi) in enumerate(bounds):
+        pieces = {e: parts[i] for e, parts in sources.items()}
+        old: list[State | None] | None = None
+        if lo < len(prior):
+            old = [prior[k] if k < len(prior) else None for k in range(lo, hi)]
+        calls.append((lo, hi - lo, fixed, pieces, old, ctx, constants))
+    chunk_runner = ChunkRunner(runner, tuple(upstream))
     submit_many = getattr(executor, "submit_many", None)
     if submit_many is not None:
-        return list(submit_many(runner.run, calls))
-    return [executor.submit(runner.run, *call) for call in calls]
+        chunks = list(submit_many(chunk_runner.run, calls))
+    else:
+        chunks = [executor.submit(chunk_runner.run, *call) for call in calls]
+    return MappedFutures(chunks, bounds)
+
+
+class _Sliced:
+    """A mapped upstream whose result the chunks slice where they run (see Piece)."""
+
+    __slots__ = ("future", "size")
+
+    def __init__(self, future: Any, size: int) -> None:
+        self.future = future
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def _sliceable(value: Any, edge: Edge) -> bool:
+    """Whether children can read their items straight from ``value``'s result: a
+    successful, unmapped, not skipped upstream whose result is a sequence."""
+    return (
+        not edge.flattened
+        and isinstance(value, State)
+        and not isinstance(value, Mapped)
+        and value.is_successful()
+        and not value.is_skipped()
+        and isinstance(value.result, Sequence)
+    )
+
+
+def _pieces(source: MappedFutures | _Sliced | list[State], bounds: Bounds) -> list[list[Piece]]:
+    """For each chunk of ``bounds``, where its states come from in ``source``: slices of
+    a list already here, of an upstream's result, or of the upstream chunks that overlap
+    it."""
+    if isinstance(source, list):
+        return [[(source[lo:hi], 0, hi - lo, False)] for lo, hi in bounds]
+    if isinstance(source, _Sliced):
+        return [[(source.future, lo, hi, True)] for lo, hi in bounds]
+    out: list[list[Piece]] = []
+    up = 0  # first upstream chunk that may overlap the current chunk
+    up_bounds, up_chunks = source.bounds, source.chunks
+    for lo, hi in bounds:
+        while up < len(up_bounds) and up_bounds[up][1] <= lo:
+            up += 1
+        parts: list[Piece] = []
+        k = up
+        while k < len(up_bounds) and up_bounds[k][0] < hi:
+            a, b = up_bounds[k]
+            parts.append((up_chunks[k], max(lo, a) - a, min(hi, b) - a, False))
+            k += 1
+        out.append(parts)
+    return out
 
 
 def map_items(value: Any, flattened: bool) -> list[State] | None:
