@@ -4,6 +4,7 @@ process, each child read back alone (also by a restarted run)."""
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import multiprocessing
 import os
 import signal
@@ -105,6 +106,20 @@ def test_a_closed_pack_holds_exactly_the_children_written(tmp_path: Path) -> Non
     assert pack.stat().st_size == sum(spans) + int(more[0].rsplit("+", 1)[1])
     reader = CheckpointResult(dir=tmp_path)
     assert reader.read(more[0]).value == {"child": 50}
+
+
+def test_a_file_system_that_cannot_map_gets_plain_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mocked: no file system on this machine refuses posix_fallocate (some NFS/FUSE ones do)
+    def refuse(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(os, "posix_fallocate", refuse)
+    locations = _write_children(str(tmp_path), 0, 20)
+    close_packs(tmp_path, "run")
+    reader = CheckpointResult(dir=tmp_path)
+    assert [reader.read(loc).value for loc in locations] == [{"child": i} for i in range(20)]
 
 
 def test_a_cut_short_pack_is_an_error_naming_the_child(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ lock), and a write that fails leaves bytes no location names.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import re
@@ -34,6 +35,7 @@ __all__ = ["CheckpointResult", "checkpoint_location", "close_packs"]
 _SPAN = re.compile(r"^(?P<path>.+\.pack)@(?P<offset>\d+)\+(?P<length>\d+)$")
 _OPEN = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _MAPPED = hasattr(os, "posix_fallocate")
+_CANNOT_MAP = {errno.EOPNOTSUPP, errno.EINVAL, errno.ENODEV, errno.ENOSYS, errno.EACCES}
 _STEP_MIN, _STEP_MAX = 1 << 20, 1 << 28
 
 
@@ -52,7 +54,7 @@ class _Pack:
     steps; ``close`` cuts the file back to what was written (a process that dies leaves
     zeros after its last span, which no location names)."""
 
-    __slots__ = ("capacity", "fd", "lock", "map", "path", "size")
+    __slots__ = ("capacity", "fd", "lock", "map", "mapped", "path", "size")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -60,6 +62,7 @@ class _Pack:
         self.fd = os.open(path, _OPEN, 0o666)
         self.size = self.capacity = os.fstat(self.fd).st_size
         self.map: mmap.mmap | None = None
+        self.mapped = _MAPPED
         self.lock = threading.Lock()
 
     def append(self, blob: bytes) -> int:
@@ -67,35 +70,44 @@ class _Pack:
         with self.lock:
             offset = self.size
             end = offset + len(blob)
-            if not _MAPPED:
-                self._write(blob)
-            else:
-                if end > self.capacity:
-                    self._reserve(end)
-                assert self.map is not None
+            if self.mapped and end > self.capacity:
+                self._reserve(end)
+            if self.map is not None and self.mapped:
                 self.map[offset:end] = blob
+            else:
+                self._write(blob)
             self.size = end
             return offset
 
     def _write(self, blob: bytes) -> None:
         os.lseek(self.fd, self.size, os.SEEK_SET)
         view = memoryview(blob)
+        written = 0
         try:
             while view:
-                view = view[os.write(self.fd, view) :]
+                n = os.write(self.fd, view)
+                view, written = view[n:], written + n
         except OSError:
-            self.size = self.capacity = os.fstat(self.fd).st_size  # a partial write counts
+            self.size += written  # bytes a partial write left are never reused
             raise
 
     def _reserve(self, end: int) -> None:
         """Grow the file to hold ``end`` bytes: blocks really allocated (a full disk is an
-        ``OSError`` here, never a fault when the map is written), then mapped again."""
+        ``OSError`` here, never a fault when the map is written), then mapped again. A file
+        system that cannot reserve or map (some network and FUSE ones) makes this pack fall
+        back to plain writes."""
         capacity = max(end, min(2 * self.capacity, self.capacity + _STEP_MAX), _STEP_MIN)
-        os.posix_fallocate(self.fd, self.capacity, capacity - self.capacity)
+        try:
+            os.posix_fallocate(self.fd, self.capacity, capacity - self.capacity)
+            mapped = mmap.mmap(self.fd, capacity)
+        except OSError as exc:
+            if exc.errno not in _CANNOT_MAP:
+                raise
+            self.mapped = False
+            return
         if self.map is not None:
             self.map.close()
-        self.map = mmap.mmap(self.fd, capacity)
-        self.capacity = capacity
+        self.map, self.capacity = mapped, capacity
 
     def close(self) -> None:
         with self.lock:
