@@ -334,8 +334,10 @@ def main() -> None:
         extra = ""
         if label != "plain flow.run()":
             flow_part = times[label + " flow"]
+            per_child = (times[label] - plain) / args.children * 1e6
             extra = (
-                f"  {times[label] / plain:.2f}x plain, {int(times[label + ' requests'])} requests"
+                f"  {times[label] / plain:.2f}x plain, +{per_child:.0f} us a child, "
+                f"{int(times[label + ' requests'])} requests"
                 f" (flow done at {flow_part:.2f} s = {flow_part / plain:.2f}x plain; the rest is"
                 " the server catching up)"
             )
