@@ -3,6 +3,7 @@ maps."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,101 @@ def test_mapped_task_state_handlers_see_the_parent(executor: Any, tmp_path: Path
 def log_kind(task: Any, old: s.State, new: s.State) -> None:
     with open(next(iter(task.tags)), "a") as fh:
         fh.write(f"{type(old).__name__}>{type(new).__name__}\n")
+
+
+# ---- chunks: a mapped task's children reach the executor in a few calls -------------------
+
+
+def small_chunks(executor: Any, size: int) -> Any:
+    """``executor`` splitting maps into chunks of ``size`` children where it can be told to
+    (the Dask executors); LocalExecutor always runs a map as one chunk."""
+    if hasattr(executor, "chunk_size"):
+        executor.chunk_size = size
+    return executor
+
+
+@task(max_retries=1, retry_delay=0)
+def flaky_child(x: int, path: str) -> int:
+    """Child 4 fails on its first attempt only; child 7 always fails."""
+    attempts = bump(f"{path}-{x}")
+    if x == 7 or (x == 4 and attempts == 1):
+        raise ValueError(f"child {x} attempt {attempts}")
+    return x * 10
+
+
+@task
+def tagged(x: int) -> tuple[int, int | None]:
+    return x, context.get("map_index")
+
+
+def test_children_in_a_chunk_keep_their_own_states_retries_and_index(
+    executor: Any, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "attempts")
+    with Flow("chunked") as flow:
+        first = flaky_child.map(numbers(10), unmapped(path))
+        second = tagged.map(first)
+        reduced = summary(second)
+    state = flow.run(executor=small_chunks(executor, 3))
+    children = state.result[first].map_states
+    assert [type(c).__name__ for c in children] == ["Success"] * 7 + ["Failed"] + ["Success"] * 2
+    assert "child 7 attempt 2" in str(children[7].message)
+    assert [count(f"{path}-{i}") for i in range(10)] == [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]
+    # child i downstream got child i upstream (chunk bounds line up), with its own index
+    seconds = state.result[second].map_states
+    assert [c.result for c in seconds[:7]] == [(i * 10, i) for i in range(7)]
+    assert isinstance(seconds[7], s.TriggerFailed)
+    assert [c.result for c in seconds[8:]] == [(80, 8), (90, 9)]
+    # the reduce (all_finished) got all ten children, in order
+    assert state.result[reduced].result[:7] == ["tuple"] * 7
+    assert len(state.result[reduced].result) == 10
+
+
+def test_a_map_zipping_a_chained_map_with_a_shorter_list(executor: Any) -> None:
+    with Flow("zip") as flow:
+        a = inc.map(numbers(7))
+        b = add.map(a, [100, 200, 300, 400, 500])  # 5 children: the shorter input
+        c = add.map(b, a)  # chained with both: chunk bounds of b, slices of a's chunks
+    state = flow.run(executor=small_chunks(executor, 2))
+    assert state.result[b].result == [101, 202, 303, 404, 505]
+    assert state.result[c].result == [102, 204, 306, 408, 510]
+
+
+def test_restart_runs_only_the_children_that_did_not_succeed(executor: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "calls")
+    with Flow("restart-chunks") as flow:
+        m = record_child.map([0, 1, 2, 3, 4], unmapped(path))
+    given = s.Mapped(
+        map_states=[s.Success(result=0), s.Failed("x"), s.Success(result=2), s.Pending()]
+    )
+    state = flow.run(executor=small_chunks(executor, 2), task_states={m: given})
+    assert state.result[m].result == [0, 1, 2, 3, 4]
+    assert count(path) == 3  # children 1, 3 and 4
+
+
+def test_chunk_bounds_are_contiguous_and_balanced() -> None:
+    from headrace.engine.mapping import chunk_bounds
+
+    assert chunk_bounds(0, 4) == []
+    assert chunk_bounds(3, 8) == [(0, 1), (1, 2), (2, 3)]
+    bounds = chunk_bounds(200, 16)
+    assert bounds[0][0] == 0 and bounds[-1][1] == 200
+    assert all(a[1] == b[0] for a, b in pairwise(bounds))
+    assert {hi - lo for lo, hi in bounds} == {12, 13}
+
+
+def test_a_chunk_of_states_pickles_compactly_and_keeps_every_kind() -> None:
+    import pickle
+
+    from headrace.engine.mapping import StateChunk
+
+    cached = s.Success(result=3)
+    cached.cache_entry = s.Cached(result=3)
+    states = [s.Success("ok", result=[1]), s.Failed("bad", ValueError("v")), cached, s.Skipped()]
+    back = pickle.loads(pickle.dumps(StateChunk(states)))
+    assert [type(x) for x in back] == [s.Success, s.Failed, s.Success, s.Skipped]
+    assert [x.message for x in back] == ["ok", "bad", None, None]
+    assert back[0:1][0].result == [1] and back[0:1][0].timestamp == states[0].timestamp
+    assert back.states[2].cache_entry.result == 3
+    plain = [s.Success(result=i) for i in range(1000)]
+    assert len(pickle.dumps(StateChunk(plain))) < len(pickle.dumps(plain)) / 2

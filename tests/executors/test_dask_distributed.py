@@ -131,6 +131,8 @@ def test_adaptive_temporary_cluster() -> None:
 
 
 def test_bad_settings_name_the_culprit() -> None:
+    with pytest.raises(ExecutorConfigError, match=r"DaskExecutor: chunk_size.*0"):
+        DaskExecutor(chunk_size=0)
     with pytest.raises(ExecutorConfigError, match="cluster_class"):
         DaskExecutor(address="tcp://127.0.0.1:1", cluster_class=LocalCluster)
     with pytest.raises(ClusterClassError, match="42"):
@@ -175,6 +177,26 @@ def test_mapped_code_is_shipped_once_not_per_child(dask_cluster: Any, tmp_path: 
     # a few times on the scheduler (it reads the graph) and on each of the 2 workers -- a
     # handful, where code sent with every child would be unpickled 120 times
     assert 1 <= len(lines(counter)) <= 8, lines(counter)
+
+
+def test_a_big_map_reaches_the_cluster_in_two_chunks_per_worker_thread(
+    dask_cluster: Any,
+) -> None:
+    from distributed import Client, get_task_stream
+
+    with Flow("big") as flow:
+        doubled = double.map(numbers(2000))
+        result = total(doubled)
+    executor = DaskExecutor(address=dask_cluster.scheduler_address)
+    with Client(dask_cluster, set_as_default=False) as client, get_task_stream(client) as ts:
+        state = flow.run(executor=executor)
+    assert state.result[result].result == 2 * sum(range(2000))
+    assert len(state.result[doubled].map_states) == 2000
+    ran = [d["key"] for d in ts.data if str(d["key"]).startswith("double-")]
+    assert len(ran) == 4, ran  # 2 workers x 1 thread x 2 chunks, not 2000 dask tasks
+    with executor.start():
+        assert executor.map_chunk_count(2000) == 4
+    assert DaskExecutor(address="unused", chunk_size=300).map_chunk_count(2000) == 7
 
 
 def stamp(path: str, label: str, x: int) -> int:
@@ -274,3 +296,21 @@ def test_a_task_whose_worker_keeps_dying_fails_with_a_message_saying_so() -> Non
     assert type(lost) is s.Failed
     assert "kills_its_worker" in lost.message and "died" in lost.message, lost.message
     assert isinstance(state.result[downstream], s.TriggerFailed)
+
+
+def test_a_mapped_chunk_whose_worker_keeps_dying_fails_each_of_its_children() -> None:
+    executor = DaskExecutor(
+        cluster_kwargs={"n_workers": 1, "threads_per_worker": 1, "processes": True, **LOOPBACK},
+        chunk_size=2,
+    )
+    with Flow("doomed-map") as flow:
+        doomed = kills_its_worker.map([1, 2, 3])
+        downstream = after.map(doomed)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        state = flow.run(executor=executor)
+    assert state.is_failed()
+    children = state.result[doomed].map_states
+    assert [type(c) for c in children] == [s.Failed] * 3
+    for i, child in enumerate(children):
+        assert f"kills_its_worker[{i}]" in child.message and "died" in child.message
+    assert all(isinstance(c, s.TriggerFailed) for c in state.result[downstream].map_states)

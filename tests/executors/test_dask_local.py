@@ -1,5 +1,6 @@
 """LocalDaskExecutor specifics: its settings, cloudpickled closures on worker processes,
-real parallelism on threads, and waiting early computing only what is needed."""
+real parallelism on threads, waiting early computing only what is needed, how maps are
+chunked, and worker processes that see the environment of the run."""
 
 from __future__ import annotations
 
@@ -20,6 +21,49 @@ def test_bad_settings_name_the_culprit() -> None:
     with pytest.raises(ExecutorConfigError, match=r"num_workers.*0"):
         LocalDaskExecutor(num_workers=0)
     assert LocalDaskExecutor("multiprocessing").scheduler == "processes"
+    for bad in (0, -1, "3", 2.5, True):
+        with pytest.raises(ExecutorConfigError, match=rf"LocalDaskExecutor: chunk_size.*{bad!r}"):
+            LocalDaskExecutor(chunk_size=bad)  # type: ignore[arg-type]
+
+
+def test_maps_split_into_two_chunks_per_worker_or_by_chunk_size() -> None:
+    assert LocalDaskExecutor(num_workers=3).map_chunk_count(100) == 6
+    assert LocalDaskExecutor(num_workers=3).map_chunk_count(4) == 4  # never more than children
+    assert LocalDaskExecutor(num_workers=3).map_chunk_count(0) == 0
+    assert LocalDaskExecutor("sync", num_workers=3).map_chunk_count(100) == 2
+    assert LocalDaskExecutor(num_workers=3, chunk_size=30).map_chunk_count(100) == 4
+
+
+def pid_after_nap(x: int) -> int:
+    time.sleep(0.3)
+    return os.getpid()
+
+
+def test_process_workers_each_take_chunks() -> None:
+    """dask's multiprocessing scheduler batches up to 6 ready tasks into one hand-over by
+    default, which would leave all these chunks to one process."""
+    with Flow("spread") as flow:
+        pids = task(pid_after_nap).map([1, 2, 3, 4])
+    state = flow.run(executor=LocalDaskExecutor("processes", num_workers=2, chunk_size=1))
+    assert len(set(state.result[pids].result)) == 2
+
+
+def env_and_config(name: str) -> tuple[str | None, bool]:
+    from headrace.configuration import config
+
+    return os.environ.get(name), bool(config.flows.checkpointing)
+
+
+def test_process_workers_see_the_environment_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers are forked from a fork server started by an earlier run; they must still see
+    the environment (and the headrace configuration it sets) of the process starting this
+    run, as freshly spawned processes would."""
+    for value in ("false", "true", "false"):
+        monkeypatch.setenv("HEADRACE__FLOWS__CHECKPOINTING", value)
+        executor = LocalDaskExecutor("processes", num_workers=1)
+        with executor.start():
+            got = executor.wait(executor.submit(env_and_config, "HEADRACE__FLOWS__CHECKPOINTING"))
+        assert got == (value, value == "true")
 
 
 def test_processes_run_closures_shipped_with_cloudpickle() -> None:
