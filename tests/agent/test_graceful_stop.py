@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.agent.backend_support import register_script, wait_for, wait_for_state
 from tests.support.headrace_server import LiveServer
 
 from headrace.agent import LocalAgent
+from headrace.agent.local import ProcessHandle
 from headrace.client import Client
 
 FLOWS = Path(__file__).parent / "flows"
@@ -54,11 +56,17 @@ def _start_stoppable(
     return run, agent, pid
 
 
+@pytest.mark.parametrize("executor", ["local", "threads"])
 def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
-    api: Client, agent_env: dict[str, str], tmp_path: Path
+    api: Client, agent_env: dict[str, str], tmp_path: Path, executor: str
 ) -> None:
+    """On ``LocalExecutor`` the task runs in the main thread and the engine ends it itself;
+    on ``LocalDaskExecutor("threads")`` the main thread waits on the pool and the server
+    cancels the unfinished task runs with the flow run; either way the process ends by
+    itself (exit code 1, not killed) long before the 60 s grace period."""
     markers = tmp_path / "markers"
-    run, agent, pid = _start_stoppable(api, agent_env, markers, stop_grace_period=60)
+    env = {**agent_env, "HEADRACE_TEST_EXECUTOR": executor}
+    run, agent, pid = _start_stoppable(api, env, markers, stop_grace_period=60)
     try:
         assert api.cancel_flow_run(run["id"])["state"] == "Cancelling"
         final = wait_for_state(api, run["id"], timeout=30)
@@ -67,6 +75,10 @@ def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
     finally:
         agent.stop(stop_runs=True, grace=0)
     assert final["state"] == "Cancelled", final["state_message"]
+    handle = agent.recent[run["id"]]
+    assert isinstance(handle, ProcessHandle)
+    assert handle.process.returncode == 1, handle.last_output()  # exited, was not killed
+    assert f"flow run {run['id']}: Cancelled" in handle.last_output()
     assert (markers / "on_exit").read_text().strip() == str(pid)  # in the run's own process
     assert not (markers / "swallowed").exists()  # except Exception did not catch the stop
     assert not (markers / "after").exists()
@@ -75,15 +87,11 @@ def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
     tasks = _tasks(api, run["id"])
     assert tasks["first"]["state"] == "Success"
     assert tasks["blocker"]["state"] == "Cancelled"
-    # the engine ended the task it interrupted itself (not only the server's sweep)
+    assert tasks["after"]["state"] == "Cancelled"
     blocker_history = [s["name"] for s in api.get_task_run_states(tasks["blocker"]["id"])]
     assert blocker_history[-2:] == ["Running", "Cancelled"], blocker_history
-    assert "Task 'blocker'" in tasks["blocker"]["state_message"]
-    assert tasks["after"]["state"] == "Cancelled"
-    # the process ended by itself, long before the 60 s grace period: nobody killed it
-    assert not any(
-        "did not stop within" in line for h in agent.recent.values() for line in h.output
-    )
+    if executor == "local":  # the engine ended the task it interrupted itself
+        assert "Task 'blocker'" in tasks["blocker"]["state_message"]
 
 
 def test_a_run_that_ignores_the_stop_is_killed_with_its_process_group_after_the_grace(
@@ -109,6 +117,31 @@ def test_a_run_that_ignores_the_stop_is_killed_with_its_process_group_after_the_
         agent.stop(stop_runs=True, grace=0)
     assert final["state"] == "Cancelled", final["state_message"]
     assert _tasks(api, run["id"])["stubborn"]["state"] == "Cancelled"
+
+
+def test_the_agent_kills_a_frozen_run_after_the_grace_period(
+    api: Client, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A process that cannot even run its own grace timer (SIGSTOPped) is killed by the
+    agent once ``stop_grace_period`` is over, and the agent records the cancellation."""
+    markers = tmp_path / "markers"
+    run, agent, pid = _start_stoppable(api, agent_env, markers, stop_grace_period=1)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        api.cancel_flow_run(run["id"])
+        wait_for(lambda: run["id"] not in agent.runs, 30, "the agent to kill the run")
+        final = wait_for_state(api, run["id"], timeout=10)
+    finally:
+        agent.stop(stop_runs=True, grace=0)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    handle = agent.recent[run["id"]]
+    assert isinstance(handle, ProcessHandle)
+    assert handle.process.returncode == -signal.SIGKILL
+    assert final["state"] == "Cancelled"
+    assert "stopped by agent" in final["state_message"]
+    assert not (markers / "on_exit").exists()  # killed: no chance to run it
+    assert _tasks(api, run["id"])["blocker"]["state"] == "Cancelled"  # the server's sweep
 
 
 def _running(pid: int) -> bool:

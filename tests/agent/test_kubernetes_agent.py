@@ -119,7 +119,11 @@ def test_container_without_a_name_is_refused() -> None:
 
 def test_agent_manifest_uses_run_config_image_and_agent_env() -> None:
     agent = KubernetesAgent(
-        labels=["k8s"], api_url="http://127.0.0.1:9", namespace="ns", env={"EXTRA": "1"}
+        labels=["k8s"],
+        api_url="http://127.0.0.1:9",
+        namespace="ns",
+        env={"EXTRA": "1"},
+        stop_grace_period=7.5,
     )
     run = run_with(KubernetesRun(image="repo/flow:9", env={"FROM_RUN": "2"}))
     manifest = agent.manifest(run)
@@ -131,3 +135,6 @@ def test_agent_manifest_uses_run_config_image_and_agent_env() -> None:
     assert env["HEADRACE__API__URL"] == "http://127.0.0.1:9"
     assert env["HEADRACE__CONTEXT__FLOW_RUN_ID"] == RUN["id"]
     assert manifest["metadata"]["namespace"] == "ns"
+    # a cancelled or stopped run's pod gets the agent's grace period to end itself
+    assert env["HEADRACE__AGENT__STOP_GRACE_PERIOD"] == "7.5"
+    assert manifest["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 8

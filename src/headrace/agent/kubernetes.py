@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,10 @@ def job_manifest(
     pod.metadata.labels = {**(pod.metadata.labels or {}), **labels}
     pod.spec = pod.spec or k8s.V1PodSpec(containers=[])
     pod.spec.restart_policy = "Never"
+    grace = env.get("HEADRACE__AGENT__STOP_GRACE_PERIOD")
+    if grace is not None and pod.spec.termination_grace_period_seconds is None:
+        # a stopped run's pod has as long to end itself as a local run's process
+        pod.spec.termination_grace_period_seconds = math.ceil(float(grace))
     containers = pod.spec.containers or []
     flow = next((c for c in containers if c.name == "flow"), containers[0] if containers else None)
     if flow is None:
@@ -152,14 +157,21 @@ def _dropped(given: Any, kept: Any, where: str = "") -> list[str]:
 
 
 class JobHandle(RunHandle):
-    """A flow run's Job: ended when it has succeeded or failed pods."""
+    """A flow run's Job: ended when it has succeeded or failed pods, or once it is gone
+    after :meth:`terminate` deleted it."""
 
     def __init__(self, flow_run_id: str, batch: Any, name: str, namespace: str) -> None:
         super().__init__(flow_run_id)
         self.batch, self.name, self.namespace = batch, name, namespace
+        self.deleted = False
 
     def poll(self) -> int | None:
-        status = self.batch.read_namespaced_job_status(self.name, self.namespace).status
+        try:
+            status = self.batch.read_namespaced_job_status(self.name, self.namespace).status
+        except Exception:
+            if self.deleted:  # gone: its pods were stopped (SIGTERM, then their grace)
+                return -15
+            raise
         if status.succeeded:
             return 0
         if status.failed:
@@ -170,14 +182,22 @@ class JobHandle(RunHandle):
         self.cleanup()
 
     def terminate(self) -> None:
-        """Delete the Job: Kubernetes sends its pods SIGTERM and kills them after their
-        ``terminationGracePeriodSeconds``."""
-        self.cleanup()
+        """Delete the Job in the foreground: Kubernetes sends its pods SIGTERM (the run
+        stops itself), kills them after their ``terminationGracePeriodSeconds``, and the Job
+        stays visible until they are gone."""
+        self.deleted = True
+        try:
+            self.batch.delete_namespaced_job(
+                self.name, self.namespace, propagation_policy="Foreground"
+            )
+        except Exception:
+            pass
 
     def kill(self) -> None:
         """Nothing more to do: Kubernetes kills the pods of the deleted Job itself."""
 
     def cleanup(self) -> None:
+        self.deleted = True
         try:
             self.batch.delete_namespaced_job(
                 self.name, self.namespace, propagation_policy="Background"

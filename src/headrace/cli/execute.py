@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -29,6 +30,7 @@ def execute_flow_run_command(flow_run_id: str | None, api: str | None) -> None:
     server; exits 0 when the run succeeded."""
     from headrace.client import Client
     from headrace.client.backend import execute_flow_run, flow_run_id_from_context
+    from headrace.client.backend.cancel import stop_was_requested
     from headrace.configuration import config
     from headrace.utilities.logging import configure_logging
 
@@ -41,4 +43,11 @@ def execute_flow_run_command(flow_run_id: str | None, api: str | None) -> None:
     with Client(api) as client:
         state = execute_flow_run(flow_run_id, client=client)
     click.echo(f"flow run {flow_run_id}: {state}")
-    sys.exit(0 if state == "Success" else 1)
+    code = 0 if state == "Success" else 1
+    if stop_was_requested():
+        # The run is over; threads of tasks that were interrupted on an executor's workers
+        # may still be blocked: do not wait for them (nor for the agent's kill).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

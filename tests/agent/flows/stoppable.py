@@ -2,7 +2,8 @@
 whatever interrupts it with ``except Exception``), ``after`` would run last. The custom
 environment (shaped like the reference document's: it catches ``Exception`` and calls
 ``on_exit`` in ``finally``) writes marker files into ``$HEADRACE_TEST_MARKERS``:
-``blocked`` (the pid of the run's process), ``swallowed``, ``after`` and ``on_exit``."""
+``blocked`` (the pid of the run's process), ``swallowed``, ``after`` and ``on_exit``.
+``$HEADRACE_TEST_EXECUTOR=threads`` runs it on ``LocalDaskExecutor("threads")``."""
 
 # ruff: noqa
 import os
@@ -31,7 +32,7 @@ class ExitHookEnvironment(Environment):
         try:
             flow = storage.get_flow(flow_location)
             runner_cls = get_default_flow_runner_class()
-            runner_cls(flow=flow).run(executor=get_default_executor_class())
+            runner_cls(flow=flow).run(executor=flow.executor or get_default_executor_class())
         except Exception as exc:
             self.logger.exception("Unexpected error raised during flow run: %s", exc)
             raise
@@ -62,3 +63,8 @@ def after(x: int) -> None:
 
 with Flow("stoppable", environment=ExitHookEnvironment(on_exit=on_exit)) as flow:
     after(blocker(first()))
+
+if os.environ.get("HEADRACE_TEST_EXECUTOR") == "threads":
+    from headrace.executors import LocalDaskExecutor
+
+    flow.executor = LocalDaskExecutor("threads")

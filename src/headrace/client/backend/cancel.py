@@ -38,12 +38,20 @@ __all__ = [
     "CancellableFlowRunner",
     "StopRequests",
     "current_stop_requests",
+    "stop_was_requested",
     "stopped_state",
 ]
 
 logger = get_logger("backend.cancel")
 FINISHED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})
 _current: StopRequests | None = None
+_stopped_once = threading.Event()
+
+
+def stop_was_requested() -> bool:
+    """Whether this process was asked to stop (``headrace execute flow-run`` then exits at
+    once after the run ended, not waiting for threads of tasks that were interrupted)."""
+    return _stopped_once.is_set()
 
 
 def current_stop_requests() -> StopRequests | None:
@@ -100,6 +108,7 @@ class StopRequests:
                 return False
             self.reason = reason
             self.requested.set()
+            _stopped_once.set()
             if self.grace >= 0 and self.on_expiry is not None:
                 self._timer = threading.Timer(self.grace, self.on_expiry)
                 self._timer.daemon = True
@@ -212,19 +221,28 @@ class CancellableFlowRunner(BackendFlowRunner, _StopsOnRequest):
 
 
 def hard_stop(client: Any, flow_run_id: str, stops: StopRequests) -> None:
-    """The grace period ran out: record how the run ended, then end the process now."""
+    """The grace period ran out: record how the run ended (waiting at most 5 s for the
+    server), then end the process now, with its process group when it leads one (as under
+    a LocalAgent: whatever the run started goes too)."""
     logger.error(
         "flow run %s: still running %gs after the stop request; ending the process",
         flow_run_id,
         stops.grace,
     )
-    try:
-        if _server_state(client, flow_run_id) not in FINISHED:
-            final = stopped_state(client, flow_run_id, stops.reason)
-            client.set_flow_run_state(
-                flow_run_id,
-                type(final).__name__,
-                message=f"{final.message}; the process did not stop within {stops.grace:g}s",
-            )
-    finally:
-        os._exit(143)
+
+    def record() -> None:
+        if _server_state(client, flow_run_id) in FINISHED:
+            return
+        final = stopped_state(client, flow_run_id, stops.reason)
+        message = f"{final.message}; the process did not stop within {stops.grace:g}s"
+        try:
+            client.set_flow_run_state(flow_run_id, type(final).__name__, message=message)
+        except Exception as exc:
+            logger.error("flow run %s: could not record its end: %s", flow_run_id, exc)
+
+    recorder = threading.Thread(target=record, name="headrace-stop-record", daemon=True)
+    recorder.start()
+    recorder.join(5)
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(143)
