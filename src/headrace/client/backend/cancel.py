@@ -16,6 +16,12 @@ failed run is not re-queued here: see :mod:`headrace.agent.base`).
 If the process is still alive ``agent.stop_grace_period`` seconds after the first request
 (a task stuck in C code, or on another thread), the run is marked as above and the process
 ends at once; its agent kills the whole process group after the same grace period.
+
+Known limit: with ``LocalDaskExecutor("processes")`` the interrupted flow runner waits, as
+it leaves the executor, for the worker processes' running tasks (the pool shuts down with
+``wait=True``), so such a run ends by the grace period (``Cancelled``, without ``on_exit``).
+Threads of ``LocalDaskExecutor("threads")`` are not waited for: the process exits once the
+run ended.
 """
 
 from __future__ import annotations
