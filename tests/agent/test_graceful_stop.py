@@ -200,3 +200,39 @@ def test_stopping_an_agent_process_ends_its_runs_failed_with_on_exit(
         "after": "Cancelled",
     }
     assert _history(api, run["id"])[-2:] == ["Running", "Failed"]
+
+
+def test_a_second_signal_kills_the_runs_without_waiting(
+    api: Client, backend_server: LiveServer, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The run ignores the stop; the agent would wait 60 s, but a second SIGTERM makes it
+    kill the run's process group at once, record the run Failed, and exit."""
+    markers = tmp_path / "markers"
+    env = {
+        **agent_env,
+        "HEADRACE_TEST_MARKERS": str(markers),
+        "HEADRACE__AGENT__STOP_GRACE_PERIOD": "60",
+    }
+    run = api.create_flow_run(register_script(api, FLOWS / "stubborn.py"))
+    log = tmp_path / "agent.log"
+    agent = _agent_process(backend_server.url, env, log)
+    child = 0
+    try:
+        blocked = markers / "blocked"
+        pid = int(wait_for(lambda: blocked.exists() and blocked.read_text(), 60, "the block"))
+        child = int((markers / "child").read_text())
+        agent.send_signal(signal.SIGTERM)
+        wait_for(lambda: "stopping 1 flow run(s)" in log.read_text(), 30, "the graceful stop")
+        agent.send_signal(signal.SIGTERM)
+        code = agent.wait(30)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        if child and _running(child):
+            os.kill(child, signal.SIGKILL)
+    assert code != 0  # aborted, as a second Ctrl-C does
+    assert not _alive(pid) and not _running(child)
+    final = api.get_flow_run(run["id"])
+    assert final["state"] == "Failed", final
+    assert "stopped while the run was in flight" in final["state_message"]

@@ -312,7 +312,10 @@ class Agent:
         except KeyboardInterrupt:  # asked twice: do not wait any more
             for handle in self.runs.values():
                 handle.kill()
-            self.watch()
+            settle_by = time.monotonic() + 10
+            while self.runs and time.monotonic() < settle_by:  # record how they ended
+                self.watch()
+                time.sleep(0.05)
             raise
 
     def run(self) -> None:
@@ -333,6 +336,10 @@ class Agent:
         )
         self._thread.start()
         return self
+
+    def stopping_requested(self) -> bool:
+        """Whether :meth:`stop` was called (the loop ends after its current round)."""
+        return self._stop.is_set()
 
     def stop(self, wait: bool = True, stop_runs: bool = False, grace: float | None = None) -> None:
         """Stop polling; with ``stop_runs`` also stop the flow runs it started (gracefully,

@@ -31,9 +31,17 @@ def make_agent(kind: str, **kwargs: Any) -> Any:
     return import_object(AGENTS[kind])(**kwargs)
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM stops the agent like Ctrl-C does."""
-    raise KeyboardInterrupt
+def _stopper(agent: Any) -> Any:
+    """The SIGINT/SIGTERM handler of a running agent: the first signal ends its loop at the
+    end of the current round (never between claiming a run and starting it); a second one
+    raises ``KeyboardInterrupt``, so the stopping runs are killed without waiting."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if agent.stopping_requested():
+            raise KeyboardInterrupt
+        agent.stop(wait=False)
+
+    return handler
 
 
 @click.group("agent")
@@ -78,17 +86,16 @@ def _kind_group(kind: str) -> click.Group:
             + f" every {agent.poll_interval:g}s "
             f"(max {config.agent.max_concurrent_runs} runs)"
         )
-        previous = signal.signal(signal.SIGTERM, _interrupt)
+        handler = _stopper(agent)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             agent.run()
-        except KeyboardInterrupt:
-            pass
-        try:
             if agent.runs:
                 click.echo(f"stopping {len(agent.runs)} flow run(s) in flight")
             agent.stop(wait=False, stop_runs=True)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, old in previous.items():
+                signal.signal(sig, old)
         click.echo("agent stopped")
 
     return group
