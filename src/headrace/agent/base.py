@@ -281,7 +281,8 @@ class Agent:
                     self.stopping[run_id] = (float("inf"), why)
                     handle.kill()
                 continue
-            del self.runs[run_id]
+            if self.runs.pop(run_id, None) is None:
+                continue  # another thread (a second stop) settled it meanwhile
             self._ended(run_id, handle, code)
             handle.cleanup()
             self.recent[run_id] = handle
