@@ -1,7 +1,7 @@
 """headrace's benchmark suite: the same scenarios on headrace and on its baselines, in one
 invocation, printed as one table (and written to ``.bench/results.md`` and ``.json``).
 
-    python bench/run.py            # everything (about 20-30 minutes on 2 cores)
+    python bench/run.py            # everything (about 12-15 minutes on 2 cores)
     python bench/run.py --quick    # headrace + plain Python at small sizes (seconds)
 
 Each measurement runs in a fresh interpreter (``bench/scenarios.py``), so imports, caches
@@ -29,7 +29,13 @@ ROOT = HERE.parent
 PREFECT_REQUIREMENTS = HERE / "prefect015-requirements.txt"
 SLEEP_WORKERS = 8  # threads running the sleep scenario on every parallel engine
 
-ORCHESTRATED = ("headrace-local", "headrace-threads", "headrace-dask", "prefect-local")
+ORCHESTRATED = (
+    "headrace-local",
+    "headrace-threads",
+    "headrace-processes",
+    "headrace-dask",
+    "prefect-local",
+)
 RAW_DASK = ("dask-threads", "dask-graph-threads", "dask-distributed", "dask-graph-distributed")
 
 
@@ -49,24 +55,33 @@ class Case:
 
 def full_cases() -> list[Case]:
     everything = ("python", *ORCHESTRATED, *RAW_DASK)
-    slow = ("prefect-local", "dask-distributed", "dask-graph-distributed", "headrace-dask")
+    slow = ("prefect-local", "dask-distributed", "dask-graph-distributed")
     return [
         Case("chain", 1_000, everything),
         Case("wide", 10_000, everything, single_run=slow),
         Case("map", 10_000, everything, single_run=slow),
-        # dask.distributed at 100,000 tasks takes ~10 minutes per run on this 2-core machine
-        # (raw dask as much as headrace), so only the in-process engines run it by default.
+        # headrace runs a map's children in chunks, so every headrace engine runs this in
+        # seconds; raw dask.distributed, one dask task per child, takes ~10 minutes a run
+        # on this 2-core machine, so it is left out (prefect too: ~7 ms per task).
         Case(
             "map",
             100_000,
-            ("python", "headrace-local", "headrace-threads", "dask-graph-threads"),
-            single_run=("headrace-threads", "dask-graph-threads"),
+            (
+                "python",
+                "headrace-local",
+                "headrace-threads",
+                "headrace-processes",
+                "headrace-dask",
+                "dask-graph-threads",
+            ),
+            single_run=("dask-graph-threads",),
         ),
         Case(
             "sleep",
             200,
             (
                 "headrace-threads",
+                "headrace-processes",
                 "headrace-dask",
                 "prefect-threads",
                 "dask-threads",
@@ -204,13 +219,14 @@ def fmt_seconds(value: float) -> str:
 def table(results: list[dict[str, Any]]) -> str:
     head = (
         "| scenario | engine | runs | wall (median) | of which build | run (wall - build) "
-        "| per-task overhead | vs ideal | peak RSS growth | per task |"
+        "| per-task overhead | vs ideal | peak RSS growth | per task | workers' peak RSS growth "
+        "| all, per task |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 12]
     for row in results:
         got = row["result"]
         if isinstance(got, str):
-            lines.append(f"| {row['case']} | {row['engine']} | - | {got} | | | | | | |")
+            lines.append(f"| {row['case']} | {row['engine']} | - | {got} | | | | | | | | |")
             continue
         wall = statistics.median(got["times"])
         build = statistics.median(got["build_times"])
@@ -224,9 +240,24 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {fmt_seconds(statistics.median(run_times(got)))} "
             f"| {fmt_seconds(overhead) if overhead is not None else ''} "
             f"| {f'{wall / ideal:.2f}x' if ideal else ''} "
-            f"| {f'{rss / 1024:.1f} MiB' if rss is not None else ''} | {per_task_mem} |"
+            f"| {f'{rss / 1024:.1f} MiB' if rss is not None else ''} | {per_task_mem} "
+            f"| {workers_mem(got)} | {all_mem(got, row['tasks'])} |"
         )
     return "\n".join(lines)
+
+
+def workers_mem(got: dict[str, Any]) -> str:
+    """The peak RSS growth of dask.distributed workers, summed over them."""
+    kib = got.get("workers_peak_rss_kib")
+    return "" if kib is None else f"{kib / 1024:.1f} MiB (sum)"
+
+
+def all_mem(got: dict[str, Any], tasks: int) -> str:
+    """Peak RSS growth of the measuring process plus its workers', per task."""
+    rss, workers = got.get("peak_rss_kib"), got.get("workers_peak_rss_kib")
+    if rss is None or workers is None:
+        return ""
+    return f"{(rss + workers) * 1024 / tasks:.0f} B"
 
 
 def run_times(got: dict[str, Any]) -> list[float]:
@@ -363,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}{' (quick)' if args.quick else ''}\n\n"
         "wall = build + run, median of the runs; per-task overhead = (wall - plain Python's) "
         "/ tasks; peak RSS growth = ru_maxrss after the runs - before building, in the "
-        "measuring process only (dask worker processes not counted).\n"
+        "measuring process; workers' = the same on each dask.distributed worker, summed "
+        "(LocalDaskExecutor(processes) workers are not measured).\n"
     )
     report = f"{header}\n{table(results)}\n\n{targets(results, cases)}\n"
     print()

@@ -2,8 +2,10 @@
 
 The JSON names a scenario, an engine, a size and a repeat count; the result (one JSON line
 on stdout) holds every wall time and the growth of the process's peak resident memory
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the runs minus before building
-anything; dask worker processes are not counted). It imports only what its engine needs,
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` after the runs minus before them), and on a
+dask.distributed cluster the same growth summed over its workers. The worker processes of
+``LocalDaskExecutor("processes")`` are not measured (they are forked by a fork server, so
+not even this process's children). It imports only what its engine needs,
 so the same file runs in headrace's interpreter and in the prefect 0.15 virtualenv.
 
 Every engine builds the same graph from the same plain functions:
@@ -253,6 +255,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         if spec.get("warmup", True):  # imports and first-use costs, outside the timings
             ENGINES[engine](scenario, 4, workers, cluster)()
         run = ENGINES[engine](scenario, size, workers, cluster)
+        workers_before = workers_maxrss(cluster)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         times, builds = [], []
         for _ in range(spec.get("repeat", 3)):
@@ -264,10 +267,30 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
             if got != expected(scenario, size):
                 raise RuntimeError(f"{engine} {scenario}: got {got!r}")
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        workers_after = workers_maxrss(cluster)
     finally:
         if cluster is not None:
             cluster.close()
-    return {"times": times, "build_times": builds, "peak_rss_kib": after - before}
+    got: dict[str, Any] = {"times": times, "build_times": builds, "peak_rss_kib": after - before}
+    if workers_before is not None and workers_after is not None:
+        got["workers_peak_rss_kib"] = sum(
+            workers_after[w] - workers_before.get(w, 0) for w in workers_after
+        )
+    return got
+
+
+def _maxrss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def workers_maxrss(cluster: Any) -> dict[str, int] | None:
+    """Each dask.distributed worker's peak RSS (KiB) so far, or None without a cluster."""
+    if cluster is None:
+        return None
+    from distributed import Client
+
+    with Client(cluster, set_as_default=False) as client:
+        return dict(client.run(_maxrss))
 
 
 if __name__ == "__main__":
