@@ -197,3 +197,33 @@ def test_cancelling_many_children_takes_a_few_statements(
     assert recorded == n + 3
     assert versions == {2}
     assert client.get_flow_run(run_id)["task_run_counts"] == {"Cancelled": n + 3}
+
+
+def test_a_run_failed_from_outside_its_runner_leaves_no_task_run_running(
+    client: Client, flow_id: str
+) -> None:
+    run_id = _running(client, flow_id)
+    _mid_flight(client, run_id)
+    # what an agent does after killing a run that would not stop within its grace period
+    client.set_flow_run_state(run_id, "Failed", message="killed by agent a")
+    tasks = _by_key(client, run_id)
+    why = "flow run failed: killed by agent a"
+    running = tasks[("transform-1", 2)]
+    assert (running["state"], running["state_message"]) == ("Failed", why)
+    assert [s["name"] for s in client.get_task_run_states(running["id"])] == [
+        "Running",
+        "Failed",
+    ]
+    assert (tasks[("transform-1", 4)]["state"], tasks[("load-1", -1)]["state"]) == (
+        "Cancelled",
+        "Cancelled",
+    )
+    assert client.get_flow_run(run_id)["task_run_counts"] == {
+        "Success": 3,
+        "Failed": 2,
+        "Cancelled": 3,
+    }
+    # a restart re-runs what the kill interrupted, as after any failure
+    client.restart_flow_run(run_id)
+    counts = client.get_flow_run(run_id)["task_run_counts"]
+    assert counts == {"Success": 3, "Pending": 5}

@@ -49,6 +49,7 @@ _KINDS = {
 SUCCESS_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Success))
 FINISHED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Finished))
 RUNNING_NAMES = frozenset({"Running", CANCELLING})
+FAILED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Failed))
 
 
 STATE_NAMES = frozenset(set(_KINDS) - {"State", "Finished"})
@@ -192,6 +193,20 @@ def set_flow_run_state(
     session.refresh(run)
     if sweep and name == "Cancelled":
         cancel_unfinished_task_runs(session, run.id, now, cancelled_why(message))
+    elif sweep and name in FAILED_NAMES:
+        fail_unfinished_task_runs(session, run.id, now, message)
+
+
+def fail_unfinished_task_runs(
+    session: Session, flow_run_id: str, now: datetime, message: str | None
+) -> int:
+    """A flow run that failed from outside its runner (an agent that stopped or killed it,
+    the reaper, a user) leaves no task run behind: the running ones become Failed and the
+    waiting ones Cancelled, saying why, as the reaper does for a lost runner. A restart
+    re-runs them. Returns how many moved."""
+    why = f"flow run failed: {message}" if message else "flow run failed"
+    moved = sweep_task_runs(session, flow_run_id, ("Running",), "Failed", why, now)
+    return moved + cancel_unfinished_task_runs(session, flow_run_id, now, why)
 
 
 def cancelled_why(message: str | None) -> str:

@@ -27,7 +27,6 @@ from headrace.server.models import FlowRun, utcnow
 from headrace.server.settings import ServerSettings
 from headrace.server.states import (
     CANCELLING,
-    cancel_unfinished_task_runs,
     reset_unsuccessful_task_runs,
     set_flow_run_state,
 )
@@ -81,12 +80,11 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
                 why = f"no heartbeat for over {settings.heartbeat_timeout:g}s (runner lost)"
                 if run.state == "Submitted":
                     why = f"claimed but not started within {settings.submitted_timeout:g}s"
-                if run.state != CANCELLING:  # a Cancelling run's task runs end Cancelled
-                    sweep_task_runs(s, run.id, ("Running",), "Failed", why, now)
                 attempts = max(run.run_count, 1)
                 if run.state == CANCELLING:
                     set_flow_run_state(s, run, "Cancelled", now=now, message=why)
                 elif attempts <= run.max_retries:
+                    sweep_task_runs(s, run.id, ("Running",), "Failed", why, now)
                     reset_unsuccessful_task_runs(s, run.id, now)
                     set_flow_run_state(
                         s,
@@ -104,8 +102,8 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
                         },
                     )
                 else:
+                    # its running task runs end Failed, the waiting ones Cancelled
                     set_flow_run_state(s, run, "Failed", now=now, message=why, checked=False)
-                    cancel_unfinished_task_runs(s, run.id, now, f"flow run failed: {why}")
                 handled += 1
         except VersionConflictError:
             continue
