@@ -166,21 +166,24 @@ class ChunkRunner:
         self,
         start: int,
         count: int,
-        fixed: Mapping[Edge, Any],
-        pieces: Mapping[Edge, list[Piece]],
+        fixed: Mapping[int, Any],
+        pieces: Mapping[int, list[Piece]],
         given: Sequence[State | None] | None,
         context: Mapping[str, Any] | None,
         constants: Mapping[str, Any] | None,
     ) -> StateChunk:
         """The final states of children ``start`` .. ``start + count - 1``: ``fixed``
         holds the upstream states every child shares, ``pieces`` each mapped edge's
-        states for this slice, ``given`` the children's states of an earlier run."""
-        items = {edge: _concat(parts) for edge, parts in pieces.items()}
+        states for this slice, both keyed by the edge's position in ``edges`` (an ``Edge``
+        hashes by its tasks, and on a worker the tasks inside ``fixed`` may be other copies
+        than the runner's when the two were pickled apart), ``given`` the children's
+        states of an earlier run."""
+        items = {position: _concat(parts) for position, parts in pieces.items()}
         run = self.runner.run
-        edges = self.edges
+        edges = tuple(enumerate(self.edges))
         states = []
         for j in range(count):
-            upstream = {e: (items[e][j] if e in items else fixed[e]) for e in edges}
+            upstream = {e: (items[i][j] if i in items else fixed[i]) for i, e in edges}
             state = given[j] if given is not None else None
             states.append(run(upstream, state, context, start + j, constants))
         return StateChunk(states)
@@ -256,17 +259,18 @@ def submit_mapped(
         bounds = [(a, min(b, count)) for a, b in chained.bounds if a < count]
     else:
         bounds = chunk_bounds(count, chunk_count(executor, count))
-    fixed = {e: u for e, u in upstream.items() if e not in per_child}
-    sources = {e: _pieces(up, bounds) for e, up in per_child.items()}
+    edges = tuple(upstream)
+    fixed = {i: upstream[e] for i, e in enumerate(edges) if e not in per_child}
+    sources = {i: _pieces(per_child[e], bounds) for i, e in enumerate(edges) if e in per_child}
     prior = given.map_states if isinstance(given, Mapped) else []
     calls = []
     for i, (lo, hi) in enumerate(bounds):
-        pieces = {e: parts[i] for e, parts in sources.items()}
+        pieces = {position: parts[i] for position, parts in sources.items()}
         old: list[State | None] | None = None
         if lo < len(prior):
             old = [prior[k] if k < len(prior) else None for k in range(lo, hi)]
         calls.append((lo, hi - lo, fixed, pieces, old, ctx, constants))
-    chunk_runner = ChunkRunner(runner, tuple(upstream))
+    chunk_runner = ChunkRunner(runner, edges)
     submit_many = getattr(executor, "submit_many", None)
     if submit_many is not None:
         chunks = list(submit_many(chunk_runner.run, calls))
