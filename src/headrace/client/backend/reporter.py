@@ -16,64 +16,25 @@ called once.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from headrace.client.backend.backlog import Backlog
 from headrace.client.backend.states import state_parts, state_to_json
 from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
 
-__all__ = ["Backlog", "Reporter"]
+__all__ = ["Reporter", "log_record"]
 
 logger = get_logger("backend.reporter")
 MAX_BATCH = 5000
 FLUSH_AT = 2000
 _STOP = object()
-
-
-class Backlog:
-    """A bounded FIFO for many producers and one consumer. ``put`` is a plain deque append
-    (no lock: the engine calls it twice per task run) unless the backlog is full; then it
-    waits until the consumer has taken items (backpressure, never a dropped item)."""
-
-    __slots__ = ("items", "limit", "room")
-
-    def __init__(self, limit: int) -> None:
-        self.items: deque[Any] = deque()
-        self.limit = max(1, limit)
-        self.room = threading.Condition()
-
-    def put(self, item: Any) -> None:
-        if len(self.items) >= self.limit:
-            with self.room:
-                while len(self.items) >= self.limit:
-                    self.room.wait()
-        self.items.append(item)
-
-    def take_all(self) -> list[Any]:
-        """Everything queued now, oldest first."""
-        taken: list[Any] = []
-        pop = self.items.popleft
-        with contextlib.suppress(IndexError):
-            while True:
-                taken.append(pop())
-        if taken:
-            with self.room:
-                self.room.notify_all()
-        return taken
-
-    def qsize(self) -> int:
-        return len(self.items)
-
-    def empty(self) -> bool:
-        return not self.items
 
 
 def _flow_item(state: State) -> tuple[str, State]:

@@ -19,10 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from headrace.client.backend.checkpoints import CheckpointResult, checkpoint_location, close_packs
+from headrace.client.backend.listener import TaskStateListener
 from headrace.client.backend.logs import BackendLogHandler, secret_values
 from headrace.client.backend.reporter import Reporter
-from headrace.client.backend.states import state_from_json
-from headrace.client.backend.worker import live_listener, worker_listener
+from headrace.client.backend.restart import earlier_task_states, server_task_states
+from headrace.client.backend.worker import live_listener
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
@@ -58,51 +59,6 @@ def flow_run_id_from_context() -> str | None:
     found = current().get("flow_run_id") or config.get("context", {}).get("flow_run_id")
     found = found or os.environ.get("HEADRACE__CONTEXT__FLOW_RUN_ID")
     return None if found in (None, "") else str(found)
-
-
-class _Listener:
-    """The engine listener: one tuple on the queue per task state change. Pickled for a
-    worker process it becomes a :class:`~headrace.client.backend.worker.WorkerListener`,
-    which reports from there (``shipped`` is then set: the final reconciliation asks the
-    server what the workers reported)."""
-
-    __slots__ = (
-        "api_url",
-        "flow_run_id",
-        "reported",
-        "reporter",
-        "secret_names",
-        "shipped",
-        "slugs",
-    )
-
-    def __init__(
-        self,
-        reporter: Reporter,
-        slugs: dict[Task, str],
-        api_url: str = "",
-        flow_run_id: str = "",
-        secret_names: tuple[str, ...] = (),
-    ) -> None:
-        self.reporter: Reporter | None = reporter
-        self.slugs = slugs
-        self.reported: dict[tuple[str, int], str] = {}
-        self.api_url = api_url
-        self.flow_run_id = flow_run_id
-        self.secret_names = secret_names
-        self.shipped = False
-
-    def __reduce__(self) -> Any:
-        self.shipped = True
-        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names))
-
-    def __call__(self, task: Task, map_index: int | None, old: State, new: State) -> None:
-        if self.reporter is None:
-            return
-        slug = self.slugs.get(task) or task.slug or task.name
-        index = -1 if map_index is None else map_index
-        self.reported[(slug, index)] = type(new).__name__
-        self.reporter.task_state(slug, index, new, task.name, None)
 
 
 class BackendFlowRunner(FlowRunner):
@@ -165,42 +121,8 @@ class BackendFlowRunner(FlowRunner):
 
     # ---- restart ----------------------------------------------------------------------
     def load_task_states(self) -> dict[Task, State]:
-        """States of an earlier attempt: successful task runs (with their results) and the
-        mapped children that succeeded; everything else starts over."""
-        rows: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            page = self.client.get_task_runs(self.flow_run_id, limit=10000, offset=offset)
-            rows.extend(page)
-            if len(page) < 10000:
-                break
-            offset += len(page)
-        by_slug = {slug: task for task, slug in self.flow.slugs.items()}
-        parents: dict[Task, dict[str, Any]] = {}
-        children: dict[Task, dict[int, State]] = {}
-        for row in rows:
-            task = by_slug.get(row["task_slug"])
-            if task is None:
-                continue
-            if row["map_index"] < 0:
-                parents[task] = row
-            elif row["state"] != "Pending":
-                state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
-                children.setdefault(task, {})[row["map_index"]] = state
-        states: dict[Task, State] = {}
-        for task, row in parents.items():
-            if row["state"] == "Mapped" or task in children:
-                kids = children.get(task, {})
-                if any(s.is_successful() for s in kids.values()):
-                    size = max(kids) + 1
-                    states[task] = Mapped(
-                        "restarted", map_states=[kids.get(i, Pending()) for i in range(size)]
-                    )
-                continue
-            state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
-            if state.is_successful():
-                states[task] = state
-        return states
+        """States of an earlier attempt (see :func:`earlier_task_states`)."""
+        return earlier_task_states(self.client, str(self.flow_run_id), self.flow)
 
     # ---- the run ----------------------------------------------------------------------
     def run(
@@ -226,7 +148,7 @@ class BackendFlowRunner(FlowRunner):
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
         self.reporter = reporter
         names = tuple(getattr(getattr(self.flow, "storage", None), "secrets", None) or ())
-        listener = _Listener(
+        listener = TaskStateListener(
             reporter,
             dict(self.flow.slugs),
             api_url=str(getattr(self.client, "api_url", "") or ""),
@@ -274,7 +196,7 @@ class BackendFlowRunner(FlowRunner):
         logging.getLogger("headrace").addHandler(handler)
         return handler
 
-    def _reconcile(self, final: State, listener: _Listener) -> None:
+    def _reconcile(self, final: State, listener: TaskStateListener) -> None:
         """Report final task states the listener did not see. Tasks that ran in worker
         processes were reported from there (see :mod:`~headrace.client.backend.worker`);
         what the server already holds is not sent again, so only what a worker could not
@@ -302,7 +224,9 @@ class BackendFlowRunner(FlowRunner):
             settle(slug, -1, state, task.name)
         if not todo:
             return
-        on_server = self._server_states() if listener.shipped else {}
+        on_server = (
+            server_task_states(self.client, str(self.flow_run_id)) if listener.shipped else {}
+        )
         for slug, index, state, name in todo:
             key = (slug, index)
             seen = listener.reported.get(key) or on_server.get(key, "Pending")
@@ -312,20 +236,3 @@ class BackendFlowRunner(FlowRunner):
                 # the server only saw it Pending: pass through Running as the engine did
                 reporter.task_state(slug, index, Running(timestamp=state.timestamp), name, None)
             reporter.task_state(slug, index, state, name, None)
-
-    def _server_states(self) -> dict[tuple[str, int], str]:
-        """The state of each task run on the server now (empty if it cannot be asked:
-        then every state is reported again, and the server refuses the repeats)."""
-        found: dict[tuple[str, int], str] = {}
-        offset = 0
-        try:
-            while True:
-                page = self.client.get_task_runs(self.flow_run_id, limit=10000, offset=offset)
-                for row in page:
-                    found[(row["task_slug"], row["map_index"])] = row["state"]
-                if len(page) < 10000:
-                    return found
-                offset += len(page)
-        except Exception as exc:
-            logger.warning("flow run %s: could not read its task runs: %s", self.flow_run_id, exc)
-            return {}
