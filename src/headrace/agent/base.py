@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from headrace.agent.errors import DeploymentFailedError
+from headrace.agent.handle import RunHandle
 from headrace.client.errors import ClientError, NotFoundError
 from headrace.utilities.logging import get_logger
 
@@ -45,36 +46,6 @@ __all__ = ["FINISHED", "Agent", "RunHandle"]
 FINISHED = frozenset(
     {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached", "Mapped"}
 )
-
-
-class RunHandle:
-    """What an agent started for one flow run: ask whether it ended, stop it, read its output."""
-
-    def __init__(self, flow_run_id: str, output_lines: int = 200) -> None:
-        self.flow_run_id = flow_run_id
-        self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
-
-    def poll(self) -> int | None:
-        """The exit code once ended, else None."""
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        """Stop it now."""
-        raise NotImplementedError
-
-    def terminate(self) -> None:
-        """Ask it to stop and return at once (SIGTERM): the run ends itself gracefully."""
-        self.stop()
-
-    def kill(self) -> None:
-        """Force it to end now (the grace period ran out)."""
-        self.stop()
-
-    def cleanup(self) -> None:
-        """Release what is left once it ended (containers, pipes)."""
-
-    def last_output(self, lines: int = 40) -> str:
-        return "\n".join(list(self.output)[-lines:])
 
 
 class Agent:

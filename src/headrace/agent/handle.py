@@ -1,0 +1,42 @@
+"""``RunHandle``: what an agent started for one flow run (a process, a container, a Job).
+
+Each agent kind returns its own from ``deploy_flow``; the agent's loop only polls it, asks
+it to stop (gracefully, then by force) and reads its last output lines for the message of
+a run whose process died.
+"""
+
+from __future__ import annotations
+
+import collections
+
+__all__ = ["RunHandle"]
+
+
+class RunHandle:
+    """What an agent started for one flow run: ask whether it ended, stop it, read its output."""
+
+    def __init__(self, flow_run_id: str, output_lines: int = 200) -> None:
+        self.flow_run_id = flow_run_id
+        self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
+
+    def poll(self) -> int | None:
+        """The exit code once ended, else None."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop it now."""
+        raise NotImplementedError
+
+    def terminate(self) -> None:
+        """Ask it to stop and return at once (SIGTERM): the run ends itself gracefully."""
+        self.stop()
+
+    def kill(self) -> None:
+        """Force it to end now (the grace period ran out)."""
+        self.stop()
+
+    def cleanup(self) -> None:
+        """Release what is left once it ended (containers, pipes)."""
+
+    def last_output(self, lines: int = 40) -> str:
+        return "\n".join(list(self.output)[-lines:])
