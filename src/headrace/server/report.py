@@ -169,17 +169,18 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
     applied = len(batch.history)
     if flow_status == "applied" and run.state == "Cancelled":
         cancel_unfinished_task_runs(session, run.id, now, cancelled_why(run.state_message))
-    task_ids = batch.ids()
-    unknown = list(
-        dict.fromkeys(
-            (log.task_slug, -1 if log.map_index is None else log.map_index)
-            for log in report.logs
-            if log.task_slug is not None and log.task_run_id is None
-        ).keys()
-        - task_ids.keys()
+    named = dict.fromkeys(
+        (log.task_slug, -1 if log.map_index is None else log.map_index)
+        for log in report.logs
+        if log.task_slug is not None and log.task_run_id is None
     )
-    if unknown:
-        task_ids.update(task_run_ids(session, run.id, unknown))
+    task_ids: dict[Key, str] = {}
+    if named:  # logs naming task runs by slug and index: their ids, from the batch or the db
+        known = batch.ids()
+        task_ids = {key: known[key] for key in named if key in known}
+        unknown = [key for key in named if key not in known]
+        if unknown:
+            task_ids.update(task_run_ids(session, run.id, unknown))
     logs = insert_logs(session, run.id, report.logs, now, task_ids)
     if report.heartbeat and run.state in ("Submitted", "Running", CANCELLING):
         session.execute(sa.update(FlowRun).where(FlowRun.id == run.id).values(heartbeat=now))
