@@ -23,6 +23,7 @@ __all__ = [
     "Key",
     "Row",
     "fast_id",
+    "fast_ids",
     "load_rows",
     "select_rows",
     "task_run_ids",
