@@ -43,12 +43,33 @@ def _tasks(api: Client, run_id: str) -> dict[str, dict[str, Any]]:
     return {t["task_name"]: t for t in api.get_task_runs(run_id)}
 
 
+def _stoppable_script(executor: str, folder: Path) -> Path:
+    """``flows/stoppable.py``, or for ``processes`` a copy of it in ``folder`` that runs on
+    ``LocalDaskExecutor("processes", num_workers=2)``."""
+    script = FLOWS / "stoppable.py"
+    if executor != "processes":
+        return script
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "stoppable_processes.py"
+    copy.write_text(
+        script.read_text()
+        + "\nfrom headrace.executors import LocalDaskExecutor\n\n"
+        + 'flow.executor = LocalDaskExecutor("processes", num_workers=2)\n'
+    )
+    return copy
+
+
 def _start_stoppable(
-    api: Client, agent_env: dict[str, str], markers: Path, **agent_kwargs: Any
+    api: Client,
+    agent_env: dict[str, str],
+    markers: Path,
+    script: Path = FLOWS / "stoppable.py",
+    **agent_kwargs: Any,
 ) -> tuple[dict[str, Any], LocalAgent, int]:
-    """A run of ``flows/stoppable.py`` under a fresh LocalAgent, once ``blocker`` blocks."""
+    """A run of ``script`` under a fresh LocalAgent, once ``blocker`` blocks (the pid is
+    that of the process running ``blocker``)."""
     env = {**agent_env, "HEADRACE_TEST_MARKERS": str(markers)}
-    run = api.create_flow_run(register_script(api, FLOWS / "stoppable.py"))
+    run = api.create_flow_run(register_script(api, script))
     agent = LocalAgent(labels=[], client=api, poll_interval=0.1, env=env, **agent_kwargs)
     agent.start()
     blocked = markers / "blocked"
@@ -56,17 +77,21 @@ def _start_stoppable(
     return run, agent, pid
 
 
-@pytest.mark.parametrize("executor", ["local", "threads"])
+@pytest.mark.parametrize("executor", ["local", "threads", "processes"])
 def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
     api: Client, agent_env: dict[str, str], tmp_path: Path, executor: str
 ) -> None:
     """On ``LocalExecutor`` the task runs in the main thread and the engine ends it itself;
     on ``LocalDaskExecutor("threads")`` the main thread waits on the pool and the server
-    cancels the unfinished task runs with the flow run; either way the process ends by
-    itself (exit code 1, not killed) long before the 60 s grace period."""
+    cancels the unfinished task runs with the flow run; on ``LocalDaskExecutor("processes")``
+    the runner does not wait for the worker running ``blocker``: it stops the workers (the
+    task there ends Cancelled and the worker reports it on its way out) and none is left.
+    Either way the process ends by itself (exit code 1, not killed) long before the 60 s
+    grace period."""
     markers = tmp_path / "markers"
     env = {**agent_env, "HEADRACE_TEST_EXECUTOR": executor}
-    run, agent, pid = _start_stoppable(api, env, markers, stop_grace_period=60)
+    script = _stoppable_script(executor, tmp_path / "flow")
+    run, agent, pid = _start_stoppable(api, env, markers, script, stop_grace_period=60)
     try:
         assert api.cancel_flow_run(run["id"])["state"] == "Cancelling"
         final = wait_for_state(api, run["id"], timeout=30)
@@ -78,6 +103,11 @@ def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
     handle = agent.recent[run["id"]]
     assert isinstance(handle, ProcessHandle)
     assert handle.process.returncode == 1, handle.last_output()  # exited, was not killed
+    if executor == "processes":
+        assert pid != handle.process.pid  # blocker ran in a worker process, now gone
+        # nothing the run started is left: no worker, no fork server (the run's process
+        # led its own process group under the LocalAgent)
+        assert _group_members(handle.process.pid) == [], handle.last_output()
     assert f"flow run {run['id']}: Cancelled" in handle.last_output()
     # on_exit ran in the run's own process
     assert (markers / "on_exit").read_text().strip() == str(handle.process.pid)
@@ -91,7 +121,7 @@ def test_cancel_stops_the_run_gracefully_and_on_exit_runs(
     assert tasks["after"]["state"] == "Cancelled"
     blocker_history = [s["name"] for s in api.get_task_run_states(tasks["blocker"]["id"])]
     assert blocker_history[-2:] == ["Running", "Cancelled"], blocker_history
-    if executor == "local":  # the engine ended the task it interrupted itself
+    if executor in ("local", "processes"):  # the engine ended the task it interrupted
         assert "Task 'blocker'" in tasks["blocker"]["state_message"]
 
 
@@ -143,6 +173,19 @@ def test_the_agent_kills_a_frozen_run_after_the_grace_period(
     assert "stopped by agent" in final["state_message"]
     assert not (markers / "on_exit").exists()  # killed: no chance to run it
     assert _tasks(api, run["id"])["blocker"]["state"] == "Cancelled"  # the server's sweep
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The running (not zombie) processes of process group ``pgid``."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":  # fields: state, ppid, pgrp, ...
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _running(pid: int) -> bool:

@@ -314,3 +314,47 @@ def test_a_mapped_chunk_whose_worker_keeps_dying_fails_each_of_its_children() ->
     for i, child in enumerate(children):
         assert f"kills_its_worker[{i}]" in child.message and "died" in child.message
     assert all(isinstance(c, s.TriggerFailed) for c in state.result[downstream].map_states)
+
+
+# what block_until shares with the test: it runs on an in-process worker, so it sees these
+_BLOCK = {"flag": threading.Event(), "started": threading.Event(), "threads": []}
+
+
+def block_until_released() -> str:
+    """Runs on an in-process worker: says it started, then blocks until released (at most
+    20 s)."""
+    _BLOCK["threads"].append(threading.current_thread())
+    _BLOCK["started"].set()
+    released = _BLOCK["flag"].wait(20)
+    return "released" if released else "gave up"
+
+
+def test_leaving_with_an_exception_does_not_wait_for_a_temporary_clusters_threads() -> None:
+    """A stop (a BaseException while the run is inside the executor) closes the temporary
+    cluster at once: an in-process worker would otherwise wait up to 30 s for its busy
+    thread, so the blocked task would be over (after its 20 s) before the cluster closed."""
+
+    class Stop(BaseException):
+        pass
+
+    flag, started, threads = _BLOCK["flag"], _BLOCK["started"], _BLOCK["threads"]
+    flag.clear(), started.clear(), threads.clear()
+    executor = DaskExecutor(
+        cluster_kwargs={
+            "n_workers": 1,
+            "threads_per_worker": 1,
+            "processes": False,
+            "protocol": "tcp://",
+            **LOOPBACK,
+        }
+    )
+    try:
+        with pytest.raises(Stop), executor.start():
+            cluster = executor.cluster
+            executor.client.submit(block_until_released, pure=False)
+            assert started.wait(60)
+            raise Stop()
+        assert executor.cluster is None and cluster.status.name == "closed"
+        assert threads[0].is_alive()  # not waited for: the task still blocks, unobserved
+    finally:
+        flag.set()

@@ -129,3 +129,61 @@ def test_a_dead_worker_process_is_an_executor_error_naming_the_executor() -> Non
     executor = LocalDaskExecutor("processes", num_workers=1)
     with executor.start(), pytest.raises(ExecutorError, match=r"scheduler='processes'.*died"):
         executor.wait(executor.submit(die, 1))
+
+
+class _Stop(BaseException):
+    """Stands for the ``RunCancelled`` a stopped run raises in its main thread."""
+
+
+def nap_and_say_how_it_ended(folder: str) -> None:
+    """Writes its pid, naps 20 s and writes how the nap ended: ``finished``, or the name
+    of what interrupted it."""
+    (Path(folder) / f"pid-{os.getpid()}").write_text("")
+    try:
+        time.sleep(20)
+    except BaseException as exc:
+        (Path(folder) / f"ended-{os.getpid()}").write_text(type(exc).__name__)
+        raise
+    (Path(folder) / f"ended-{os.getpid()}").write_text("finished")
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_leaving_with_an_exception_stops_worker_processes_without_waiting(tmp_path: Path) -> None:
+    """A stop (a BaseException in the main thread, here from a real signal while the
+    executor waits) does not wait for the workers' running tasks: each is interrupted
+    with ``RunCancelled`` (so a task runner there ends it Cancelled and reports it), and
+    no worker process is left."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Stop()
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+
+    def when_both_nap() -> None:
+        while len(list(tmp_path.glob("pid-*"))) < 2:
+            time.sleep(0.05)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+    executor = LocalDaskExecutor("processes", num_workers=2)
+    waker = threading.Thread(target=when_both_nap, daemon=True)
+    try:
+        with pytest.raises(_Stop), executor.start():
+            futures = [executor.submit(nap_and_say_how_it_ended, str(tmp_path)) for _ in "ab"]
+            waker.start()
+            executor.wait(futures)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    pids = [int(p.name.split("-")[1]) for p in tmp_path.glob("pid-*")]
+    assert len(pids) == 2
+    assert [p for p in pids if _running(p)] == []
+    ended = {p.read_text() for p in tmp_path.glob("ended-*")}
+    assert ended == {"RunCancelled"}  # interrupted, neither finished nor killed unaware
+    assert executor._pool is None

@@ -6,7 +6,7 @@ How it uses the cluster, and why:
   goes to the scheduler in one ``update-graph`` message when the flow runner waits, the way
   ``dask.compute`` sends ``dask.delayed`` graphs. One message per flow instead of one per task.
 - A mapped task's children run in chunks (:mod:`headrace.engine.mapping`): one dask task
-  per contiguous slice of children, four per worker thread of the cluster by default or
+  per contiguous slice of children, two per worker thread of the cluster by default or
   ``chunk_size`` children each. Per-task dispatch on a cluster costs about a millisecond
   (scheduler round trips), which chunks pay once per slice instead of once per child.
 - The calls of one ``submit_many`` (a mapped task's chunks) share one data node holding
@@ -23,6 +23,7 @@ How it uses the cluster, and why:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,7 +50,7 @@ class DaskExecutor(Executor):
     cluster) and closed after it. ``adapt_kwargs`` makes the temporary cluster adaptive;
     ``client_kwargs`` go to ``distributed.Client``; ``debug=True`` keeps the temporary
     cluster's logs. ``chunk_size`` is how many mapped children one dask task runs (by
-    default the children are split into four chunks per worker thread of the cluster).
+    default the children are split into two chunks per worker thread of the cluster).
     """
 
     def __init__(
@@ -144,6 +145,13 @@ class DaskExecutor(Executor):
                 self.client = Client(self.cluster, **client_kwargs)
             self._graph = GraphBuilder()
             yield
+        except BaseException:
+            # the run is being stopped (or failed): nothing will use what the temporary
+            # cluster's workers are running, so they are stopped now rather than waited for
+            # (an in-process worker would wait 30 s for each of its busy threads)
+            if self.cluster is not None:
+                stop_workers_now(self.cluster)
+            raise
         finally:
             for future in self._live.values():
                 future.release()
@@ -273,6 +281,34 @@ class DaskExecutor(Executor):
         self._renamed[drv] = new_key
         self._driver_key[new_key] = drv
         self._calls[drv] = (fn, args)
+
+
+def stop_workers_now(cluster: Any, timeout: float = 1.0) -> None:
+    """Stop the workers of ``cluster`` without waiting for their running tasks: a worker in
+    a process of its own (under a ``Nanny``) is asked to stop and killed ``timeout``
+    seconds later; a worker in this process stops without waiting for its threads (they
+    cannot be interrupted; a task still running there finishes unobserved). Workers of
+    other kinds (a dask-jobqueue job...) are left to the cluster's own ``close``."""
+    from distributed import Nanny, Worker
+
+    workers = list(getattr(cluster, "workers", {}).values())
+
+    async def stop(worker: Any) -> None:
+        if isinstance(worker, Nanny):
+            await worker.kill(timeout=timeout, reason="headrace-run-stopped")
+        elif isinstance(worker, Worker):
+            await worker.close(timeout=timeout, executor_wait=False, reason="headrace-run-stopped")
+
+    async def stop_all() -> None:
+        await asyncio.gather(*(stop(w) for w in workers), return_exceptions=True)
+
+    if workers:
+        try:
+            cluster.sync(stop_all)
+        except Exception as exc:  # the cluster's own close still runs
+            logging.getLogger("headrace.executors").warning(
+                "could not stop the workers of %r at once: %s", cluster, exc
+            )
 
 
 def _lost_value(fn: Callable[..., Any], args: tuple[Any, ...], error: Exception, key: str) -> Any:

@@ -12,9 +12,12 @@ recomputes them.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from dask._task_spec import DataNode
@@ -39,7 +42,7 @@ class LocalDaskExecutor(Executor):
 
     A mapped task's children run in chunks (one dask task runs a contiguous slice of them,
     each child still with its own states and retries): ``chunk_size`` children per chunk,
-    or by default four chunks per worker, so a 100,000-child map costs dask a few dozen
+    or by default two chunks per worker, so a 100,000-child map costs dask a few dozen
     tasks instead of 100,000.
     """
 
@@ -75,13 +78,24 @@ class LocalDaskExecutor(Executor):
 
     @contextmanager
     def start(self) -> Iterator[None]:
-        """A fresh graph for the run (and, for processes, a worker pool) torn down after."""
+        """A fresh graph for the run (and, for processes, a worker pool) torn down after.
+
+        Left normally, the pool's workers finish what they run. Left by an exception -- a
+        stopped run's ``RunCancelled``, Ctrl-C, an engine error -- nothing will use their
+        results, so the workers are terminated at once instead of waited for (a task
+        sleeping in a worker would otherwise hold the run until its agent's grace period
+        ran out, and the run's own cleanup would never run)."""
         self._graph = GraphBuilder()
         self._values = {}
         if self.scheduler == "processes":
             self._pool = process_pool(self.num_workers)
         try:
             yield
+        except BaseException:
+            if self._pool is not None:
+                pool, self._pool = self._pool, None
+                terminate_pool(pool)
+            raise
         finally:
             self._graph = None
             self._values = {}
@@ -180,7 +194,7 @@ def process_pool(num_workers: int | None) -> ProcessPoolExecutor:
     configured = dask.config.get("multiprocessing.context", None) is not None
     if configured or "forkserver" not in multiprocessing.get_all_start_methods():
         return ProcessPoolExecutor(
-            num_workers, mp_context=dmp.get_context(), initializer=dmp.initialize_worker_process
+            num_workers, mp_context=dmp.get_context(), initializer=setup_dask_worker
         )
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(FORKSERVER_PRELOAD))
@@ -192,13 +206,34 @@ def process_pool(num_workers: int | None) -> ProcessPoolExecutor:
     )
 
 
+def terminate_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Stop ``pool`` without waiting for its running tasks to finish: cancel what has not
+    started, SIGTERM every worker (a running task ends ``Cancelled``, see
+    :func:`_on_worker_sigterm`; the workers then leave on the shutdown, flushing their
+    reporters), SIGKILL those still alive ``grace`` seconds later, and wait until each is
+    gone (a worker forked from the fork server is that server's child, which reaps it;
+    ``join`` returns once it did)."""
+    # the pool's own list of workers; Python 3.14 has ProcessPoolExecutor.terminate_workers
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
 def setup_worker(environ: dict[str, str]) -> None:
     """Prepare a forked worker process. The fork server keeps the environment it was
     started with, maybe runs ago; the worker takes that of the process starting this run,
     as a spawned one would, and re-reads headrace's and dask's configuration if it
     differs (``HEADRACE__...`` and ``DASK_...`` variables set since)."""
     import dask
-    import dask.multiprocessing as dmp
 
     if dict(os.environ) != environ:
         os.environ.clear()
@@ -209,7 +244,42 @@ def setup_worker(environ: dict[str, str]) -> None:
 
         reload_config()
         configure_logging()
+    setup_dask_worker()
+
+
+def setup_dask_worker() -> None:
+    """dask's own setup of a worker process, and the worker's SIGTERM handling."""
+    import dask.multiprocessing as dmp
+
     dmp.initialize_worker_process()
+    signal.signal(signal.SIGTERM, _on_worker_sigterm)
+
+
+def _on_worker_sigterm(signum: int, frame: FrameType | None) -> None:
+    """A worker's SIGTERM (from :func:`terminate_pool`, or the run's process group being
+    stopped): the task it is running ends ``Cancelled`` -- ``RunCancelled`` interrupts it as
+    it does the run's main thread -- and returns; the worker then leaves on the pool's
+    shutdown and sends what its reporters hold on the way out. Later SIGTERMs are ignored
+    so they cannot cut that short (SIGKILL still ends it). An idle worker ignores it too:
+    it leaves on the pool's shutdown."""
+    if not _in_a_task(frame):
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from headrace.engine.signals import RunCancelled
+
+    raise RunCancelled(f"its worker process {os.getpid()} got SIGTERM: the run is stopping")
+
+
+def _in_a_task(frame: FrameType | None) -> bool:
+    """Whether ``frame`` is inside a task dask's scheduler hands a worker."""
+    from dask.local import execute_task
+
+    code = execute_task.__code__
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _ancestors(pending: dict[str, Any], wanted: list[str]) -> set[str]:

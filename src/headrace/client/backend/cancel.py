@@ -17,11 +17,15 @@ If the process is still alive ``agent.stop_grace_period`` seconds after the firs
 (a task stuck in C code, or on another thread), the run is marked as above and the process
 ends at once; its agent kills the whole process group after the same grace period.
 
-Known limit: with ``LocalDaskExecutor("processes")`` the interrupted flow runner waits, as
-it leaves the executor, for the worker processes' running tasks (the pool shuts down with
-``wait=True``), so such a run ends by the grace period (``Cancelled``, without ``on_exit``).
-Threads of ``LocalDaskExecutor("threads")`` are not waited for: the process exits once the
-run ended.
+Executors do not wait for the tasks they run when the stop leaves them:
+``LocalDaskExecutor("processes")`` sends its workers SIGTERM (the task each runs ends
+``Cancelled`` and the worker reports that on its way out), kills any still alive 5 s
+later and leaves none behind; ``DaskExecutor`` stops the workers of a temporary cluster at
+once. Threads (of ``LocalDaskExecutor("threads")``, or of a temporary cluster's in-process
+workers) cannot be interrupted and are not waited for: the process exits once the run
+ended. Known limit: a task blocked in C code in the main thread still holds the run until
+the grace period; tasks on a cluster the run joined (``DaskExecutor(address=...)``) are
+released, not stopped, and run to their end there.
 """
 
 from __future__ import annotations
