@@ -1,13 +1,14 @@
-"""Expanding a mapped task into its children when the flow runner submits it, in chunks.
+"""Submitting a mapped task: splitting its children into chunks and pairing each chunk
+with the upstream states it reads.
 
-A mapped task's children reach the executor as a few calls, each running a contiguous
-slice of children one after the other through the task's normal
-:class:`~headrace.engine.task_runner.TaskRunner` (:class:`ChunkRunner`): every child still
-gets its own states, listeners, retries, timeout, cache and result, exactly as if it had
-been submitted alone, but a big map costs the executor a few dozen calls instead of one per
+A mapped task's children reach the executor as a few calls, each a
+:class:`~headrace.engine.chunk_runner.ChunkRunner` running a contiguous slice of children
+one after the other (every child still with its own states, listeners, retries, timeout,
+cache and result), so a big map costs the executor a few dozen calls instead of one per
 child. How many calls is the executor's choice (``map_chunk_count``): one for the
 in-process ``LocalExecutor``, a few per worker thread for the Dask executors, so they stay
-busy and balanced.
+busy and balanced. This module runs in the flow runner's process and decides what each
+chunk reads; :mod:`headrace.engine.chunk_runner` is what runs the chunk.
 
 A mapped upstream that is itself a chunked map (chained maps) is paired chunk by chunk
 without waiting: the downstream map reuses the upstream's chunk bounds, so chunk *i*
@@ -17,36 +18,28 @@ downstream depends only on chunk *i* upstream and starts as soon as that one is 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import Edge
+from headrace.engine.chunk_runner import ChunkRunner, Piece, StateChunk, join_chunks
 from headrace.engine.state import Mapped, State, Success
 
 if TYPE_CHECKING:
-    from headrace.core.task import Task
     from headrace.engine.task_runner import TaskRunner
 
 __all__ = [
-    "ChunkRunner",
+    "ChunkRunner",  # re-exported from headrace.engine.chunk_runner, as before the split
     "MappedFutures",
-    "StateChunk",
+    "StateChunk",  # idem
     "chunk_bounds",
-    "join_chunks",
+    "join_chunks",  # idem
     "map_items",
     "resolve",
     "submit_mapped",
 ]
 
 Bounds = list[tuple[int, int]]
-# One piece of a chunk's mapped input: (source, lo, hi, of_result). The chunk reads
-# source[lo:hi] -- a list of states, or a future of one (an upstream chunk) -- or, with
-# of_result, wraps each item of source.result[lo:hi] (source: an upstream state or its
-# future) in a Success: a map over an unmapped task's list ships that task's state once to
-# the chunks, which slice it where they run, instead of one state per item from here
-# (100,000 small objects for the executor to pickle, send and have dask tokenize).
-Piece = tuple[Any, int, int, bool]
 
 
 class MappedFutures:
@@ -75,51 +68,6 @@ class MappedFutures:
         return self._joined
 
 
-class StateChunk:
-    """The children's states one chunk returns. One object rather than a bare list, so a
-    distributed scheduler moves it as one pickle instead of serializing its items one by
-    one; plain ``Success`` states (no persisted result, no cache entry: nearly all of a
-    big map) travel as (message, result, timestamp) tuples, a third of the bytes and a
-    quarter of the pickling time of the objects."""
-
-    __slots__ = ("states",)
-
-    def __init__(self, states: list[State]) -> None:
-        self.states = states
-
-    def __len__(self) -> int:
-        return len(self.states)
-
-    def __iter__(self) -> Iterator[State]:
-        return iter(self.states)
-
-    def __getitem__(self, index: slice) -> list[State]:
-        return self.states[index]
-
-    def __repr__(self) -> str:
-        return f"<StateChunk of {len(self.states)}>"
-
-    def __reduce__(self) -> tuple[Any, tuple[list[Any]]]:
-        packed = [
-            (s.message, s.result, s.timestamp)
-            if type(s) is Success and s.persisted is None and not hasattr(s, "cache_entry")
-            else s
-            for s in self.states
-        ]
-        return _unpack_chunk, (packed,)
-
-
-def _unpack_chunk(packed: list[Any]) -> StateChunk:
-    return StateChunk(
-        [Success(p[0], p[1], timestamp=p[2]) if type(p) is tuple else p for p in packed]
-    )
-
-
-def join_chunks(chunks: Sequence[Sequence[State]]) -> list[State]:
-    """The children's states of every chunk, in order."""
-    return list(itertools.chain.from_iterable(chunks))
-
-
 def resolve(executor: Any, future: Any) -> Any:
     """``executor.wait(future)``, where a :class:`MappedFutures` resolves to the list of
     its children's states."""
@@ -142,84 +90,6 @@ def chunk_count(executor: Any, count: int) -> int:
     an executor that does not say)."""
     choose = getattr(executor, "map_chunk_count", None)
     return count if choose is None else int(choose(count))
-
-
-class ChunkRunner:
-    """Runs a contiguous slice of a mapped task's children, one after the other, each
-    through the task's :class:`TaskRunner` as if it had been submitted alone."""
-
-    __slots__ = ("edges", "runner")
-
-    def __init__(self, runner: TaskRunner, edges: tuple[Edge, ...]) -> None:
-        self.runner = runner
-        self.edges = edges  # the task's upstream edges, in the order its runner sees them
-
-    @property
-    def task(self) -> Task:
-        """The mapped task (executors name their calls after it)."""
-        return self.runner.task
-
-    def __repr__(self) -> str:
-        return f"<ChunkRunner {self.runner.task.name!r}>"
-
-    def run(
-        self,
-        start: int,
-        count: int,
-        fixed: Mapping[int, Any],
-        pieces: Mapping[int, list[Piece]],
-        given: Sequence[State | None] | None,
-        context: Mapping[str, Any] | None,
-        constants: Mapping[str, Any] | None,
-    ) -> StateChunk:
-        """The final states of children ``start`` .. ``start + count - 1``: ``fixed``
-        holds the upstream states every child shares, ``pieces`` each mapped edge's
-        states for this slice, both keyed by the edge's position in ``edges`` (an ``Edge``
-        hashes by its tasks, and on a worker the tasks inside ``fixed`` may be other copies
-        than the runner's when the two were pickled apart), ``given`` the children's
-        states of an earlier run."""
-        items = {position: _concat(parts) for position, parts in pieces.items()}
-        run = self.runner.run
-        edges = tuple(enumerate(self.edges))
-        states = []
-        for j in range(count):
-            upstream = {e: (items[i][j] if i in items else fixed[i]) for i, e in edges}
-            state = given[j] if given is not None else None
-            states.append(run(upstream, state, context, start + j, constants))
-        return StateChunk(states)
-
-    def on_worker_lost(
-        self,
-        error: BaseException,
-        start: int,
-        count: int,
-        fixed: Any = None,
-        pieces: Any = None,
-        given: Sequence[State | None] | None = None,
-        context: Any = None,
-        *_: Any,
-    ) -> StateChunk:
-        """Each child's state when the executor could not finish the chunk because the
-        workers running it (or an upstream chunk) kept dying."""
-        lost = self.runner.on_worker_lost
-        return StateChunk(
-            [
-                lost(error, None, given[j] if given is not None else None, context, start + j)
-                for j in range(count)
-            ]
-        )
-
-
-def _concat(parts: list[Piece]) -> list[State]:
-    out: list[State] = []
-    for source, lo, hi, of_result in parts:
-        if of_result:
-            out.extend(Success(result=item) for item in source.result[lo:hi])
-        elif len(parts) == 1 and lo == 0 and hi == len(source):
-            return source.states if isinstance(source, StateChunk) else source
-        else:
-            out.extend(source[lo:hi])
-    return out
 
 
 def submit_mapped(

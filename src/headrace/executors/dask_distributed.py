@@ -5,10 +5,11 @@ How it uses the cluster, and why:
 - ``submit`` only adds a node to a dask graph (:mod:`headrace.executors.graph`); the graph
   goes to the scheduler in one ``update-graph`` message when the flow runner waits, the way
   ``dask.compute`` sends ``dask.delayed`` graphs. One message per flow instead of one per task.
-- A mapped task's children run in chunks (:mod:`headrace.engine.mapping`): one dask task
-  per contiguous slice of children, two per worker thread of the cluster by default or
-  ``chunk_size`` children each. Per-task dispatch on a cluster costs about a millisecond
-  (scheduler round trips), which chunks pay once per slice instead of once per child.
+- A mapped task's children run in chunks (:mod:`headrace.engine.mapping` decides them,
+  :mod:`headrace.engine.chunk_runner` runs them): one dask task per contiguous slice of
+  children, two per worker thread of the cluster by default or ``chunk_size`` children each.
+  Per-task dispatch on a cluster costs about a millisecond (scheduler round trips), which
+  chunks pay once per slice instead of once per child.
 - The calls of one ``submit_many`` (a mapped task's chunks) share one data node holding
   the task's code: workers fetch it once each instead of receiving it with every call.
 - Chained maps need nothing special: chunk *i* of a map depends only on chunk *i*

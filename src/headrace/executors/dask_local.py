@@ -173,7 +173,7 @@ FORKSERVER_PRELOAD = (
     "cloudpickle",
     "dask.multiprocessing",
     "headrace.engine.task_runner",
-    "headrace.engine.mapping",
+    "headrace.engine.chunk_runner",
     "headrace.executors.dask_local",
 )
 
