@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import httpx
 from tests.agent.backend_support import wait_for
@@ -16,8 +17,11 @@ from tests.support.headrace_server import free_port
 from headrace.client import Client
 
 
-def test_up_serves_runs_examples_and_stops_on_sigint(tmp_path: Path) -> None:
-    port = free_port()
+def _start_up(
+    tmp_path: Path, port: int, extra_env: dict[str, str], *options: str
+) -> tuple[subprocess.Popen[bytes], IO[str]]:
+    """``headrace up`` in a subprocess on a fresh home under ``tmp_path``; its output goes
+    to ``tmp_path/up.log`` (the returned file)."""
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -25,16 +29,23 @@ def test_up_serves_runs_examples_and_stops_on_sigint(tmp_path: Path) -> None:
         "HEADRACE__FLOWS__RESULTS_DIR": str(home / "results"),
         "HEADRACE__AGENT__POLL_INTERVAL": "0.2",
         "HEADRACE__CLOUD__REPORT_INTERVAL": "0.2",
-        "HEADRACE__LOGGING__LEVEL": "INFO",
+        **extra_env,
     }
     log = (tmp_path / "up.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "headrace", "up", "--port", str(port)],
+        [sys.executable, "-m", "headrace", "up", *options, "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    return process, log
+
+
+def test_up_serves_runs_examples_and_stops_on_sigint(tmp_path: Path) -> None:
+    port = free_port()
+    home = tmp_path / "home"
+    process, log = _start_up(tmp_path, port, {"HEADRACE__LOGGING__LEVEL": "INFO"})
     url = f"http://127.0.0.1:{port}"
     try:
 
@@ -86,25 +97,9 @@ def test_up_stops_its_runs_in_flight_before_the_server_on_sigterm(tmp_path: Path
     from tests.support.headrace_server import LiveServer
 
     port = free_port()
-    home = tmp_path / "home"
     markers = tmp_path / "markers"
-    env = {
-        **os.environ,
-        "HEADRACE__HOME_DIR": str(home),
-        "HEADRACE__FLOWS__RESULTS_DIR": str(home / "results"),
-        "HEADRACE__AGENT__POLL_INTERVAL": "0.2",
-        "HEADRACE__AGENT__STOP_GRACE_PERIOD": "60",
-        "HEADRACE__CLOUD__REPORT_INTERVAL": "0.2",
-        "HEADRACE_TEST_MARKERS": str(markers),
-    }
-    log = (tmp_path / "up.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "headrace", "up", "--no-examples", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    extra = {"HEADRACE__AGENT__STOP_GRACE_PERIOD": "60", "HEADRACE_TEST_MARKERS": str(markers)}
+    process, log = _start_up(tmp_path, port, extra, "--no-examples")
     url = f"http://127.0.0.1:{port}"
     flows = Path(__file__).parents[1] / "agent" / "flows"
     try:
@@ -123,6 +118,7 @@ def test_up_stops_its_runs_in_flight_before_the_server_on_sigterm(tmp_path: Path
     assert code == 0, output
     assert "headrace stopped" in output
     assert (markers / "on_exit").read_text().strip() == str(pid)
+    home = tmp_path / "home"
     server = LiveServer(make_settings(f"sqlite:///{home / 'headrace.db'}")).start()
     try:
         with Client(server.url) as client:
