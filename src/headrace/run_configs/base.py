@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from headrace.serialization.schema import Serializable
+from headrace.serialization.schema import Serializable, string_list
 
 __all__ = ["RunConfig", "UniversalRun"]
 
@@ -38,12 +38,7 @@ class RunConfig(Serializable):
         self, labels: Iterable[str] | None = None, env: Mapping[str, str] | None = None
     ) -> None:
         owner = type(self).__name__
-        if isinstance(labels, str):
-            raise TypeError(f"{owner}: labels must be a list of strings, not one string")
-        self.labels: set[str] = set(labels or ())
-        for label in self.labels:
-            if not isinstance(label, str):
-                raise TypeError(f"{owner}: label {label!r} is not a string")
+        self.labels: set[str] = set(string_list(labels, "labels", owner))
         self.env = check_env(env, owner)
 
     def __repr__(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from headrace.serialization.errors import SerializationError, UnknownTypeError
@@ -22,6 +22,7 @@ __all__ = [
     "Serializable",
     "load_object",
     "registered_types",
+    "string_list",
     "to_json_value",
     "type_name",
 ]
@@ -29,6 +30,18 @@ __all__ = [
 T = TypeVar("T", bound="Serializable")
 
 _registry: dict[str, type[Serializable]] = {}
+
+
+def string_list(values: Iterable[str] | None, what: str, owner: str) -> list[str]:
+    """``values`` (labels, secret names...) as a list, checked: a lone string or a
+    non-string entry is a ``TypeError`` naming ``owner`` and ``what``."""
+    if isinstance(values, str):
+        raise TypeError(f"{owner}: {what} must be a list of strings, not one string")
+    out = list(values or ())
+    for value in out:
+        if not isinstance(value, str):
+            raise TypeError(f"{owner}: {what} entry {value!r} is not a string")
+    return out
 
 
 def type_name(cls: type) -> str:

@@ -18,7 +18,7 @@ from headrace.serialization.errors import (
     FlowNotFoundError,
     SerializationError,
 )
-from headrace.serialization.schema import Serializable
+from headrace.serialization.schema import Serializable, string_list
 
 if TYPE_CHECKING:
     from headrace.core.flow import Flow
@@ -26,16 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Storage"]
 
 S = TypeVar("S", bound="Storage")
-
-
-def _names(values: Iterable[str] | None, what: str, owner: str) -> list[str]:
-    if isinstance(values, str):
-        raise TypeError(f"{owner}: {what} must be a list of strings, not one string")
-    out = list(values or ())
-    for value in out:
-        if not isinstance(value, str):
-            raise TypeError(f"{owner}: {what} entry {value!r} is not a string")
-    return out
 
 
 class Storage(Serializable):
@@ -49,9 +39,9 @@ class Storage(Serializable):
         self, labels: Iterable[str] | None = None, secrets: Iterable[str] | None = None
     ) -> None:
         owner = type(self).__name__
-        self.labels: list[str] = sorted(set(_names(labels, "labels", owner)))
+        self.labels: list[str] = sorted(set(string_list(labels, "labels", owner)))
         #: Names of secrets the flows need at run time (values never stored here).
-        self.secrets: list[str] = _names(secrets, "secrets", owner)
+        self.secrets: list[str] = string_list(secrets, "secrets", owner)
         #: ``{flow name: location}`` of every flow this storage holds.
         self.flows: dict[str, str] = {}
         self._flows: dict[str, Flow] = {}

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from headrace.serialization.schema import Serializable
+from headrace.serialization.schema import Serializable, string_list
 from headrace.utilities.logging import get_logger
 
 if TYPE_CHECKING:
@@ -47,12 +47,7 @@ class Environment(Serializable):
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
-        if isinstance(labels, str):
-            raise TypeError(f"{owner}: labels must be a list of strings, not one string")
-        self.labels: set[str] = set(labels or ())
-        for label in self.labels:
-            if not isinstance(label, str):
-                raise TypeError(f"{owner}: label {label!r} is not a string")
+        self.labels: set[str] = set(string_list(labels, "labels", owner))
         self.on_start = _check_callback(on_start, "on_start", owner)
         self.on_exit = _check_callback(on_exit, "on_exit", owner)
         if metadata is not None and not isinstance(metadata, Mapping):
