@@ -80,7 +80,8 @@ def test_killed_run_is_failed_by_its_agent_and_restart_reruns_only_the_failed_ta
         )
         os.kill(pid, signal.SIGKILL)
         failed = wait_for_state(api, run["id"], {"Failed"}, timeout=30)
-        assert "exited with code -9" in failed["state_message"]
+        assert "killed by SIGKILL (exit code -9)" in failed["state_message"]
+        assert failed["state_message"].startswith("attempt 1 died: ")
 
         (counts / "release").touch()
         restarted = api.restart_flow_run(run["id"])

@@ -97,6 +97,15 @@ def client(server: LiveServer) -> Iterator[Client]:
         yield c
 
 
+def finish_task_runs(client: Client, flow_run_id: str, state: str = "Success") -> None:
+    """Move every task run of ``flow_run_id`` through Running to ``state``, as a runner
+    would before its flow run may succeed (the server refuses Success before that)."""
+    for row in client.get_task_runs(flow_run_id):
+        if row["state"] == "Pending":
+            client.set_task_run_state(row["id"], "Running", version=row["version"])
+            client.set_task_run_state(row["id"], state, version=row["version"] + 1)
+
+
 def flow_document(
     name: str = "etl",
     tasks: tuple[str, ...] = ("extract", "transform", "load"),

@@ -161,7 +161,7 @@ def test_reaper_fails_running_and_cancels_waiting_task_runs_of_a_lost_run(
     assert tasks[("transform-1", 2)]["state"] == "Failed"
     waiting = tasks[("transform-1", 4)]
     assert waiting["state"] == "Cancelled"
-    assert waiting["state_message"].startswith("flow run failed: no heartbeat")
+    assert waiting["state_message"].startswith("flow run failed: attempt 1 died: no heartbeat")
     assert [s["name"] for s in client.get_task_run_states(waiting["id"])] == ["Cancelled"]
     assert client.get_flow_run(run_id)["task_run_counts"] == {
         "Success": 3,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from tests.server.conftest import finish_task_runs
+
 from headrace.client import Client
 
 
@@ -39,6 +41,7 @@ def test_flow_label_concurrency_limit_is_respected(client: Client, flow_id: str)
     assert [r["id"] for r in first] == runs[:2]
     assert client.claim_flow_runs(agent["id"], limit=10) == []
     client.set_flow_run_state(runs[0], "Running")
+    finish_task_runs(client, runs[0])
     client.set_flow_run_state(runs[0], "Success")
     assert [r["id"] for r in client.claim_flow_runs(agent["id"], limit=10)] == [runs[2]]
 

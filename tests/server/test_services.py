@@ -145,19 +145,22 @@ def test_reaper_reschedules_while_retries_remain(client, server, flow_id) -> Non
 
 
 def test_reaper_finishes_cancelling_and_stuck_submitted_runs(client, server, flow_id) -> None:
+    """A claimed run whose agent never heartbeats it is stuck after heartbeat_timeout (see
+    test_runner_deaths for one whose agent holds it until submitted_timeout)."""
     cancelling = _running(client, flow_id)
     client.cancel_flow_run(cancelling)
     stuck = client.create_flow_run(flow_id)["id"]
     client.claim_flow_runs(client.register_agent("c")["id"])
     settings = server.settings
-    t = datetime.now(UTC) + timedelta(seconds=settings.heartbeat_timeout + 1)
-    assert reap_zombies(server.db, settings, t) == 1
-    assert client.get_flow_run(cancelling)["state"] == "Cancelled"
+    t = datetime.now(UTC) + timedelta(seconds=settings.heartbeat_timeout / 2)
+    assert reap_zombies(server.db, settings, t) == 0
     assert client.get_flow_run(stuck)["state"] == "Submitted"
-    t = datetime.now(UTC) + timedelta(seconds=settings.submitted_timeout + 1)
-    assert reap_zombies(server.db, settings, t) == 1
+    t = datetime.now(UTC) + timedelta(seconds=settings.heartbeat_timeout + 1)
+    assert reap_zombies(server.db, settings, t) == 2
+    assert client.get_flow_run(cancelling)["state"] == "Cancelled"
     run = client.get_flow_run(stuck)
-    assert run["state"] == "Failed" and "not started" in run["state_message"]
+    assert run["state"] == "Failed" and "claimed but not started" in run["state_message"]
+    assert "agent stopped heartbeating" in run["state_message"]
 
 
 def test_late_runs_are_flagged_and_visible(client, server, flow_id) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from tests.server.conftest import finish_task_runs
 
 from headrace.client import (
     Client,
@@ -21,6 +22,7 @@ def test_a_flow_run_walks_its_states_and_records_history(client: Client, flow_id
         "state": "Running",
         "version": 2,
     }
+    finish_task_runs(client, run["id"])
     client.set_flow_run_state(run["id"], "Success", version=2, message="all good")
     got = client.get_flow_run(run["id"])
     assert (got["state"], got["state_message"], got["version"]) == ("Success", "all good", 3)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.server.conftest import flow_document
+from tests.server.conftest import finish_task_runs, flow_document
 from tests.support.headrace_server import LiveServer
 from tests.ui.reporting import mapped_run, move_run, move_tasks
 
@@ -145,7 +145,9 @@ def test_dashboard_and_flows_list(
 ) -> None:
     now = datetime.now(UTC)
     ok = client.create_flow_run(mapped_flow["id"], parameters={"who": "a"})
-    move_run(client, ok["id"], "Running", "Success")
+    move_run(client, ok["id"], "Running")
+    finish_task_runs(client, ok["id"])
+    move_run(client, ok["id"], "Success")
     bad = client.create_flow_run(mapped_flow["id"], parameters={"who": "b"})
     mapped_run(client, bad["id"], "square-1", 20, failed_every=3)  # children 0, 3, 6... fail
     move_run(client, bad["id"], "Failed", message="disk full")

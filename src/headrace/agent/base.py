@@ -4,8 +4,11 @@ An agent registers with the server, then every ``agent.poll_interval`` seconds i
 heartbeats (the answer lists its runs to cancel), claims due runs whose labels are all among
 its own (at most ``agent.max_concurrent_runs`` running at once; claiming is atomic on the
 server, so two agents never get one run), starts each with :meth:`Agent.deploy_flow`, and
-watches what it started: a process that ends while its run is not finished marks the run
-``Failed`` with the exit code and the last lines it printed.
+watches what it started: a process that ends while its run is not finished is reported
+lost (``POST /flow_runs/{id}/lost``) with how it ended (exit code or signal) and the last
+lines it printed, and the server retries the run while its ``max_retries`` allows, else
+fails it. Its heartbeats list the runs it holds, so a run it claimed but has not started
+yet is not mistaken for one whose agent died.
 
 Stopping runs is graceful: the agent asks the run's process to stop
 (:meth:`RunHandle.terminate`, SIGTERM), the process ends its run itself (the task in flight
@@ -37,7 +40,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from headrace.agent.errors import DeploymentFailedError
-from headrace.agent.handle import RunHandle
+from headrace.agent.handle import RunHandle, describe_exit
 from headrace.client.errors import ClientError, NotFoundError
 from headrace.utilities.logging import get_logger
 
@@ -148,11 +151,11 @@ class Agent:
             self.register()
         assert self.agent_id is not None
         try:
-            answer = self.client.agent_heartbeat(self.agent_id)
+            answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
         except NotFoundError:  # the server forgot this agent (a new database): register again
             self.register()
             assert self.agent_id is not None
-            answer = self.client.agent_heartbeat(self.agent_id)
+            answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
         cancel = answer.get("cancel_flow_run_ids", [])
         for run_id in cancel:
             self._cancel(run_id)
@@ -192,6 +195,23 @@ class Agent:
                 "agent %s: could not mark flow run %s %s: %s", self.name, run_id, state, exc
             )
 
+    def _lost(self, run_id: str, message: str) -> None:
+        """The run's process died: the server retries the run or fails it."""
+        try:
+            run = self.client.flow_run_lost(run_id, message[:4000])
+        except ClientError as exc:
+            self.logger.warning(
+                "agent %s: could not report flow run %s lost: %s", self.name, run_id, exc
+            )
+            return
+        if run.get("state") == "Scheduled":
+            self.logger.info(
+                "agent %s: flow run %s rescheduled: %s",
+                self.name,
+                run_id,
+                (run.get("state_message") or "")[:200],
+            )
+
     def _cancel(self, run_id: str) -> None:
         if run_id in self.runs:
             if run_id not in self.stopping:
@@ -228,12 +248,12 @@ class Agent:
                 f"{code}); restart it to run what did not finish",
             )
         elif state not in FINISHED and state != "Scheduled":
-            message = f"the flow run's process exited with code {code} without finishing the run"
+            message = f"the flow run's process {describe_exit(code)} before the run finished"
             tail = handle.last_output()
             if tail:
-                message += f"; its last output:\n{tail}"
+                message += f"; its last output:\n{tail[-3000:]}"
             self.logger.error("agent %s: flow run %s: %s", self.name, run_id, message)
-            self._mark(run_id, "Failed", message)
+            self._lost(run_id, message)
 
     def watch(self) -> None:
         """Forget runs whose process ended (one that ended before its run finished fails

@@ -8,8 +8,26 @@ a run whose process died.
 from __future__ import annotations
 
 import collections
+import signal
 
-__all__ = ["RunHandle"]
+__all__ = ["RunHandle", "describe_exit"]
+
+
+def describe_exit(code: int) -> str:
+    """How a run's process ended, in words: its exit code, or the signal that killed it
+    (negative codes from a process, 128 + n from a container's shell), saying that SIGKILL
+    is also what the kernel's out-of-memory killer sends."""
+    number = -code if code < 0 else code - 128 if 128 < code < 160 else 0
+    if not number:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    text = f"was killed by {name} (exit code {code})"
+    if number == signal.SIGKILL:
+        text += "; SIGKILL is also what the out-of-memory killer sends"
+    return text
 
 
 class RunHandle:

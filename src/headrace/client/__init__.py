@@ -12,6 +12,7 @@ from headrace.client.errors import (
     NotFoundError,
     ServerUnavailableError,
     UnauthorizedError,
+    UnfinishedTaskRunsError,
     ValidationError,
     VersionConflictError,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "NotFoundError",
     "ServerUnavailableError",
     "UnauthorizedError",
+    "UnfinishedTaskRunsError",
     "ValidationError",
     "VersionConflictError",
 ]

@@ -261,6 +261,11 @@ class Client:
         """Answers ``{state, version, cancel_requested}``."""
         return dict(self._post(f"/flow_runs/{flow_run_id}/heartbeat"))
 
+    def flow_run_lost(self, flow_run_id: str, reason: str) -> Json:
+        """Tell the server the run's runner died (``reason``: how); it retries the run while
+        ``max_retries`` allows, else fails it. Answers the run."""
+        return dict(self._post(f"/flow_runs/{flow_run_id}/lost", {"reason": reason[:4000]}))
+
     def cancel_flow_run(self, flow_run_id: str) -> Json:
         return dict(self._post(f"/flow_runs/{flow_run_id}/cancel"))
 
@@ -325,9 +330,11 @@ class Client:
     def get_agent(self, agent_id: str) -> Json:
         return dict(self._get(f"/agents/{agent_id}"))
 
-    def agent_heartbeat(self, agent_id: str) -> Json:
-        """Answers ``{cancel_flow_run_ids}``: the agent's runs to stop."""
-        return dict(self._post(f"/agents/{agent_id}/heartbeat"))
+    def agent_heartbeat(self, agent_id: str, flow_run_ids: Iterable[str] | None = None) -> Json:
+        """Answers ``{cancel_flow_run_ids}``: the agent's runs to stop. ``flow_run_ids``: the
+        runs it holds (those not started yet count as heartbeated)."""
+        body = None if flow_run_ids is None else {"flow_run_ids": list(flow_run_ids)}
+        return dict(self._post(f"/agents/{agent_id}/heartbeat", body))
 
     def claim_flow_runs(
         self, agent_id: str, limit: int = 1, projects: Iterable[str] | None = None

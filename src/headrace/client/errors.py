@@ -21,6 +21,7 @@ __all__ = [
     "NotFoundError",
     "ServerUnavailableError",
     "UnauthorizedError",
+    "UnfinishedTaskRunsError",
     "ValidationError",
     "VersionConflictError",
     "error_for",
@@ -86,6 +87,11 @@ class InvalidTransitionError(ConflictError):
     """409: a state change the state machine forbids."""
 
 
+class UnfinishedTaskRunsError(InvalidTransitionError):
+    """409: a flow run may not succeed while some of its task runs have not finished (or
+    its reference tasks did not succeed); the message names them."""
+
+
 class UnauthorizedError(ApiError, PermissionError):
     """401: no API key or an unknown one."""
 
@@ -110,6 +116,7 @@ def error_for(method: str, path: str, status: int, body: Any) -> ApiError:
         cls = {
             "version_conflict": VersionConflictError,
             "invalid_transition": InvalidTransitionError,
+            "unfinished_task_runs": UnfinishedTaskRunsError,
         }.get(code or "", ConflictError)
     elif status == 401:
         cls = UnauthorizedError

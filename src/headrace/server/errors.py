@@ -13,6 +13,7 @@ __all__ = [
     "NotFoundError",
     "ServerError",
     "TransitionError",
+    "UnfinishedTaskRunsError",
     "VersionConflictError",
 ]
 
@@ -54,6 +55,21 @@ class TransitionError(ConflictError):
     """A state change the state machine forbids (a finished run back to Running...)."""
 
     code = "invalid_transition"
+
+
+class UnfinishedTaskRunsError(TransitionError):
+    """A flow run may not succeed while some of its task runs have not finished (or its
+    reference tasks did not succeed): ``task_runs`` names them, ``total`` counts them."""
+
+    code = "unfinished_task_runs"
+
+    def __init__(
+        self, message: str, *, flow_run_id: str, task_runs: list[str], total: int
+    ) -> None:
+        super().__init__(message, field="state.name")
+        self.flow_run_id = flow_run_id
+        self.task_runs = task_runs
+        self.total = total
 
 
 class VersionConflictError(ConflictError):

@@ -9,6 +9,8 @@ that was applied already (the row is one version ahead in that very state) is re
 children) are created on the fly at version 0. Changes are applied in order, so a batch may
 move one task run Pending -> Running -> Success with versions 0, 1, 2. The task-run part is
 applied in memory and written in bulk by :class:`~headrace.server.task_batch.TaskRunBatch`.
+A final flow-run state in a report is applied after the report's task-run changes: a run
+may succeed only once all its task runs have finished (:mod:`headrace.server.invariants`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, 
 from headrace.server.schemas import LogIn, ReportIn
 from headrace.server.states import (
     CANCELLING,
+    FINISHED_NAMES,
     cancel_unfinished_task_runs,
     cancelled_why,
     set_flow_run_state,
@@ -117,6 +120,41 @@ class _CollectorPause:
 
 
 collector_paused = _CollectorPause()
+
+
+def _apply_flow_state(
+    session: Session, run: FlowRun, report: ReportIn, now: datetime
+) -> tuple[str, str | None, str | None]:
+    """Apply the report's flow-run state change; returns its status, why it was not applied
+    and the error's code. A final state is applied after the report's task-run changes, so
+    it is checked against the task runs as this very report leaves them; any other before
+    them (the order the runner saw them in)."""
+    change = report.flow_run_state
+    if change is None:
+        return "none", None, None
+    try:
+        if (
+            change.version is not None
+            and run.version == change.version + 1
+            and run.state == change.state.name
+        ):
+            return "duplicate", None, None
+        set_flow_run_state(
+            session,
+            run,
+            change.state.name,
+            now=now,
+            message=change.state.message,
+            serialized=change.state.serialized,
+            timestamp=change.state.timestamp,
+            expected_version=change.version,
+            sweep=False,  # the caller does it, after this report's own task-run changes
+        )
+        return "applied", None, None
+    except ServerError as exc:
+        return ("conflict" if exc.status == 409 else "rejected"), exc.message, exc.code
+
+
 BIG_BATCH = 1000
 
 
@@ -128,32 +166,11 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
         done = session.get(ReportBatch, report.batch_id)
         if done is not None and done.flow_run_id == run.id:
             return dict(done.response)
-    flow_status, flow_detail = "none", None
-    if report.flow_run_state is not None:
-        change = report.flow_run_state
-        try:
-            if (
-                change.version is not None
-                and run.version == change.version + 1
-                and run.state == change.state.name
-            ):
-                flow_status = "duplicate"
-            else:
-                set_flow_run_state(
-                    session,
-                    run,
-                    change.state.name,
-                    now=now,
-                    message=change.state.message,
-                    serialized=change.state.serialized,
-                    timestamp=change.state.timestamp,
-                    expected_version=change.version,
-                    sweep=False,  # after this report's own task-run changes, below
-                )
-                flow_status = "applied"
-        except ServerError as exc:
-            flow_status = "conflict" if exc.status == 409 else "rejected"
-            flow_detail = exc.message
+    change = report.flow_run_state
+    final = change is not None and change.state.name in FINISHED_NAMES
+    flow: tuple[str, str | None, str | None] = ("none", None, None)
+    if not final:
+        flow = _apply_flow_state(session, run, report, now)
     batch = TaskRunBatch(session, run.id, now)
     echo = report.results == "all"
     results = []
@@ -167,6 +184,9 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
                     results.append(outcome)
             batch.write()
     applied = len(batch.history)
+    if final:
+        flow = _apply_flow_state(session, run, report, now)
+    flow_status, flow_detail, flow_code = flow
     if flow_status == "applied" and run.state == "Cancelled":
         cancel_unfinished_task_runs(session, run.id, now, cancelled_why(run.state_message))
     named = dict.fromkeys(
@@ -189,6 +209,7 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
         "flow_run_version": run.version,
         "flow_run_status": flow_status,
         "flow_run_detail": flow_detail,
+        "flow_run_code": flow_code,
         "cancel_requested": run.state == CANCELLING,
         "task_runs": results,
         "task_runs_applied": applied,

@@ -21,6 +21,7 @@ from headrace.engine import state as engine_state
 from headrace.engine.transitions import is_allowed
 from headrace.server.db import rowcount
 from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
+from headrace.server.invariants import check_may_succeed
 from headrace.server.models import FlowRun, StateRecord, TaskRun
 from headrace.server.task_sweep import sweep_task_runs
 
@@ -162,6 +163,8 @@ def set_flow_run_state(
 ) -> None:
     """Move ``run`` to state ``name`` (checked unless ``checked`` is False), bump its version.
 
+    A successful ``name`` is refused (409 ``unfinished_task_runs``) while any task run of
+    ``run`` has not finished or a reference task did not succeed (:mod:`.invariants`).
     ``extra`` sets more columns in the same UPDATE (the reaper and restart use it). A run
     that becomes Cancelled has its unfinished task runs cancelled too, unless ``sweep`` is
     False (a report does it after applying its own task-run changes).
@@ -174,6 +177,8 @@ def set_flow_run_state(
         )
     if checked:
         check_transition(run.state, name, what)
+    if name in SUCCESS_NAMES:
+        check_may_succeed(session, run, name, FINISHED_NAMES, SUCCESS_NAMES)
     values: dict[str, Any] = {
         "state": name,
         "state_message": message,

@@ -12,6 +12,13 @@ sends heartbeats every ``cloud.heartbeat_interval`` seconds (not in a worker pro
 reporter, see :mod:`~headrace.client.backend.worker`: the runner's process beats). Either
 answer may say the run was cancelled: then ``cancel_requested`` is set and ``on_cancel`` is
 called once.
+
+Two more answers matter to the runner. A final flow state the server refuses because the
+run's task runs have not all finished (409 ``unfinished_task_runs``) is kept in ``refused``:
+the runner ends the run ``Failed`` (an engine error, never a silent ``Success``). A run the
+server ended meanwhile (the reaper failed it, a user or an agent did) while this runner had
+not sent a final state is kept in ``ended_elsewhere``, logged once saying why, and stops the
+runner through ``on_cancel``: its work can no longer count.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ logger = get_logger("backend.reporter")
 MAX_BATCH = 5000
 FLUSH_AT = 2000
 _STOP = object()
+_ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})
 
 
 def _flow_item(state: State) -> tuple[str, State]:
@@ -90,6 +98,11 @@ class Reporter:
             target=self._beat_loop, name="headrace-heartbeat", daemon=True
         )
         self._carry: list[Any] = []
+        #: Why the server refused this run's final flow state (unfinished task runs), if it did.
+        self.refused: str | None = None
+        #: The state the server ended this run in without this runner (reaper, user, agent).
+        self.ended_elsewhere: str | None = None
+        self._final_sent = False
         self._queued = 0  # task states since the last early wake (approximate across threads)
         self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
         self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
@@ -202,6 +215,8 @@ class Reporter:
                     [position, index, kind_name, state.timestamp, message, serialized, None]
                 )
             elif kind == "f":
+                if item[1].is_finished():
+                    self._final_sent = True
                 body["flow_run_state"] = {"state": state_to_json(item[1]), "version": None}
             else:
                 body["logs"].append(item[1])
@@ -255,19 +270,50 @@ class Reporter:
                     result.get("detail"),
                 )
         if answer.get("flow_run_status") in ("rejected", "conflict"):
-            logger.warning(
-                "flow run %s: flow state not applied: %s",
-                self.flow_run_id,
-                answer.get("flow_run_detail"),
-            )
+            if answer.get("flow_run_code") == "unfinished_task_runs":
+                self.refused = str(answer.get("flow_run_detail"))
+                logger.error(
+                    "flow run %s: the server refused its final state: %s",
+                    self.flow_run_id,
+                    self.refused,
+                )
+            else:
+                logger.warning(
+                    "flow run %s: flow state not applied: %s",
+                    self.flow_run_id,
+                    answer.get("flow_run_detail"),
+                )
+        self._check_run_state(str(answer.get("flow_run_state", "")))
         if answer.get("cancel_requested"):
             self._cancel()
 
-    def _cancel(self) -> None:
+    def _check_run_state(self, state: str) -> None:
+        """A run the server holds finished although this runner sent no final state was
+        ended from outside (the reaper, a user, an agent): say so once and stop."""
+        if (
+            not self.heartbeats  # a worker's reporter: the runner's own decides
+            or state not in _ENDED
+            or self._final_sent
+            or self.ended_elsewhere is not None
+            or self.cancel_requested.is_set()
+        ):
+            return
+        self.ended_elsewhere = state
+        logger.error(
+            "flow run %s: the server ended this run as %s meanwhile (for instance its "
+            "heartbeats did not arrive in time); this runner stops, its work no longer "
+            "counts: restart the run to finish it",
+            self.flow_run_id,
+            state,
+        )
+        self._cancel(log=False)
+
+    def _cancel(self, log: bool = True) -> None:
         if self.cancel_requested.is_set():
             return
         self.cancel_requested.set()
-        logger.warning("flow run %s: cancellation requested by the server", self.flow_run_id)
+        if log:
+            logger.warning("flow run %s: cancellation requested by the server", self.flow_run_id)
         if self.on_cancel is not None:
             threading.Thread(target=self.on_cancel, name="headrace-cancel", daemon=True).start()
 
@@ -279,6 +325,7 @@ class Reporter:
             except (ClientError, OSError) as exc:
                 logger.warning("flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
                 continue
+            self._check_run_state(str(answer.get("state", "")))
             if answer.get("cancel_requested"):
                 self._cancel()
 

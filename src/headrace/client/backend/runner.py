@@ -4,7 +4,9 @@ It fetches its flow run (id from the argument, the run context, or
 ``HEADRACE__CONTEXT__FLOW_RUN_ID``), takes the run's parameters, and rebuilds the task
 states of an earlier attempt so a restarted run re-runs only what did not succeed
 (successful task runs come back with their persisted results, read lazily). Flow and task
-state changes and the run's log records go to the server in batches through a
+state changes and the run's log records go to the server in batches (the final flow state
+last, after every task state, since the server refuses a final success while task runs
+are unfinished; a refusal ends the run ``Failed``) through a
 :class:`~headrace.client.backend.reporter.Reporter`; tasks that run in worker processes
 report from there (:mod:`~headrace.client.backend.worker`). Results are checkpointed by default
 (``cloud.checkpointing``), into the flow's result or a ``LocalResult`` under
@@ -27,7 +29,7 @@ from headrace.client.backend.worker import live_listener
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
-from headrace.engine.state import Mapped, Pending, Running, State, state_class
+from headrace.engine.state import Failed, Mapped, Pending, Running, State, state_class
 from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
@@ -159,7 +161,8 @@ class BackendFlowRunner(FlowRunner):
 
         def flow_listener(flow: Flow, old: State, new: State) -> None:
             last_flow.append(type(new).__name__)
-            reporter.flow_state(new)
+            if not new.is_finished():  # the final one goes after the task states, below
+                reporter.flow_state(new)
 
         self.listeners = (*self.listeners, listener)
         self.flow_listeners = (*self.flow_listeners, flow_listener)
@@ -176,15 +179,28 @@ class BackendFlowRunner(FlowRunner):
             with live_listener(str(self.flow_run_id), listener):
                 final = super().run(state, task_states, parameters, executor, ctx)
         finally:
-            if not last_flow or last_flow[-1] != type(final).__name__:
-                reporter.flow_state(final)
             self._reconcile(final, listener)
+            if final.is_finished() or not last_flow or last_flow[-1] != type(final).__name__:
+                reporter.flow_state(final)
             if handler is not None:
                 logging.getLogger("headrace").removeHandler(handler)
             if self._default_result is not None:
                 close_packs(self._default_result.dir, str(self.flow_run_id))
             reporter.close()
+        if reporter.refused is not None:
+            final = self._refused(final, reporter.refused)
         return final
+
+    def _refused(self, final: State, why: str) -> State:
+        """The server refused the run's final state (some task runs have not finished):
+        an engine error. The run ends Failed, on the server and here, saying why."""
+        message = f"engine error: the server refused {type(final).__name__}: {why}"
+        logger.error("flow run %s: %s", self.flow_run_id, message)
+        try:
+            self.client.set_flow_run_state(self.flow_run_id, "Failed", message=message[:4000])
+        except Exception as exc:  # unreachable, or ended meanwhile: the log says why
+            logger.error("flow run %s: could not record Failed: %s", self.flow_run_id, exc)
+        return Failed(message, result=final.result)
 
     def _attach_log_handler(self, reporter: Reporter) -> BackendLogHandler | None:
         from headrace.configuration import config

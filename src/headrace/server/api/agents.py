@@ -11,7 +11,14 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.models import Agent, FlowRun, utcnow
-from headrace.server.schemas import AgentHeartbeatOut, AgentIn, AgentOut, ClaimIn, FlowRunOut
+from headrace.server.schemas import (
+    AgentHeartbeatIn,
+    AgentHeartbeatOut,
+    AgentIn,
+    AgentOut,
+    ClaimIn,
+    FlowRunOut,
+)
 from headrace.server.states import CANCELLING
 
 __all__ = ["router"]
@@ -56,12 +63,22 @@ def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentO
 @router.post(
     "/agents/{agent_id}/heartbeat",
     response_model=AgentHeartbeatOut,
-    summary="The agent is alive; lists its runs to stop (state Cancelling)",
+    summary="The agent and the runs it holds are alive; lists its runs to stop (Cancelling)",
 )
-def agent_heartbeat(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentHeartbeatOut:
+def agent_heartbeat(
+    agent_id: str,
+    body: AgentHeartbeatIn | None = None,
+    db: Database = DB,
+    who: Principal = WHO,
+) -> AgentHeartbeatOut:
     with db.session() as s:
         agent = _agent(s, agent_id)
-        agent.last_seen = utcnow()
+        now = utcnow()
+        agent.last_seen = now
+        held = sa.update(FlowRun).where(FlowRun.agent_id == agent_id, FlowRun.state == "Submitted")
+        if body is not None and body.flow_run_ids is not None:
+            held = held.where(FlowRun.id.in_(body.flow_run_ids))
+        s.execute(held.values(heartbeat=now).execution_options(synchronize_session=False))
         ids = s.scalars(
             sa.select(FlowRun.id).where(
                 FlowRun.agent_id == agent_id,

@@ -15,11 +15,13 @@ from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow, get_flow_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
 from headrace.server.report import apply_report
+from headrace.server.retries import runner_lost
 from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
 from headrace.server.schemas import (
     FlowRunIn,
     FlowRunOut,
     HeartbeatOut,
+    LostIn,
     ReportIn,
     ReportOut,
     StateOut,
@@ -194,6 +196,20 @@ def heartbeat(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> Hear
             raise NotFoundError(f"flow run {flow_run_id} not found")
         state, version = row
         return HeartbeatOut(state=state, version=version, cancel_requested=state == CANCELLING)
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/lost",
+    response_model=FlowRunOut,
+    summary="Its runner died (process exit, signal, agent loss): retried or failed by the server",
+)
+def lost(flow_run_id: str, body: LostIn, db: Database = DB, who: Principal = WHO) -> FlowRunOut:
+    """The server applies the run's retry policy (``max_retries``) whatever the death; a run
+    that has no runner to lose any more (finished, rescheduled) is returned unchanged."""
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        runner_lost(s, run, body.reason, utcnow())
+        return FlowRunOut.model_validate(run)
 
 
 @router.post(

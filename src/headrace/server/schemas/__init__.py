@@ -10,6 +10,7 @@ setting.
 from __future__ import annotations
 
 from headrace.server.schemas.admin import (
+    AgentHeartbeatIn,
     AgentHeartbeatOut,
     AgentIn,
     AgentOut,
@@ -44,6 +45,7 @@ from headrace.server.schemas.runs import (
     HeartbeatOut,
     LogIn,
     LogOut,
+    LostIn,
     StateIn,
     StateOut,
     StateSetIn,
@@ -54,6 +56,7 @@ from headrace.server.schemas.runs import (
 )
 
 __all__ = [
+    "AgentHeartbeatIn",
     "AgentHeartbeatOut",
     "AgentIn",
     "AgentOut",
@@ -73,6 +76,7 @@ __all__ = [
     "HeartbeatOut",
     "LogIn",
     "LogOut",
+    "LostIn",
     "ProjectIn",
     "ProjectOut",
     "ReportIn",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from headrace.server.schemas.base import In, Name, Out, sorted_labels
 
 __all__ = [
+    "AgentHeartbeatIn",
     "AgentHeartbeatOut",
     "AgentIn",
     "AgentOut",
@@ -45,6 +46,16 @@ class ClaimIn(In):
         default=None,
         description="Only claim runs of these projects (names or ids); default: every project "
         "the API key sees.",
+    )
+
+
+class AgentHeartbeatIn(In):
+    flow_run_ids: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="The flow runs the agent holds (claimed or started): those still "
+        "Submitted count as heartbeated, so a run whose agent died is noticed within "
+        "server.heartbeat_timeout. Omitted: every Submitted run claimed by this agent.",
     )
 
 

@@ -116,6 +116,10 @@ class ReportOut(BaseModel):
     flow_run_version: int
     flow_run_status: Literal["applied", "duplicate", "conflict", "rejected", "none"]
     flow_run_detail: str | None = None
+    flow_run_code: str | None = Field(
+        default=None,
+        description="The error kind of a flow-run change not applied (unfinished_task_runs...)",
+    )
     cancel_requested: bool
     task_runs: list[TaskStateResult]
     task_runs_applied: int = Field(default=0, description="Task-run changes applied.")

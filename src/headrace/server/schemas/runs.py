@@ -15,6 +15,7 @@ __all__ = [
     "HeartbeatOut",
     "LogIn",
     "LogOut",
+    "LostIn",
     "StateIn",
     "StateOut",
     "StateSetIn",
@@ -100,6 +101,14 @@ class FlowRunOut(Out):
     is_late: bool
     created: datetime
     task_run_counts: dict[str, int] | None = None
+
+
+class LostIn(In):
+    reason: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="How the run's runner died (its process's exit code or signal...).",
+    )
 
 
 class HeartbeatOut(BaseModel):

@@ -1,14 +1,19 @@
 """The zombie reaper: a flow run whose runner stopped heartbeating is failed or retried.
 
 A run is a zombie when it is ``Running`` (or ``Cancelling``) and its last heartbeat (or its
-start) is older than ``server.heartbeat_timeout``, or when it has been ``Submitted`` (claimed
-but never started) for longer than ``server.submitted_timeout``. A ``Cancelling`` zombie
-becomes ``Cancelled``. Any other zombie is rescheduled when it has retries left, else
-``Failed``. Retries: each flow run has ``max_retries`` (set when creating it, default
-``server.flow_run_max_retries``); a run may be rescheduled while the number of attempts so
-far (``run_count``, at least 1) is at most ``max_retries``. Rescheduling keeps the task runs
-that succeeded, like a restart. Updates are optimistic: a run that reported in meanwhile
-is left alone.
+start) is older than ``server.heartbeat_timeout``, or when it is ``Submitted`` (claimed but
+not started) and either its agent has not heartbeated it (the agent lists the runs it holds
+in its heartbeats) for ``server.heartbeat_timeout``, or it was claimed longer than
+``server.submitted_timeout`` ago. A ``Cancelling`` zombie becomes ``Cancelled``; any other
+is rescheduled while it has retries, else ``Failed`` (:mod:`headrace.server.retries`, with
+the attempt that died and why in its history). Retries: each flow run has ``max_retries``
+(set when creating it, default ``server.flow_run_max_retries``). Updates are optimistic: a
+run that reported in meanwhile is left alone.
+
+A server restart is not a runner death: given ``alive_since`` (when the server started
+serving, or resumed after a gap in its service loop), nothing is reaped until
+``heartbeat_timeout`` has passed since then, so runners whose heartbeats could not arrive
+while the server was away have a whole timeout to send the next one.
 
 Task runs: a lost runner's ``Running`` task runs become ``Failed`` (except in a run being
 cancelled); when the run ends ``Cancelled`` or ``Failed``, every task run that has not
@@ -24,13 +29,9 @@ import sqlalchemy as sa
 from headrace.server.db import Database
 from headrace.server.errors import VersionConflictError
 from headrace.server.models import FlowRun, utcnow
+from headrace.server.retries import runner_lost
 from headrace.server.settings import ServerSettings
-from headrace.server.states import (
-    CANCELLING,
-    reset_unsuccessful_task_runs,
-    set_flow_run_state,
-)
-from headrace.server.task_sweep import sweep_task_runs
+from headrace.server.states import CANCELLING
 
 __all__ = ["reap_zombies"]
 
@@ -41,10 +42,22 @@ def _is_zombie(run: FlowRun, settings: ServerSettings, now: datetime) -> bool:
     if run.state in ("Running", CANCELLING):
         sign = run.heartbeat or run.start_time or run.state_timestamp
         return sign < now - timedelta(seconds=settings.heartbeat_timeout)
-    if run.state == "Submitted":
-        claimed = run.heartbeat or run.claimed_at
-        return claimed is not None and claimed < now - timedelta(seconds=settings.submitted_timeout)
+    if run.state == "Submitted" and run.claimed_at is not None:
+        beat = run.heartbeat or run.claimed_at
+        return beat < now - timedelta(seconds=settings.heartbeat_timeout) or (
+            run.claimed_at < now - timedelta(seconds=settings.submitted_timeout)
+        )
     return False
+
+
+def _unstarted_why(run: FlowRun, settings: ServerSettings, now: datetime) -> str:
+    claimed = run.claimed_at or now
+    if claimed < now - timedelta(seconds=settings.submitted_timeout):
+        return f"claimed but not started within {settings.submitted_timeout:g}s"
+    return (
+        f"claimed but not started, and its agent stopped heartbeating it for over "
+        f"{settings.heartbeat_timeout:g}s (agent lost)"
+    )
 
 
 def _zombie_ids(db: Database, settings: ServerSettings, now: datetime) -> list[str]:
@@ -59,7 +72,10 @@ def _zombie_ids(db: Database, settings: ServerSettings, now: datetime) -> list[s
                         sa.and_(FlowRun.state.in_(("Running", CANCELLING)), last_sign < stale),
                         sa.and_(
                             FlowRun.state == "Submitted",
-                            sa.func.coalesce(FlowRun.heartbeat, FlowRun.claimed_at) < unstarted,
+                            sa.or_(
+                                sa.func.coalesce(FlowRun.heartbeat, FlowRun.claimed_at) < stale,
+                                FlowRun.claimed_at < unstarted,
+                            ),
                         ),
                     )
                 )
@@ -67,9 +83,19 @@ def _zombie_ids(db: Database, settings: ServerSettings, now: datetime) -> list[s
         )
 
 
-def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = None) -> int:
-    """Fail or reschedule every zombie run; returns how many were handled."""
+def reap_zombies(
+    db: Database,
+    settings: ServerSettings,
+    now: datetime | None = None,
+    alive_since: datetime | None = None,
+) -> int:
+    """Fail or reschedule every zombie run; returns how many were handled. Within
+    ``heartbeat_timeout`` of ``alive_since`` (the server's start) nothing is a zombie."""
     now = now or utcnow()
+    if alive_since is not None and alive_since > now - timedelta(
+        seconds=settings.heartbeat_timeout
+    ):
+        return 0
     handled = 0
     for run_id in _zombie_ids(db, settings, now):
         try:
@@ -79,31 +105,8 @@ def reap_zombies(db: Database, settings: ServerSettings, now: datetime | None = 
                     continue
                 why = f"no heartbeat for over {settings.heartbeat_timeout:g}s (runner lost)"
                 if run.state == "Submitted":
-                    why = f"claimed but not started within {settings.submitted_timeout:g}s"
-                attempts = max(run.run_count, 1)
-                if run.state == CANCELLING:
-                    set_flow_run_state(s, run, "Cancelled", now=now, message=why)
-                elif attempts <= run.max_retries:
-                    sweep_task_runs(s, run.id, ("Running",), "Failed", why, now)
-                    reset_unsuccessful_task_runs(s, run.id, now)
-                    set_flow_run_state(
-                        s,
-                        run,
-                        "Scheduled",
-                        now=now,
-                        checked=False,
-                        message=f"{why}; retry {attempts} of {run.max_retries}",
-                        extra={
-                            "scheduled_start": now,
-                            "agent_id": None,
-                            "claimed_at": None,
-                            "heartbeat": None,
-                            "is_late": False,
-                        },
-                    )
-                else:
-                    # its running task runs end Failed, the waiting ones Cancelled
-                    set_flow_run_state(s, run, "Failed", now=now, message=why, checked=False)
+                    why = _unstarted_why(run, settings, now)
+                runner_lost(s, run, why, now)
                 handled += 1
         except VersionConflictError:
             continue
