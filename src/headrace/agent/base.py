@@ -185,9 +185,11 @@ class Agent:
             self._mark(run_id, "Failed", str(error))
 
     def _mark(self, run_id: str, state: str, message: str) -> None:
+        """Record how one of this agent's runs ended, unless it finished already or is not
+        this agent's any more (restarted or rescheduled meanwhile, maybe claimed again)."""
         try:
-            current = self.client.get_flow_run(run_id)["state"]
-            if current in FINISHED:
+            run = self.client.get_flow_run(run_id)
+            if run["state"] in FINISHED or run.get("agent_id") != self.agent_id:
                 return
             self.client.set_flow_run_state(run_id, state, message=message[-4000:])
         except ClientError as exc:
@@ -198,7 +200,7 @@ class Agent:
     def _lost(self, run_id: str, message: str) -> None:
         """The run's process died: the server retries the run or fails it."""
         try:
-            run = self.client.flow_run_lost(run_id, message[:4000])
+            run = self.client.flow_run_lost(run_id, message[:4000], self.agent_id)
         except ClientError as exc:
             self.logger.warning(
                 "agent %s: could not report flow run %s lost: %s", self.name, run_id, exc

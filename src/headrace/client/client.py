@@ -261,10 +261,12 @@ class Client:
         """Answers ``{state, version, cancel_requested}``."""
         return dict(self._post(f"/flow_runs/{flow_run_id}/heartbeat"))
 
-    def flow_run_lost(self, flow_run_id: str, reason: str) -> Json:
+    def flow_run_lost(self, flow_run_id: str, reason: str, agent_id: str | None = None) -> Json:
         """Tell the server the run's runner died (``reason``: how); it retries the run while
-        ``max_retries`` allows, else fails it. Answers the run."""
-        return dict(self._post(f"/flow_runs/{flow_run_id}/lost", {"reason": reason[:4000]}))
+        ``max_retries`` allows, else fails it. With ``agent_id``, only if the run is still
+        that agent's. Answers the run."""
+        body = {"reason": reason[:4000], "agent_id": agent_id}
+        return dict(self._post(f"/flow_runs/{flow_run_id}/lost", body))
 
     def cancel_flow_run(self, flow_run_id: str) -> Json:
         return dict(self._post(f"/flow_runs/{flow_run_id}/cancel"))

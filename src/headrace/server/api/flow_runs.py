@@ -208,7 +208,8 @@ def lost(flow_run_id: str, body: LostIn, db: Database = DB, who: Principal = WHO
     that has no runner to lose any more (finished, rescheduled) is returned unchanged."""
     with db.session() as s:
         run = get_flow_run(s, flow_run_id, who, lock=True)
-        runner_lost(s, run, body.reason, utcnow())
+        if body.agent_id is None or body.agent_id == run.agent_id:
+            runner_lost(s, run, body.reason, utcnow())
         return FlowRunOut.model_validate(run)
 
 

@@ -109,6 +109,11 @@ class LostIn(In):
         max_length=4000,
         description="How the run's runner died (its process's exit code or signal...).",
     )
+    agent_id: str | None = Field(
+        default=None,
+        description="The agent reporting it: ignored unless the run is still this agent's "
+        "(a run rescheduled and claimed by another agent meanwhile is not touched).",
+    )
 
 
 class HeartbeatOut(BaseModel):
