@@ -89,6 +89,7 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
     duplicated: list[str] = []
     lost: list[str] = []
     restarts = 0
+    wrong_success: list[str] = []  # the worst kind: Success with a wrong answer
     try:
         cluster.start_server()
         cluster.start_agent("a")
@@ -103,7 +104,10 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
             _fault(cluster, run_id, target)
             final, again = _settle(cluster, run_id)
             restarts += again
-            for problem in cluster.problems(run_id, N, [snap], final):
+            found = cluster.problems(run_id, N, [snap], final)
+            if found and final["state"] == "Success":
+                wrong_success.append(run_id)
+            for problem in found:
                 line = f"kill {k} ({target} while {state}), run {run_id}: {problem}"
                 if "ran again" in problem:
                     duplicated.append(line)
@@ -119,7 +123,8 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
     print(
         f"\nchaos summary: seed {seed}; runs {len(cluster.run_ids)}; kills {kills} "
         f"({', '.join(f'{t} {c}' for t, c in sorted(by_target.items()))}); restarts by the "
-        f"user {restarts}; wrong outcomes {wrong_runs}; stuck runs {len(stuck)}; lost "
+        f"user {restarts}; wrong outcomes {wrong_runs} (of them Success with a wrong answer "
+        f"{len(wrong_success)}); stuck runs {len(stuck)}; lost "
         f"acknowledged states {len(lost)}; acknowledged children run again {len(duplicated)}"
     )
     for line in [*wrong, *lost, *duplicated, *stuck][:40]:

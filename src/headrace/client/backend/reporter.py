@@ -103,6 +103,7 @@ class Reporter:
         #: The state the server ended this run in without this runner (reaper, user, agent).
         self.ended_elsewhere: str | None = None
         self._final_sent = False
+        self._saw_running = False
         self._queued = 0  # task states since the last early wake (approximate across threads)
         self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
         self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
@@ -289,10 +290,15 @@ class Reporter:
 
     def _check_run_state(self, state: str) -> None:
         """A run the server holds finished although this runner sent no final state was
-        ended from outside (the reaper, a user, an agent): say so once and stop."""
+        ended from outside (the reaper, a user, an agent); one back to Scheduled or
+        Submitted after this runner saw it Running was rescheduled (its heartbeats were
+        taken for lost). Either way: say so once and stop."""
+        if state in ("Running", "Cancelling"):
+            self._saw_running = True
+        rescheduled = self._saw_running and state in ("Scheduled", "Submitted")
         if (
             not self.heartbeats  # a worker's reporter: the runner's own decides
-            or state not in _ENDED
+            or (state not in _ENDED and not rescheduled)
             or self._final_sent
             or self.ended_elsewhere is not None
             or self.cancel_requested.is_set()
@@ -300,11 +306,10 @@ class Reporter:
             return
         self.ended_elsewhere = state
         logger.error(
-            "flow run %s: the server ended this run as %s meanwhile (for instance its "
-            "heartbeats did not arrive in time); this runner stops, its work no longer "
-            "counts: restart the run to finish it",
+            "flow run %s: the server %s this run meanwhile (for instance its heartbeats did "
+            "not arrive in time); this runner stops, its work no longer counts",
             self.flow_run_id,
-            state,
+            f"ended ({state})" if state in _ENDED else f"rescheduled ({state})",
         )
         self._cancel(log=False)
 

@@ -1,0 +1,95 @@
+"""The runner and the server's refusals: a final Success the server refuses because task
+runs of the run have not finished ends the run Failed as an engine error (on the server and
+in the state ``run()`` returns), and a runner whose run was ended meanwhile from outside
+(here: failed by a user while it runs) stops, saying why in its log.
+
+Real parts: a live server over HTTP on SQLite, the backend runner in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from tests.agent.backend_support import wait_for
+
+from headrace import Flow, task
+from headrace.client import Client
+from headrace.client.backend import BackendFlowRunner
+from headrace.configuration import config
+
+
+@contextmanager
+def _errors_logged() -> Iterator[list[str]]:
+    """The messages of the error records the ``headrace`` loggers emit meanwhile."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect(logging.ERROR)
+    logging.getLogger("headrace").addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logging.getLogger("headrace").removeHandler(handler)
+
+
+def test_a_refused_success_ends_the_run_failed_as_an_engine_error(api: Client) -> None:
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("partial") as flow:
+        one()
+
+    run = api.create_flow_run(api.register(flow, project_name="backend", build=False))
+    # the server holds a task run this attempt knows nothing about and never finishes:
+    # the partial picture a runner must not turn into a Success
+    stray = {"task_slug": flow.slugs[next(iter(flow.tasks))], "map_index": 7, "version": 0}
+    api.report(run["id"], {"task_runs": [{**stray, "state": {"name": "Running"}}]})
+    with _errors_logged() as errors:
+        state = BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    assert state.is_failed()
+    assert state.message.startswith("engine error: the server refused Success: ")
+    assert "1 of its task runs have not finished: one-1[7] (Running)" in state.message
+    stored = api.get_flow_run(run["id"])
+    assert stored["state"] == "Failed" and stored["state_message"] == state.message
+    assert [s["name"] for s in api.get_flow_run_states(run["id"])][-2:] == ["Running", "Failed"]
+    assert any("the server refused its final state" in line for line in errors)
+
+
+def test_a_runner_whose_run_was_ended_meanwhile_stops_and_says_why(
+    api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(config.cloud._data, "heartbeat_interval", 0.2)
+    release = threading.Event()
+    stopped = threading.Event()
+
+    @task
+    def wait() -> None:
+        release.wait(60)
+
+    with Flow("overtaken") as flow:
+        wait()
+
+    run = api.create_flow_run(api.register(flow, project_name="backend", build=False))
+    runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api, on_cancel=stopped.set)
+    thread = threading.Thread(target=runner.run)
+    with _errors_logged() as errors:
+        thread.start()
+        try:
+            wait_for(lambda: api.get_flow_run(run["id"])["state"] == "Running", 30, "Running")
+            api.set_flow_run_state(run["id"], "Failed", message="failed by hand")
+            assert stopped.wait(30), "the runner was told to stop"
+        finally:
+            release.set()
+            thread.join(30)
+    assert runner.reporter is not None and runner.reporter.ended_elsewhere == "Failed"
+    assert any("the server ended (Failed) this run meanwhile" in line for line in errors)
+    stored = api.get_flow_run(run["id"])
+    assert (stored["state"], stored["state_message"]) == ("Failed", "failed by hand")
