@@ -231,6 +231,15 @@ class FaultCluster:
                 seen.summing += 1
         return seen
 
+    def child_pids(self, run_id: str) -> list[tuple[int, int]]:
+        """``(child, process)`` of every child of ``run_id`` that finished, in order."""
+        pairs = []
+        for line in self.events_file.read_text().splitlines():
+            kind, run, pid, *rest = line.split()
+            if kind == "done" and run == run_id:
+                pairs.append((int(rest[0]), int(pid)))
+        return pairs
+
     def event_count(self) -> int:
         return len(self.events_file.read_text().splitlines())
 

@@ -12,8 +12,10 @@ xfails until then.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 from tests.faults.harness import FaultCluster, Snapshot
@@ -165,3 +167,27 @@ def _assert_nothing_failed(cluster: FaultCluster, run_id: str) -> None:
     history = cluster.client.get_flow_run_states(run_id, task_runs=True)
     failed = [(s["name"], s["message"]) for s in history if s["name"] == "Failed"]
     assert failed == []
+
+
+@pytest.mark.dask
+@pytest.mark.xfail(
+    strict=True, reason="needs the finished-child check on worker loss from branch restart"
+)
+def test_dask_worker_killed_during_the_map(cluster: FaultCluster) -> None:
+    """kill -9 of the dask worker running a child (DaskExecutor, two worker processes,
+    chunk_size=1): the run succeeds and no child whose Success the server acknowledged
+    runs again when its chunk is re-run elsewhere."""
+    cluster.env["HEADRACE_FAULT_EXECUTOR"] = "dask"
+    cluster.start_agent("a")
+    run_id = cluster.create_run(N)
+    snap = _reach(cluster, run_id, "during")
+    (runner,) = cluster.run_processes(run_id)
+    workers = {p.pid for p in runner.children(recursive=True)}
+    acknowledged = {i for (name, i) in snap.succeeded if name == "square" and i >= 0}
+    held = Counter(
+        pid for i, pid in cluster.child_pids(run_id) if pid in workers and i in acknowledged
+    )
+    assert held, "the children ran in dask worker processes"
+    # the worker that finished the most acknowledged children: their results live there
+    os.kill(held.most_common(1)[0][0], signal.SIGKILL)
+    _check(cluster, run_id, [snap], timeout=120)

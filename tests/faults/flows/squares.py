@@ -4,7 +4,8 @@ Every task appends what it does to ``$HEADRACE_FAULT_DIR/events`` (one line: wha
 run, the process, the child) so the suite can tell which child ran how often, in which
 process, and what ``total`` computed. ``HEADRACE_FAULT_SLEEP`` sets how long a child
 works, ``HEADRACE_FAULT_EDGE_SLEEP`` how long ``items`` and ``total`` do (moments to kill
-before and after the map).
+before and after the map). ``HEADRACE_FAULT_EXECUTOR=dask`` runs it on a ``DaskExecutor``
+with a temporary local cluster of two single-threaded worker processes (loopback only).
 """
 
 import os
@@ -49,3 +50,17 @@ def total(values: list[int]) -> int:
 with Flow("squares") as flow:
     n = Parameter("n", default=12)
     total(square.map(items(n)))
+
+if os.environ.get("HEADRACE_FAULT_EXECUTOR") == "dask":
+    from headrace.executors import DaskExecutor
+
+    flow.executor = DaskExecutor(
+        cluster_kwargs={
+            "n_workers": 2,
+            "threads_per_worker": 1,
+            "processes": True,
+            "host": "127.0.0.1",
+            "dashboard_address": ":0",
+        },
+        chunk_size=1,
+    )
