@@ -24,6 +24,7 @@ import pytest
 from tests.faults.harness import FaultCluster
 
 N = 8
+KILLS = int(os.environ.get("HEADRACE_CHAOS_KILLS", "20"))
 TARGETS = (
     "run:SIGKILL",
     "run:SIGTERM",
@@ -79,8 +80,9 @@ def _settle(cluster: FaultCluster, run_id: str) -> tuple[dict, int]:
 
 
 @pytest.mark.chaos
+@pytest.mark.timeout(600 + KILLS * 120)  # each kill is bounded well below that
 def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
-    kills = int(os.environ.get("HEADRACE_CHAOS_KILLS", "20"))
+    kills = KILLS
     seed = int(os.environ.get("HEADRACE_CHAOS_SEED", str(time.time_ns() % 1_000_000)))
     rng = random.Random(seed)
     cluster = FaultCluster(tmp_path / "chaos", sqlite_url, child_sleep=0.1, edge_sleep=0.5)
