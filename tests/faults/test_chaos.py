@@ -7,7 +7,8 @@ of :meth:`FaultCluster.problems` is checked and a summary is printed:
 
     HEADRACE_CHAOS_KILLS=200 python -m pytest tests/faults -m chaos -q -s
 
-``HEADRACE_CHAOS_SEED`` repeats a run's choices. Deselected by default (``-m "not chaos"``
+``HEADRACE_CHAOS_SEED`` repeats a run's choices, ``HEADRACE_CHAOS_DIR`` keeps the logs and
+events there. Deselected by default (``-m "not chaos"``
 in pyproject's addopts).
 """
 
@@ -68,15 +69,28 @@ def _fault(cluster: FaultCluster, run_id: str, target: str) -> None:
         cluster.start_server()
 
 
-def _settle(cluster: FaultCluster, run_id: str) -> tuple[dict, int]:
-    """Wait for the run's final state; restart a failed or cancelled one (up to 3 times)."""
-    final = cluster.wait_final(run_id, 120)
+def _settle(cluster: FaultCluster, run_id: str) -> tuple[dict | None, int]:
+    """Wait for the run's final state; restart a failed or cancelled one (up to 3 times).
+    None: it did not finish within two minutes (stuck)."""
     restarts = 0
-    while final["state"] in ("Failed", "Cancelled") and restarts < 3:
-        restarts += 1
-        cluster.client.restart_flow_run(run_id)
+    try:
         final = cluster.wait_final(run_id, 120)
+        while final["state"] in ("Failed", "Cancelled") and restarts < 3:
+            restarts += 1
+            cluster.client.restart_flow_run(run_id)
+            final = cluster.wait_final(run_id, 120)
+    except AssertionError:
+        return None, restarts
     return final, restarts
+
+
+def _story(cluster: FaultCluster, run_id: str) -> str:
+    """A stuck run's state history and the tail of the agents' logs, to tell why."""
+    states = cluster.client.get_flow_run_states(run_id)
+    lines = [f"{s['name']}: {(s['message'] or '')[:160]}" for s in states[-8:]]
+    for name in sorted(cluster.agents):
+        lines += cluster.log(f"agent-{name}.log").splitlines()[-5:]
+    return "\n    ".join(lines)
 
 
 @pytest.mark.chaos
@@ -85,13 +99,15 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
     kills = KILLS
     seed = int(os.environ.get("HEADRACE_CHAOS_SEED", str(time.time_ns() % 1_000_000)))
     rng = random.Random(seed)
-    cluster = FaultCluster(tmp_path / "chaos", sqlite_url, child_sleep=0.1, edge_sleep=0.5)
+    root = Path(os.environ.get("HEADRACE_CHAOS_DIR") or tmp_path / "chaos")
+    cluster = FaultCluster(root, sqlite_url, child_sleep=0.1, edge_sleep=0.5)
     by_target: Counter[str] = Counter()
     wrong: list[str] = []
     duplicated: list[str] = []
     lost: list[str] = []
     restarts = 0
     wrong_success: list[str] = []  # the worst kind: Success with a wrong answer
+    stuck_now: list[str] = []
     try:
         cluster.start_server()
         cluster.start_agent("a")
@@ -106,6 +122,12 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
             _fault(cluster, run_id, target)
             final, again = _settle(cluster, run_id)
             restarts += again
+            print(f"kill {k}: {target} while {state} -> {final and final['state']}", flush=True)
+            if final is None:
+                stuck_now.append(
+                    f"{run_id} ({target} while {state}):\n    {_story(cluster, run_id)}"
+                )
+                continue
             found = cluster.problems(run_id, N, [snap], final)
             if found and final["state"] == "Success":
                 wrong_success.append(run_id)
@@ -118,7 +140,9 @@ def test_random_kills(tmp_path: Path, sqlite_url: str) -> None:
                 else:
                     wrong.append(line)
         time.sleep(cluster.heartbeat_timeout)
-        stuck = cluster.stuck_runs()
+        stuck = stuck_now + [
+            r for r in cluster.stuck_runs() if r.split(":")[0] not in str(stuck_now)
+        ]
     finally:
         cluster.close()
     wrong_runs = len({line.split(", run ")[1].split(":")[0] for line in wrong})

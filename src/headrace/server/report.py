@@ -210,6 +210,7 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
         "flow_run_status": flow_status,
         "flow_run_detail": flow_detail,
         "flow_run_code": flow_code,
+        "flow_run_count": run.run_count,
         "cancel_requested": run.state == CANCELLING,
         "task_runs": results,
         "task_runs_applied": applied,

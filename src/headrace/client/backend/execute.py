@@ -21,6 +21,7 @@ import threading
 from typing import Any
 
 from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
+from headrace.client.backend.reporter import overtaken
 from headrace.client.backend.runner import BackendFlowRunner
 from headrace.engine.signals import RunCancelled
 from headrace.utilities.logging import get_logger
@@ -33,6 +34,8 @@ FINISHED = ("Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skip
 
 
 def _fail(client: Any, flow_run_id: str, message: str) -> None:
+    if overtaken(flow_run_id):  # the run ended or was retried without this process
+        return
     try:
         run = client.get_flow_run(flow_run_id)
         if run["state"] in FINISHED:
@@ -48,7 +51,7 @@ def _end_stopped(client: Any, flow_run_id: str, stops: StopRequests) -> str:
     """A stop that did not end the run through the flow runner (it came before the flow
     started, or the environment runs flows its own way): record how it ended."""
     run = client.get_flow_run(flow_run_id)
-    if run["state"] in FINISHED:
+    if run["state"] in FINISHED or overtaken(flow_run_id):
         return str(run["state"])
     final = stopped_state(client, flow_run_id, stops.reason or "stop requested")
     _fail_as(client, flow_run_id, type(final).__name__, final.message or "")

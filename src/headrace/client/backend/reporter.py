@@ -36,13 +36,21 @@ from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
 
-__all__ = ["Reporter", "log_record"]
+__all__ = ["Reporter", "log_record", "overtaken"]
 
 logger = get_logger("backend.reporter")
 MAX_BATCH = 5000
 FLUSH_AT = 2000
 _STOP = object()
 _ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})
+_OVERTAKEN: set[str] = set()  # flow runs this process's runner was overtaken in
+
+
+def overtaken(flow_run_id: str) -> bool:
+    """Whether this process's runner of ``flow_run_id`` found the run ended or retried
+    without it: nothing more may be recorded for the run from this process (its states
+    would land in the next attempt, or overwrite how the run really ended)."""
+    return flow_run_id in _OVERTAKEN
 
 
 def _flow_item(state: State) -> tuple[str, State]:
@@ -104,6 +112,7 @@ class Reporter:
         self.ended_elsewhere: str | None = None
         self._final_sent = False
         self._saw_running = False
+        self._attempt: int | None = None  # the run's run_count when this runner saw it run
         self._queued = 0  # task states since the last early wake (approximate across threads)
         self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
         self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
@@ -180,6 +189,9 @@ class Reporter:
                 logger.exception("flow run %s: could not encode a report", self.flow_run_id)
                 continue
             for body in batches:
+                if self.ended_elsewhere is not None:  # overtaken: nothing more counts
+                    self.dropped_batches += 1
+                    continue
                 if not self._send(body, deadline=None):
                     return
         logger.debug("flow run %s: reporter done", self.flow_run_id)
@@ -284,18 +296,23 @@ class Reporter:
                     self.flow_run_id,
                     answer.get("flow_run_detail"),
                 )
-        self._check_run_state(str(answer.get("flow_run_state", "")))
+        self._check_run_state(str(answer.get("flow_run_state", "")), answer.get("flow_run_count"))
         if answer.get("cancel_requested"):
             self._cancel()
 
-    def _check_run_state(self, state: str) -> None:
+    def _check_run_state(self, state: str, run_count: int | None = None) -> None:
         """A run the server holds finished although this runner sent no final state was
         ended from outside (the reaper, a user, an agent); one back to Scheduled or
         Submitted after this runner saw it Running was rescheduled (its heartbeats were
-        taken for lost). Either way: say so once and stop."""
+        taken for lost), or Running again in a later attempt. Either way: say so once and
+        stop."""
         if state in ("Running", "Cancelling"):
             self._saw_running = True
+            if self._attempt is None:
+                self._attempt = run_count
         rescheduled = self._saw_running and state in ("Scheduled", "Submitted")
+        if run_count is not None and self._attempt is not None and run_count > self._attempt:
+            rescheduled = True
         if (
             not self.heartbeats  # a worker's reporter: the runner's own decides
             or (state not in _ENDED and not rescheduled)
@@ -305,11 +322,12 @@ class Reporter:
         ):
             return
         self.ended_elsewhere = state
+        _OVERTAKEN.add(self.flow_run_id)
         logger.error(
             "flow run %s: the server %s this run meanwhile (for instance its heartbeats did "
             "not arrive in time); this runner stops, its work no longer counts",
             self.flow_run_id,
-            f"ended ({state})" if state in _ENDED else f"rescheduled ({state})",
+            f"ended ({state})" if state in _ENDED else f"retried ({state}, attempt {run_count})",
         )
         self._cancel(log=False)
 
@@ -330,7 +348,7 @@ class Reporter:
             except (ClientError, OSError) as exc:
                 logger.warning("flow run %s: heartbeat failed: %s", self.flow_run_id, exc)
                 continue
-            self._check_run_state(str(answer.get("state", "")))
+            self._check_run_state(str(answer.get("state", "")), answer.get("run_count"))
             if answer.get("cancel_requested"):
                 self._cancel()
 

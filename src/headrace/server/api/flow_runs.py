@@ -189,13 +189,18 @@ def heartbeat(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> Hear
             sa.update(FlowRun)
             .where(FlowRun.id == flow_run_id, who.scope(FlowRun.project_id))
             .values(heartbeat=utcnow())
-            .returning(FlowRun.state, FlowRun.version)
+            .returning(FlowRun.state, FlowRun.version, FlowRun.run_count)
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:
             raise NotFoundError(f"flow run {flow_run_id} not found")
-        state, version = row
-        return HeartbeatOut(state=state, version=version, cancel_requested=state == CANCELLING)
+        state, version, run_count = row
+        return HeartbeatOut(
+            state=state,
+            version=version,
+            cancel_requested=state == CANCELLING,
+            run_count=run_count,
+        )
 
 
 @router.post(

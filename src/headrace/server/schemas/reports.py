@@ -121,6 +121,7 @@ class ReportOut(BaseModel):
         description="The error kind of a flow-run change not applied (unfinished_task_runs...)",
     )
     cancel_requested: bool
+    flow_run_count: int = Field(default=0, description="Attempts of the run started so far.")
     task_runs: list[TaskStateResult]
     task_runs_applied: int = Field(default=0, description="Task-run changes applied.")
     logs_inserted: int

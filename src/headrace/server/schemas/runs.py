@@ -120,6 +120,11 @@ class HeartbeatOut(BaseModel):
     state: str
     version: int
     cancel_requested: bool
+    run_count: int = Field(
+        default=0,
+        description="Attempts started so far: a runner's own attempt is the count "
+        "it first saw; a higher one means its run was retried without it.",
+    )
 
 
 class TaskRunIn(In):
