@@ -1,5 +1,8 @@
 """Fixtures of the fault suite: a :class:`~tests.faults.harness.FaultCluster` on SQLite, or
-on each database in turn, torn down (every process it started killed) after the test."""
+on each database in turn, torn down (every process it started killed) after the test.
+
+The randomized run (marker ``chaos``) is deselected unless ``-m`` names it
+(``python -m pytest tests/faults -m chaos``), whatever other ``-m`` a command line has."""
 
 from __future__ import annotations
 
@@ -14,6 +17,15 @@ from tests.agent.backend_support import (  # noqa: F401 - fixtures
     sqlite_url,
 )
 from tests.faults.harness import FaultCluster
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "chaos" in (config.option.markexpr or ""):
+        return
+    chaos = [item for item in items if item.get_closest_marker("chaos")]
+    if chaos:
+        config.hook.pytest_deselected(items=chaos)
+        items[:] = [item for item in items if not item.get_closest_marker("chaos")]
 
 
 def _cluster(root: Path, url: str) -> Iterator[FaultCluster]:

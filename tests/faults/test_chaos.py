@@ -8,8 +8,7 @@ of :meth:`FaultCluster.problems` is checked and a summary is printed:
     HEADRACE_CHAOS_KILLS=200 python -m pytest tests/faults -m chaos -q -s
 
 ``HEADRACE_CHAOS_SEED`` repeats a run's choices, ``HEADRACE_CHAOS_DIR`` keeps the logs and
-events there. Deselected by default (``-m "not chaos"``
-in pyproject's addopts).
+events there. Deselected unless ``-m`` names ``chaos`` (see this folder's conftest).
 """
 
 from __future__ import annotations
