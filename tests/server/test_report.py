@@ -104,7 +104,7 @@ def test_reports_and_heartbeats_refresh_the_heartbeat(client: Client, flow_id: s
     client.report(rid, {"heartbeat": True})
     second = last_beat()
     beat = client.heartbeat(rid)
-    assert beat == {"state": "Running", "version": 2, "cancel_requested": False}
+    assert beat == {"state": "Running", "version": 2, "cancel_requested": False, "run_count": 1}
     assert first < second < last_beat()
 
 
