@@ -12,13 +12,14 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from tests.agent.backend_support import wait_for
+from tests.agent.backend_support import register_script, wait_for
 
 from headrace import Flow, task
 from headrace.client import Client
-from headrace.client.backend import BackendFlowRunner
+from headrace.client.backend import BackendFlowRunner, execute_flow_run
 from headrace.configuration import config
 
 
@@ -108,3 +109,48 @@ def test_a_runner_whose_run_was_ended_or_retried_meanwhile_stops_and_says_why(
     # its own end (here: the flow finishing once released) is not recorded over the run's
     assert api.get_flow_run(run["id"])["state"] == expected[how]
     assert runner.reporter.dropped_batches >= 1
+
+
+RESTARTING_FLOW = '''
+import os
+
+from headrace import Flow, task
+from headrace.client import Client
+from headrace.environments.execution import LocalEnvironment
+
+
+class RestartedMeanwhile(LocalEnvironment):
+    """Runs the flow, then a user restarts the run before this process is done."""
+
+    def execute(self, storage, flow_location, **kwargs):
+        state = super().execute(storage, flow_location, **kwargs)
+        with Client(os.environ["RESTART_API"]) as client:
+            client.restart_flow_run(os.environ["HEADRACE__CONTEXT__FLOW_RUN_ID"])
+        return state
+
+
+@task
+def boom():
+    raise ValueError("boom")
+
+
+with Flow("restarted-meanwhile", environment=RestartedMeanwhile()) as flow:
+    boom()
+'''
+
+
+def test_a_run_restarted_right_after_its_process_finished_it_is_left_alone(
+    api: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that failed the run must not record anything over the restart a user
+    made meanwhile (it used to fail the restarted run: "finished without a final state")."""
+    script = tmp_path / "restarted.py"
+    script.write_text(RESTARTING_FLOW)
+    monkeypatch.setenv("RESTART_API", api.api_url)
+    run = api.create_flow_run(register_script(api, script, project="backend"))
+    api.claim_flow_runs(api.register_agent("by-hand")["id"])
+    assert execute_flow_run(run["id"], client=api, exit_on_cancel=False) == "Scheduled"
+    stored = api.get_flow_run(run["id"])
+    assert (stored["state"], stored["state_message"]) == ("Scheduled", "restarted")
+    names = [s["name"] for s in api.get_flow_run_states(run["id"])]
+    assert names[-3:] == ["Running", "Failed", "Scheduled"]

@@ -39,7 +39,7 @@ from types import FrameType
 from typing import Any
 
 from headrace.client.backend.reporter import overtaken
-from headrace.client.backend.runner import BackendFlowRunner
+from headrace.client.backend.runner import BackendFlowRunner, finished_here
 from headrace.engine.flow_runner import FlowRunner
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import Cancelled, Failed, Running, State
@@ -242,7 +242,11 @@ def hard_stop(client: Any, flow_run_id: str, stops: StopRequests) -> None:
     )
 
     def record() -> None:
-        if overtaken(flow_run_id) or _server_state(client, flow_run_id) in FINISHED:
+        if (
+            overtaken(flow_run_id)
+            or finished_here(flow_run_id)
+            or _server_state(client, flow_run_id) in FINISHED
+        ):
             return
         final = stopped_state(client, flow_run_id, stops.reason)
         message = f"{final.message}; the process did not stop within {stops.grace:g}s"

@@ -22,7 +22,7 @@ from typing import Any
 
 from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
 from headrace.client.backend.reporter import overtaken
-from headrace.client.backend.runner import BackendFlowRunner
+from headrace.client.backend.runner import BackendFlowRunner, finished_here
 from headrace.engine.signals import RunCancelled
 from headrace.utilities.logging import get_logger
 
@@ -51,7 +51,7 @@ def _end_stopped(client: Any, flow_run_id: str, stops: StopRequests) -> str:
     """A stop that did not end the run through the flow runner (it came before the flow
     started, or the environment runs flows its own way): record how it ended."""
     run = client.get_flow_run(flow_run_id)
-    if run["state"] in FINISHED or overtaken(flow_run_id):
+    if run["state"] in FINISHED or overtaken(flow_run_id) or finished_here(flow_run_id):
         return str(run["state"])
     final = stopped_state(client, flow_run_id, stops.reason or "stop requested")
     _fail_as(client, flow_run_id, type(final).__name__, final.message or "")
@@ -127,8 +127,11 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
     final = client.get_flow_run(flow_run_id)["state"]
     if stops is not None and stops.requested.is_set() and final not in FINISHED:
         return _end_stopped(client, flow_run_id, stops)
-    if final in ("Submitted", "Running", "Scheduled", "Pending"):
+    if final in ("Submitted", "Running", "Scheduled", "Pending") and not (
+        finished_here(flow_run_id) or overtaken(flow_run_id)
+    ):
         # The environment returned without running the flow through the backend runner.
+        # (One that did finish it here may find the run restarted meanwhile: not to fail.)
         name_of_state = type(state).__name__ if state is not None else "nothing"
         _fail(
             client, flow_run_id, f"the environment finished without a final state ({name_of_state})"

@@ -40,6 +40,7 @@ __all__ = [
     "CheckpointResult",
     "MissingFlowRunIdError",
     "checkpoint_location",
+    "finished_here",
     "flow_run_id_from_context",
 ]
 
@@ -47,6 +48,16 @@ logger = get_logger("backend.runner")
 _NOT_TO_RUN = frozenset(
     {"Success", "Failed", "Cancelled", "Cancelling", "TimedOut", "TriggerFailed", "Skipped"}
 )
+
+
+_FINISHED_HERE: set[str] = set()  # flow runs a backend runner of this process finished
+
+
+def finished_here(flow_run_id: str) -> bool:
+    """Whether a :class:`BackendFlowRunner` of this process ran ``flow_run_id`` to a final
+    state (and reported it): what the server holds now is no longer this process's to
+    change (a user may have restarted the run already)."""
+    return flow_run_id in _FINISHED_HERE
 
 
 class MissingFlowRunIdError(HeadraceError, ValueError):
@@ -189,6 +200,8 @@ class BackendFlowRunner(FlowRunner):
             reporter.close()
         if reporter.refused is not None:
             final = self._refused(final, reporter.refused)
+        if final.is_finished():
+            _FINISHED_HERE.add(str(self.flow_run_id))
         return final
 
     def _refused(self, final: State, why: str) -> State:
