@@ -215,12 +215,16 @@ class BackendFlowRunner(FlowRunner):
             todo.append((slug, index, state, name))
 
         for task, state in results.items():
-            if self._given.get(task) is state:
+            given = self._given.get(task)
+            if given is state:
                 continue
             slug = self.flow.slugs.get(task) or task.name
             if isinstance(state, Mapped):
+                # children reused from the earlier attempt are on the server already
+                reused = {id(c) for c in given.map_states} if isinstance(given, Mapped) else ()
                 for index, child in enumerate(state.map_states):
-                    settle(slug, index, child, task.name)
+                    if id(child) not in reused:
+                        settle(slug, index, child, task.name)
             settle(slug, -1, state, task.name)
         if not todo:
             return
