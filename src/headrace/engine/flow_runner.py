@@ -204,8 +204,10 @@ class FlowRunner:
                 given = task_states.get(task)
                 edges = upstream_edges[task]
                 is_map = any(e.mapped for e in edges)
-                if given is not None and _complete(given) and not (
-                    is_map and isinstance(given, Mapped)
+                if (
+                    given is not None
+                    and _complete(given)
+                    and not (is_map and isinstance(given, Mapped))
                 ):
                     futures[task] = given
                     continue

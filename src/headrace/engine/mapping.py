@@ -122,9 +122,7 @@ def submit_mapped(
                 else (u.joined(executor) if isinstance(u, MappedFutures) else u)
                 for e, u in upstream.items()
             }
-            return executor.submit(
-                runner.run, parent_up, parent_given, ctx, None, constants, True
-            )
+            return executor.submit(runner.run, parent_up, parent_given, ctx, None, constants, True)
         per_child[edge] = items
     count = min(len(items) for items in per_child.values())
     chained = next((up for up in per_child.values() if isinstance(up, MappedFutures)), None)
