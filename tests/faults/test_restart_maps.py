@@ -19,18 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.agent.backend_support import (  # noqa: F401 - fixtures
-    agent_env,
-    any_database_url,
-    api,
-    backend_server,
-    postgres_server,
-    register_script,
-    sqlite_template,
-    sqlite_url,
-    wait_for,
-    wait_for_state,
-)
+from tests.agent import backend_support
+from tests.agent.backend_support import register_script, wait_for, wait_for_state
 from tests.faults.restart_support import (
     FLOWS,
     SHAPES,
@@ -49,6 +39,15 @@ from tests.support.headrace_server import LiveServer
 
 from headrace.agent import LocalAgent
 from headrace.client import Client
+
+# fixtures of the live server, its database and the run processes' environment
+agent_env = backend_support.agent_env
+any_database_url = backend_support.any_database_url
+api = backend_support.api
+backend_server = backend_support.backend_server
+postgres_server = backend_support.postgres_server
+sqlite_template = backend_support.sqlite_template
+sqlite_url = backend_support.sqlite_url
 
 N = 30  # items of each flow
 SLEEP = 0.1  # seconds each child of the interrupted map works
@@ -95,7 +94,7 @@ def _kill_mid_map_and_restart(
 
 
 @pytest.fixture
-def any_api(any_database_url: str) -> Iterator[Client]:  # noqa: F811 - the fixture
+def any_api(any_database_url: str) -> Iterator[Client]:
     """A client of a live server on each database in turn."""
     live = LiveServer(make_settings(any_database_url, heartbeat_timeout=3.0)).start()
     try:
@@ -108,7 +107,7 @@ def any_api(any_database_url: str) -> Iterator[Client]:  # noqa: F811 - the fixt
 def test_kill_9_in_the_middle_of_a_map_then_restart(
     any_api: Client,
     agent_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     _kill_mid_map_and_restart(any_api, agent_env, tmp_path, SHAPES["map"])
 
@@ -118,7 +117,7 @@ def test_kill_9_in_the_middle_of_chained_and_nested_maps_then_restart(
     api: Client,
     agent_env: dict[str, str],
     tmp_path: Path,
-    shape: str,  # noqa: F811
+    shape: str,
 ) -> None:
     _kill_mid_map_and_restart(api, agent_env, tmp_path, SHAPES[shape])
 
@@ -126,7 +125,7 @@ def test_kill_9_in_the_middle_of_chained_and_nested_maps_then_restart(
 def test_kill_9_before_the_map_then_restart(
     api: Client,
     agent_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """Killed while ``items`` works: nothing of the map exists yet; the restart runs it all."""
     shape = SHAPES["map"]
@@ -151,7 +150,7 @@ def test_kill_9_before_the_map_then_restart(
 def test_kill_9_after_the_map_then_restart_runs_no_child_again(
     api: Client,
     agent_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """Killed while the reduce works: every child had succeeded, none runs again, and the
     reduce (run again) still sees all of them."""
@@ -177,7 +176,7 @@ def test_kill_9_after_the_map_then_restart_runs_no_child_again(
 def test_cancel_in_the_middle_of_a_map_then_restart(
     api: Client,
     agent_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     shape = SHAPES["map"]
     counts = Counts(tmp_path / "counts")
@@ -197,7 +196,7 @@ def test_cancel_in_the_middle_of_a_map_then_restart(
 
 
 @pytest.fixture
-def reaping_server(sqlite_url: str) -> Iterator[LiveServer]:  # noqa: F811 - the fixture
+def reaping_server(sqlite_url: str) -> Iterator[LiveServer]:
     """A live server whose services run (the reaper every 0.5 s, runs lost after 3 s without
     a heartbeat), as ``headrace server start`` runs them."""
     settings = make_settings(
@@ -213,7 +212,7 @@ def reaping_server(sqlite_url: str) -> Iterator[LiveServer]:  # noqa: F811 - the
 def test_agent_and_run_killed_then_the_servers_automatic_retry_finishes_the_map(
     reaping_server: LiveServer,
     agent_env: dict[str, str],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     """kill -9 of the agent process and of the run's process: the server's reaper finds the
     run without heartbeats and retries it (``max_retries=1``); a new agent takes the retry,

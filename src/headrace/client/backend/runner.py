@@ -8,7 +8,9 @@ state changes and the run's log records go to the server in batches through a
 :class:`~headrace.client.backend.reporter.Reporter`; tasks that run in worker processes
 report from there (:mod:`~headrace.client.backend.worker`). Results are checkpointed by default
 (``cloud.checkpointing``), into the flow's result or a ``LocalResult`` under
-``flows.results_dir``, so a restart has them.
+``flows.results_dir``, so a restart has them, and so does a chunk of mapped children that
+a cluster runs again after its worker died (it asks the server which of its children
+finished before running them: :mod:`~headrace.client.backend.recall`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, ClassVar
 from headrace.client.backend.checkpoints import CheckpointResult, checkpoint_location, close_packs
 from headrace.client.backend.listener import TaskStateListener
 from headrace.client.backend.logs import BackendLogHandler, secret_values
+from headrace.client.backend.recall import ServerRecall
 from headrace.client.backend.reporter import Reporter
 from headrace.client.backend.restart import earlier_task_states, server_task_states
 from headrace.client.backend.worker import live_listener
@@ -99,6 +102,7 @@ class BackendFlowRunner(FlowRunner):
         self.reporter: Reporter | None = None
         self._default_result: Any = None
         self._given: dict[Task, State] = {}
+        self._recall: ServerRecall | None = None
 
     # ---- checkpointing ----------------------------------------------------------------
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
@@ -110,7 +114,7 @@ class BackendFlowRunner(FlowRunner):
             if self._default_result is None:
                 self._default_result = CheckpointResult()
             result = self._default_result
-        return self.task_runner_cls(
+        runner = self.task_runner_cls(
             task,
             slug=self.flow.slugs.get(task),
             flow_name=self.flow.name,
@@ -118,6 +122,12 @@ class BackendFlowRunner(FlowRunner):
             checkpoint=enabled,
             listeners=self.listeners,
         )
+        api_url = str(getattr(self.client, "api_url", "") or "")
+        if enabled and api_url:  # children recorded with their results can be reused
+            if self._recall is None:
+                self._recall = ServerRecall(api_url, str(self.flow_run_id))
+            runner.recall = self._recall
+        return runner
 
     # ---- restart ----------------------------------------------------------------------
     def load_task_states(self) -> dict[Task, State]:

@@ -1,0 +1,127 @@
+"""``ServerRecall``: a chunk of mapped children asks the server which of them already
+finished before it runs them.
+
+A dask cluster runs a dead worker's calls again elsewhere: the call that was running, and
+finished calls whose results lived only in that worker's memory. For a chunk of mapped
+children that means running children again that had finished, their side effects
+included. Before a chunk runs (see :class:`~headrace.engine.chunk_runner.ChunkRunner`), the
+backend runner's :class:`ServerRecall` reads the server's record of the chunk's children
+(one request for the chunk's range of map indices) and hands back the successful ones whose
+persisted result can still be found; the chunk reuses those states, reading their results
+from the checkpoints, and runs only the rest.
+
+It asks only where a worker can die on its own: in a process other than the runner's (a
+dask worker, a process pool). In the runner's process it answers nothing without a
+request, so the in-process executors and in-process clusters pay nothing.
+
+What remains possible: a child whose ``Success`` had not reached the server when its worker
+died (workers report in batches every ``cloud.report_interval`` seconds) runs again; so does
+a child whose result was not persisted (checkpointing off): its result lived only in the
+lost worker's memory. A server that cannot be reached makes the chunk run every child
+(at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from headrace.client.backend.states import state_from_json
+from headrace.engine.state import State
+from headrace.utilities.logging import get_logger
+
+__all__ = ["SUCCESSFUL", "ServerRecall"]
+
+logger = get_logger("backend.recall")
+# The server's names of successful task-run states (Mapped is a parent's, never a child's).
+SUCCESSFUL = ("Success", "Cached", "Skipped")
+PAGE = 10_000
+
+
+class ServerRecall:
+    """The recall of a backend run: ``recall(slug, start, count)`` -> the states of the
+    children ``start`` .. ``start + count - 1`` of the task with ``slug`` that the server
+    holds as successful, with a result that can be read (``None`` for the others), or
+    ``None`` when there is nothing to ask (in the runner's own process)."""
+
+    __slots__ = ("api_url", "flow_run_id", "home_pid")
+
+    def __init__(self, api_url: str, flow_run_id: str) -> None:
+        self.api_url = api_url
+        self.flow_run_id = flow_run_id
+        self.home_pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"<ServerRecall flow run {self.flow_run_id} at {self.api_url}>"
+
+    def __getstate__(self) -> tuple[str, str, int]:
+        return (self.api_url, self.flow_run_id, self.home_pid)
+
+    def __setstate__(self, state: tuple[str, str, int]) -> None:
+        self.api_url, self.flow_run_id, self.home_pid = state
+
+    def __call__(self, slug: str, start: int, count: int) -> Sequence[State | None] | None:
+        if count <= 0 or os.getpid() == self.home_pid:
+            return None
+        try:
+            rows = self._rows(slug, start, start + count - 1)
+        except Exception as exc:  # the server is away: run the children (at least once)
+            logger.warning(
+                "flow run %s: could not ask which children of %s already finished: %s",
+                self.flow_run_id,
+                slug,
+                exc,
+            )
+            return None
+        found: list[State | None] = [None] * count
+        for row in rows:
+            state = _readable(row)
+            if state is not None:
+                found[row["map_index"] - start] = state
+        if any(s is not None for s in found):
+            reused = sum(1 for s in found if s is not None)
+            logger.info(
+                "flow run %s: %d of children %d-%d of %s had finished before; reusing them",
+                self.flow_run_id,
+                reused,
+                start,
+                start + count - 1,
+                slug,
+            )
+        return found
+
+    def _rows(self, slug: str, first: int, last: int) -> list[dict[str, Any]]:
+        from headrace.client import Client
+
+        rows: list[dict[str, Any]] = []
+        with Client(self.api_url, retries=2) as client:
+            while True:
+                page = client.get_task_runs(
+                    self.flow_run_id,
+                    task_slug=slug,
+                    state=list(SUCCESSFUL),
+                    min_map_index=first,
+                    max_map_index=last,
+                    limit=PAGE,
+                    offset=len(rows),
+                )
+                rows.extend(page)
+                if len(page) < PAGE:
+                    return rows
+
+
+def _readable(row: dict[str, Any]) -> State | None:
+    """The successful state a server row describes, if its result can still be read (a
+    result that is gone means the child runs again rather than failing its reduce)."""
+    state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
+    if not state.is_successful():
+        return None  # its result was not persisted: nothing to reuse
+    persisted = state.persisted
+    if persisted is not None and isinstance(persisted.location, str):
+        try:
+            if not persisted.exists(persisted.location):
+                return None
+        except Exception:
+            return None
+    return state
