@@ -237,3 +237,27 @@ def test_an_interrupted_map_over_a_flattened_map_is_expanded_again(
     # children 1, 3, 4 and 5 ran: their inputs were 0, 0, 1 and 2
     assert (count(tmp_path / "square0"), count(tmp_path / "square1")) == (2, 1)
     assert count(tmp_path / "square2") == 1
+
+
+def test_reused_children_read_their_persisted_results_where_the_reduce_runs(
+    executor: Any, tmp_path: Path
+) -> None:
+    """A restart's children come back with their results not read yet (``NOT_LOADED``,
+    read from where they were persisted on first use): the reduce reads them in whichever
+    process it runs, and the children that are missing run."""
+    from headrace.engine.results.local import LocalResult
+    from headrace.engine.state.base import NOT_LOADED
+
+    results = LocalResult(dir=str(tmp_path / "results"), location="child-{map_index}.pickle")
+    given = s.Mapped(
+        map_states=[
+            s.Success("earlier", NOT_LOADED, persisted=results.write(x * x, map_index=x))
+            for x in range(3)
+        ]
+    )
+    with Flow("persisted-children") as flow:
+        squares = counted_square.map(up_to(5), unmapped(str(tmp_path)))
+        total = add_up(squares)
+    state = flow.run(task_states={squares: given}, executor=executor)
+    assert state.result[total].result == sum(x * x for x in range(5))
+    assert _runs(tmp_path, "square", 5) == [0, 0, 0, 1, 1]
