@@ -1,4 +1,4 @@
-"""Helpers of the restart and worker-loss fault tests: the flows under ``flows/``, reading
+"""Helpers of the restart and worker-loss fault tests: the flows under ``restart_flows/``, reading
 what their tasks counted, choosing the moment to kill, and the invariants every case checks.
 
 The flows' tasks append one line per execution to ``$HEADRACE_TEST_COUNTS/<task>``
@@ -34,11 +34,12 @@ __all__ = [
     "assert_settled_right",
     "kill",
     "run_env",
+    "run_process",
     "stop_process",
     "wait_for_children",
 ]
 
-FLOWS = Path(__file__).parent / "flows"
+FLOWS = Path(__file__).parent / "restart_flows"
 FINAL_TASK_STATES = {"Success", "Mapped", "Cached", "Skipped"}
 
 
@@ -134,6 +135,21 @@ def wait_for_children(api: Client, run_id: str, slug: str, at_least: int) -> set
             f"{at_least} children of {slug} to succeed",
         )
     )
+
+
+def run_process(run_id: str) -> int | None:
+    """The pid of the ``headrace execute flow-run --id RUN`` process of ``run_id`` (read
+    from /proc: the children of a process executor count with their own pids)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"flow-run" in argv and run_id.encode() in argv:
+            return int(entry.name)
+    return None
 
 
 def kill(pid: int, sig: int = signal.SIGKILL) -> None:

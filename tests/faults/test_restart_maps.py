@@ -7,7 +7,7 @@ Real parts: a live server (SQLite, and PostgreSQL for the plain map), LocalAgent
 real flow-run subprocesses (an agent process of its own where the test kills it), SIGKILL,
 ``headrace restart`` as a subprocess, results checkpointed to files. What ran is counted
 from the tasks' side effects (files), never from what headrace reports: see
-``flows/squares.py`` and :mod:`tests.faults.restart_support`.
+``restart_flows/squares.py`` and :mod:`tests.faults.restart_support`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests.faults.restart_support import (
     assert_settled_right,
     kill,
     run_env,
+    run_process,
     stop_process,
     wait_for_children,
 )
@@ -70,19 +71,25 @@ def _restart(client: Client, run_id: str) -> None:
 
 
 def _kill_mid_map_and_restart(
-    client: Client, base_env: dict[str, str], tmp_path: Path, shape: Shape
+    client: Client,
+    base_env: dict[str, str],
+    tmp_path: Path,
+    shape: Shape,
+    executor: str = "local",
 ) -> None:
     """The issue's scenario: the run's process killed once ``KILL_AFTER`` children of the
     map succeeded, then ``headrace restart``."""
     counts = Counts(tmp_path / "counts")
-    env = run_env(base_env, counts.folder, N, SLEEP)
+    env = {**run_env(base_env, counts.folder, N, SLEEP), "HEADRACE_TEST_EXECUTOR": executor}
     run = client.create_flow_run(register_script(client, FLOWS / shape.script))
     agent = _agent(client, env)
     try:
         wait_for_children(client, run["id"], shape.slug, KILL_AFTER)
-        kill(counts.pids(shape.counted)[-1])
+        pid = run_process(run["id"])
+        assert pid is not None, "the run's process is gone"
+        kill(pid)
         failed = wait_for_state(client, run["id"], {"Failed"}, timeout=30)
-        assert "exited with code -9" in failed["state_message"]
+        assert "-9" in failed["state_message"]  # the exit code of a SIGKILL
         acknowledged = acknowledged_children(client, run["id"], shape.slug)
         assert len(acknowledged) < shape.children(N), "the kill came after the map"
         _restart(client, run["id"])
@@ -110,6 +117,14 @@ def test_kill_9_in_the_middle_of_a_map_then_restart(
     tmp_path: Path,
 ) -> None:
     _kill_mid_map_and_restart(any_api, agent_env, tmp_path, SHAPES["map"])
+
+
+def test_kill_9_of_a_run_on_a_process_pool_in_the_middle_of_a_map_then_restart(
+    api: Client, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The children ran in ``LocalDaskExecutor("processes")`` workers; the restarted run
+    ships the reused children's unread results to its workers for the reduce."""
+    _kill_mid_map_and_restart(api, agent_env, tmp_path, SHAPES["map"], "processes")
 
 
 @pytest.mark.parametrize("shape", ["chained", "nested"])

@@ -7,7 +7,7 @@ checkpointed, runs again: each chunk asks the server before running its children
 Real parts: a live server on SQLite, a ``BackendFlowRunner`` in this process on a real
 dask.distributed ``LocalCluster`` (2 worker processes under nannies, 127.0.0.1), SIGKILL
 of a worker process once it has run children, results checkpointed to files, executions
-counted in files by the children themselves (see ``flows/squares.py``).
+counted in files by the children themselves (see ``restart_flows/squares.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ SLEEP = 0.15
 
 
 @pytest.fixture
-def cluster(
+def local_cluster(
     agent_env: dict[str, str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -89,7 +89,7 @@ def _flow(client: Client) -> tuple[Flow, str]:
 @pytest.mark.parametrize("chunk_size", [None, 1], ids=["default-chunks", "chunk_size=1"])
 def test_a_worker_killed_mid_map_reruns_no_recorded_child(
     api: Client,
-    cluster: Any,
+    local_cluster: Any,
     tmp_path: Path,
     chunk_size: int | None,
 ) -> None:
@@ -97,7 +97,7 @@ def test_a_worker_killed_mid_map_reruns_no_recorded_child(
     counts = Counts(tmp_path / "counts")
     flow, flow_id = _flow(api)
     run = api.create_flow_run(flow_id)
-    executor = DaskExecutor(address=cluster.scheduler_address, chunk_size=chunk_size)
+    executor = DaskExecutor(address=local_cluster.scheduler_address, chunk_size=chunk_size)
     kill: dict[str, Any] = {}
 
     def kill_a_busy_worker() -> None:

@@ -8,6 +8,7 @@ kill the run's process in the middle of the map; ``$HEADRACE_TEST_N`` (default 5
 many items there are. ``total`` must be the sum of the squares of 0 .. N-1.
 ``$HEADRACE_TEST_ITEMS_SLEEP`` and ``$HEADRACE_TEST_TOTAL_SLEEP`` hold ``items`` (after it
 counted) and ``total`` (before it counts), for a kill before or after the map.
+``$HEADRACE_TEST_EXECUTOR=processes`` runs the flow on ``LocalDaskExecutor("processes")``.
 """
 
 import os
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from headrace import Flow, context, task
+from headrace.executors import LocalDaskExecutor
 
 
 def _count(name: str, value: object = "") -> None:
@@ -47,3 +49,6 @@ def total(values: list[int]) -> int:
 
 with Flow("fault-squares") as flow:
     total(square.map(items()))
+
+if os.environ.get("HEADRACE_TEST_EXECUTOR") == "processes":
+    flow.executor = LocalDaskExecutor("processes", num_workers=2)
