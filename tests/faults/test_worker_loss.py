@@ -127,3 +127,7 @@ def test_a_worker_killed_mid_map_reruns_no_recorded_child(
     # the dead worker had recorded children: they were not lost, and not run again
     by_victim = {int(p[1]) for p in counts.lines(shape.counted) if int(p[2]) == kill["pid"]}
     assert by_victim & acknowledged, "the killed worker had no recorded child to lose"
+    # the marks of which chunks started are the attempt's own: gone once it ended
+    results = Path(os.environ["HEADRACE__FLOWS__RESULTS_DIR"])
+    assert list(results.rglob("*.pack")), f"no checkpoints under {results}"
+    assert list(results.rglob("chunks-*.started")) == []

@@ -92,3 +92,18 @@ def test_an_unreachable_server_makes_every_child_run() -> None:
 
     recall = ServerRecall(f"http://127.0.0.1:{free_port()}", "no-such-run")
     assert _recall_elsewhere(recall, "square-1", 0, 3) is None
+
+
+def test_with_markers_only_a_chunk_that_started_before_asks(api: Client, tmp_path: Path) -> None:
+    """A chunk's first start in an attempt only marks it (nothing of it can be recorded
+    yet); the same chunk started again (its worker died) asks the server."""
+    run_id, slug = _mapped_run(api)
+    recall = ServerRecall(api.api_url, run_id, markers=str(tmp_path))
+    assert _recall_elsewhere(recall, slug, 0, 3) is None
+    again = _recall_elsewhere(recall, slug, 0, 3)
+    assert [s.result for s in again] == [0, 1, 4]
+    assert _recall_elsewhere(recall, slug, 3, 3) is None  # another chunk: its first start
+    # the next attempt has markers of its own
+    assert _recall_elsewhere(ServerRecall(api.api_url, run_id, str(tmp_path)), slug, 0, 3) is None
+    recall.remove_markers([slug])
+    assert _recall_elsewhere(recall, slug, 0, 3) is None  # its marks are gone

@@ -125,7 +125,8 @@ class BackendFlowRunner(FlowRunner):
         api_url = str(getattr(self.client, "api_url", "") or "")
         if enabled and api_url:  # children recorded with their results can be reused
             if self._recall is None:
-                self._recall = ServerRecall(api_url, str(self.flow_run_id))
+                markers = None if self._default_result is None else str(self._default_result.dir)
+                self._recall = ServerRecall(api_url, str(self.flow_run_id), markers)
             runner.recall = self._recall
         return runner
 
@@ -193,6 +194,8 @@ class BackendFlowRunner(FlowRunner):
                 logging.getLogger("headrace").removeHandler(handler)
             if self._default_result is not None:
                 close_packs(self._default_result.dir, str(self.flow_run_id))
+            if self._recall is not None:
+                self._recall.remove_markers(self.flow.slugs.values())
             reporter.close()
         return final
 
