@@ -11,14 +11,19 @@ persisted result can still be found; the chunk reuses those states, reading thei
 from the checkpoints, and runs only the rest.
 
 It asks only where a worker can die on its own: in a process other than the runner's (a
-dask worker, a process pool). In the runner's process it answers nothing without a
-request, so the in-process executors and in-process clusters pay nothing.
+dask worker, a process pool), and only for a chunk that starts for the second time in the
+attempt (marked in a file beside the checkpoints, see :class:`ServerRecall`). The
+in-process executors and in-process clusters, and every chunk's first start, pay no
+request.
 
 What remains possible: a child whose ``Success`` had not reached the server when its worker
 died (workers report in batches every ``cloud.report_interval`` seconds) runs again; so does
 a child whose result was not persisted (checkpointing off): its result lived only in the
-lost worker's memory. A server that cannot be reached makes the chunk run every child
-(at least once, never lost).
+lost worker's memory. A worker on another machine that does not share the checkpoint
+directory (where checkpoints could not be read back either) cannot see that a chunk started
+before, so its children run again. A task that is not mapped is not asked for: a cluster
+that recomputes one whose result was lost with its worker runs it again. A server that
+cannot be reached makes the chunk run every child (at least once, never lost).
 """
 
 from __future__ import annotations
