@@ -12,8 +12,10 @@ from the tasks' side effects (files), never from what headrace reports: see
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,42 @@ def _kill_mid_map_and_restart(
         agent.stop(stop_runs=True)
     assert_settled_right(client, final, counts, shape, n, acknowledged)
     assert final["run_count"] == 2
+
+
+def test_killed_three_times_at_random_moments_each_restart_keeps_what_succeeded(
+    api: Client, agent_env: dict[str, str], tmp_path: Path
+) -> None:
+    """kill -9 at a random number of acknowledged children, three times, restarting after
+    each: the restarts stack (each starts from a partial map of the one before) and every
+    child acknowledged before any kill still ran only once."""
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    shape = SHAPES["map"]
+    counts = Counts(tmp_path / "counts")
+    run = api.create_flow_run(register_script(api, FLOWS / shape.script))
+    agent = _agent(api, run_env(agent_env, counts.folder, N, SLEEP))
+    acknowledged: set[int] = set()
+    ran_before: Counter[int] = Counter()  # runs of each child when it was first acknowledged
+    try:
+        for kill_number in range(3):
+            target = min(N - 1, len(acknowledged) + rng.randint(1, 6))
+            wait_for_children(api, run["id"], shape.slug, target)
+            pid = run_process(run["id"])
+            assert pid is not None, f"seed {seed}: the run's process is gone"
+            kill(pid)
+            wait_for_state(api, run["id"], {"Failed"}, timeout=30)
+            now = acknowledged_children(api, run["id"], shape.slug)
+            assert now >= acknowledged, f"seed {seed}: acknowledged children were lost"
+            assert len(now) < N, f"seed {seed}: kill {kill_number + 1} came after the map"
+            ran = counts.per_child(shape.counted)  # the process is dead: final for now
+            ran_before.update({i: ran[i] for i in now - acknowledged})
+            acknowledged = now
+            _restart(api, run["id"])
+        final = wait_for_state(api, run["id"], timeout=90)
+    finally:
+        agent.stop(stop_runs=True)
+    assert_settled_right(api, final, counts, shape, N, acknowledged, ran_before)
+    assert final["run_count"] == 4, f"seed {seed}"
 
 
 @pytest.fixture
