@@ -78,24 +78,29 @@ def local_cluster(
         local.close()
 
 
-def _flow(client: Client) -> tuple[Flow, str]:
-    """The squares flow, loaded from its script (so its code travels to the workers by
-    value), and registered."""
-    namespace = runpy.run_path(str(FLOWS / "squares.py"), run_name="__headrace_flow__")
+def _flow(client: Client, script: str) -> tuple[Flow, str]:
+    """A flow loaded from its script (so its code travels to the workers by value), and
+    registered."""
+    namespace = runpy.run_path(str(FLOWS / script), run_name="__headrace_flow__")
     flow = namespace["flow"]
     return flow, client.register(flow, project_name="tests", labels=[], build=False)
 
 
-@pytest.mark.parametrize("chunk_size", [None, 1], ids=["default-chunks", "chunk_size=1"])
+@pytest.mark.parametrize(
+    ("shape_name", "chunk_size"),
+    [("map", None), ("map", 1), ("chained", None)],
+    ids=["default-chunks", "chunk_size=1", "chained-maps"],
+)
 def test_a_worker_killed_mid_map_reruns_no_recorded_child(
     api: Client,
     local_cluster: Any,
     tmp_path: Path,
+    shape_name: str,
     chunk_size: int | None,
 ) -> None:
-    shape = SHAPES["map"]
+    shape = SHAPES[shape_name]
     counts = Counts(tmp_path / "counts")
-    flow, flow_id = _flow(api)
+    flow, flow_id = _flow(api, shape.script)
     run = api.create_flow_run(flow_id)
     executor = DaskExecutor(address=local_cluster.scheduler_address, chunk_size=chunk_size)
     kill: dict[str, Any] = {}
