@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.engine.helpers import bump, count
 
-from headrace import Flow, Parameter, context, task
+from headrace import Flow, Parameter, context, flatten, task, unmapped
 from headrace.engine import state as s
 from headrace.engine.signals import PAUSE
 from headrace.triggers import manual_only
@@ -154,3 +154,110 @@ def test_pause_signal_and_resume_with_downstream(executor: Any, tmp_path: Path) 
     assert resumed.is_successful()
     assert resumed.result[f].result == "approved!"
     assert count(path) == 2
+
+
+@task
+def counted_square(x: int, folder: str) -> int:
+    bump(Path(folder) / f"square{x}")
+    return x * x
+
+
+@task
+def counted_plus(x: int, folder: str) -> int:
+    bump(Path(folder) / f"plus{x}")
+    return x + 1
+
+
+@task
+def up_to(n: int) -> list[int]:
+    return list(range(n))
+
+
+@task
+def add_up(values: list[int]) -> int:
+    return sum(values)
+
+
+def _runs(folder: Path, prefix: str, n: int) -> list[int]:
+    return [count(folder / f"{prefix}{i}") for i in range(n)]
+
+
+def test_an_interrupted_map_is_expanded_again_and_its_reduce_sees_every_child(
+    executor: Any, tmp_path: Path
+) -> None:
+    """An interrupted run's ``Mapped`` lists only the children that reported (here 0-3 of
+    10): the restart runs the other six and the reduce adds all ten."""
+    with Flow("interrupted-map") as flow:
+        squares = counted_square.map(up_to(10), unmapped(str(tmp_path)))
+        total = add_up(squares)
+    given = s.Mapped(map_states=[s.Success(result=x * x) for x in range(4)])
+    state = flow.run(task_states={squares: given}, executor=executor)
+    assert state.is_successful()
+    assert state.result[total].result == sum(x * x for x in range(10))
+    assert len(state.result[squares].map_states) == 10
+    assert _runs(tmp_path, "square", 10) == [0] * 4 + [1] * 6
+
+
+def test_interrupted_chained_maps_rerun_only_the_missing_children(
+    executor: Any, tmp_path: Path
+) -> None:
+    with Flow("interrupted-chain") as flow:
+        squares = counted_square.map(up_to(8), unmapped(str(tmp_path)))
+        plus = counted_plus.map(squares, unmapped(str(tmp_path)))
+        total = add_up(plus)
+    given = {
+        squares: s.Mapped(
+            map_states=[s.Success(result=x * x) for x in range(5)] + [s.Failed("lost")]
+        ),
+        plus: s.Mapped(map_states=[s.Success(result=x * x + 1) for x in range(2)]),
+    }
+    if hasattr(executor, "chunk_size"):  # chunks of 3: chunk bounds cut through the given
+        executor.chunk_size = 3
+    state = flow.run(task_states=given, executor=executor)
+    assert state.result[total].result == sum(x * x + 1 for x in range(8))
+    assert _runs(tmp_path, "square", 8) == [0] * 5 + [1] * 3
+    # plus's children are counted by their input (a square): 0, 1 were reused
+    assert [count(tmp_path / f"plus{x * x}") for x in range(8)] == [0, 0] + [1] * 6
+
+
+def test_an_interrupted_map_over_a_flattened_map_is_expanded_again(
+    executor: Any, tmp_path: Path
+) -> None:
+    with Flow("interrupted-flatten") as flow:
+        ranges = up_to.map([1, 2, 3])  # [0], [0, 1], [0, 1, 2]
+        squares = counted_square.map(flatten(ranges), unmapped(str(tmp_path)))
+        total = add_up(squares)
+    given = {
+        ranges: s.Mapped(map_states=[s.Success(result=[0]), s.Success(result=[0, 1])]),
+        squares: s.Mapped(map_states=[s.Success(result=0), s.Pending(), s.Success(result=1)]),
+    }
+    state = flow.run(task_states=given, executor=executor)
+    assert state.result[squares].result == [0, 0, 1, 0, 1, 4]
+    assert state.result[total].result == 6
+    # children 1, 3, 4 and 5 ran: their inputs were 0, 0, 1 and 2
+    assert (count(tmp_path / "square0"), count(tmp_path / "square1")) == (2, 1)
+    assert count(tmp_path / "square2") == 1
+
+
+def test_reused_children_read_their_persisted_results_where_the_reduce_runs(
+    executor: Any, tmp_path: Path
+) -> None:
+    """A restart's children come back with their results not read yet (``NOT_LOADED``,
+    read from where they were persisted on first use): the reduce reads them in whichever
+    process it runs, and the children that are missing run."""
+    from headrace.engine.results.local import LocalResult
+    from headrace.engine.state.base import NOT_LOADED
+
+    results = LocalResult(dir=str(tmp_path / "results"), location="child-{map_index}.pickle")
+    given = s.Mapped(
+        map_states=[
+            s.Success("earlier", NOT_LOADED, persisted=results.write(x * x, map_index=x))
+            for x in range(3)
+        ]
+    )
+    with Flow("persisted-children") as flow:
+        squares = counted_square.map(up_to(5), unmapped(str(tmp_path)))
+        total = add_up(squares)
+    state = flow.run(task_states={squares: given}, executor=executor)
+    assert state.result[total].result == sum(x * x for x in range(5))
+    assert _runs(tmp_path, "square", 5) == [0, 0, 0, 1, 1]

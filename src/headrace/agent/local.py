@@ -28,6 +28,7 @@ class ProcessHandle(RunHandle):
         super().__init__(flow_run_id)
         self.process = process
         self.logger = logger
+        self._orphans_ended = False
         self._reader = threading.Thread(
             target=self._pump, name=f"output-{flow_run_id[:8]}", daemon=True
         )
@@ -43,8 +44,21 @@ class ProcessHandle(RunHandle):
     def poll(self) -> int | None:
         code = self.process.poll()
         if code is not None:
+            self._end_orphans()
             self._reader.join(5)
         return code
+
+    def _end_orphans(self) -> None:
+        """SIGKILL what the run's process left in its process group when it ended (once):
+        the workers of a process pool outlive a run process killed with SIGKILL, would go
+        on running and reporting its tasks, and hold its output pipe open (the agent's
+        reader would wait on them). The group's id stays reserved while any member
+        lives, so this reaches only what the run started."""
+        if self._orphans_ended:
+            return
+        self._orphans_ended = True
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def stop(self) -> None:
         """SIGTERM to the whole process group, SIGKILL 10 s later if still alive."""

@@ -280,7 +280,8 @@ class Client:
 
     # --- task runs and logs -------------------------------------------------------------
     def get_task_runs(self, flow_run_id: str, **filters: Any) -> list[Json]:
-        """Filters: task_slug, state (list), include_children, limit, offset."""
+        """Filters: task_slug, state (list), include_children, min_map_index and
+        max_map_index (inclusive), limit, offset."""
         return list(self._get(f"/flow_runs/{flow_run_id}/task_runs", **filters))
 
     def get_task_run_summary(self, flow_run_id: str) -> list[Json]:

@@ -112,10 +112,12 @@ class ChunkRunner:
         states for this slice, both keyed by the edge's position in ``edges`` (an ``Edge``
         hashes by its tasks, and on a worker the tasks inside ``fixed`` may be other copies
         than the runner's when the two were pickled apart), ``given`` the children's
-        states of an earlier run."""
+        states of an earlier run. Children the runner's ``recall`` knows finished (this
+        chunk is run again after its worker died) keep that state and do not run again."""
         items = {position: _concat(parts) for position, parts in pieces.items()}
         run = self.runner.run
         edges = tuple(enumerate(self.edges))
+        given = _recalled(self.runner, start, count, given)
         states = []
         for j in range(count):
             upstream = {e: (items[i][j] if i in items else fixed[i]) for i, e in edges}
@@ -143,6 +145,29 @@ class ChunkRunner:
                 for j in range(count)
             ]
         )
+
+
+def _recalled(
+    runner: TaskRunner, start: int, count: int, given: Sequence[State | None] | None
+) -> Sequence[State | None] | None:
+    """``given`` completed with the successful states the runner's ``recall`` knows of:
+    a chunk run again after its worker died (a cluster re-runs the lost worker's calls,
+    the finished ones too when their results were only in its memory) reuses the children
+    that had finished, instead of running their code, and their side effects, twice."""
+    recall = runner.recall
+    found = recall(runner.slug, start, count) if recall is not None else None
+    if not found:
+        return given
+    merged: list[State | None] = list(given) if given is not None else [None] * count
+    for j, state in enumerate(found[:count]):
+        old = merged[j]
+        if (
+            state is not None
+            and state.is_successful()
+            and not (old is not None and old.is_successful())
+        ):
+            merged[j] = state
+    return merged
 
 
 def _concat(parts: list[Piece]) -> list[State]:

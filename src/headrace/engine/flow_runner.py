@@ -122,7 +122,11 @@ class FlowRunner:
         """Run the flow; returns its final state whose ``.result`` maps every task to its state.
 
         Tasks given a successful state in ``task_states`` are not run again (restart from
-        failure); other given states are where those tasks start.
+        failure); other given states are where those tasks start. A mapped task given a
+        ``Mapped`` state is expanded again over its upstream's items, as on its first run:
+        each child given a successful state in ``map_states`` keeps it, every other child
+        (failed, pending, or beyond the given list: a map that was interrupted before all
+        its children ran) runs, so what takes the whole map sees all of its children.
         """
         flow = self.flow
         flow.validate()
@@ -198,10 +202,15 @@ class FlowRunner:
         with executor.start():
             for task in flow.sorted_tasks():
                 given = task_states.get(task)
-                if given is not None and _complete(given):
+                edges = upstream_edges[task]
+                is_map = any(e.mapped for e in edges)
+                if (
+                    given is not None
+                    and _complete(given)
+                    and not (is_map and isinstance(given, Mapped))
+                ):
                     futures[task] = given
                     continue
-                edges = upstream_edges[task]
                 upstream = {
                     e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
                 }
@@ -210,7 +219,7 @@ class FlowRunner:
                     runner.cache_candidates = cache.snapshot(runner.cache_base())
                     cached_runners[task] = runner
                 constants = flow.constants.get(task)
-                if any(e.mapped for e in edges):
+                if is_map:
                     futures[task] = submit_mapped(executor, runner, upstream, given, ctx, constants)
                     if isinstance(futures[task], MappedFutures):
                         mapped.add(task)
@@ -254,7 +263,9 @@ def _store_cache_entries(runner: TaskRunner, state: State) -> None:
 
 
 def _complete(state: State) -> bool:
-    """Whether a given state needs no rerun: successful, and so are all its children."""
+    """Whether a given state needs no rerun: successful, and so are all its children. (A
+    mapped task is expanded again even then: only its upstream says how many children it
+    has, and a ``Mapped`` state of an interrupted run lists only those that reported.)"""
     if isinstance(state, Mapped):
         return all(_complete(s) for s in state.map_states)
     return state.is_successful()

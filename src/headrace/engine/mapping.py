@@ -114,14 +114,15 @@ def submit_mapped(
             per_child[edge] = _Sliced(up, len(value.result))
             continue
         items = map_items(value, edge.flattened)
-        if items is None:
+        if items is None:  # the parent's verdict; a given Mapped is no verdict of now
+            parent_given = None if isinstance(given, Mapped) else given
             parent_up = {
                 e: value
                 if e is edge
                 else (u.joined(executor) if isinstance(u, MappedFutures) else u)
                 for e, u in upstream.items()
             }
-            return executor.submit(runner.run, parent_up, given, ctx, None, constants, True)
+            return executor.submit(runner.run, parent_up, parent_given, ctx, None, constants, True)
         per_child[edge] = items
     count = min(len(items) for items in per_child.values())
     chained = next((up for up in per_child.values() if isinstance(up, MappedFutures)), None)

@@ -13,7 +13,7 @@ the flow's context arrives as a plain dict with each call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from headrace.core.edge import Edge
@@ -31,9 +31,12 @@ from headrace.engine.upstream import unmappable, upstream_verdict
 from headrace.runcontext import reset_context, set_context
 from headrace.utilities.logging import get_logger
 
-__all__ = ["TaskRunner", "check_replacement"]
+__all__ = ["Recall", "TaskRunner", "check_replacement"]
 
 Listener = Callable[[Task, "int | None", State, State], None]
+# (task slug, first map index, count) -> the finished states of those mapped children
+# recorded outside this process, None where there is none (see TaskRunner.recall).
+Recall = Callable[[str, int, int], "Sequence[State | None] | None"]
 _EMPTY: dict[str, Any] = {}
 logger = get_logger("task_runner")
 
@@ -47,6 +50,7 @@ class TaskRunner:
         "checkpoint",
         "flow_result",
         "listeners",
+        "recall",
         "slug",
         "task",
     )
@@ -72,6 +76,10 @@ class TaskRunner:
         # cache lives in the flow runner's process, so the entries travel with the runner to
         # whichever worker runs it, and new entries travel back on the final state.
         self.cache_candidates: dict[str, list[Cached]] | None = None
+        # Set by a runner that records states elsewhere (the backend): asked by a chunk of
+        # mapped children before it runs them, so a chunk that a cluster runs again (its
+        # worker died) reuses the children that had already finished and were recorded.
+        self.recall: Recall | None = None
 
     def cache_base(self) -> str:
         """The key this task's results are cached under (``cache_key`` shares it)."""

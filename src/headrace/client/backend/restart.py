@@ -3,7 +3,12 @@
 A restarted run starts from the states of its earlier attempt (:func:`earlier_task_states`):
 successful task runs come back with their persisted results (read lazily, on first use),
 mapped children that succeeded come back inside a ``Mapped`` parent, and everything else
-runs again. At the end of a run whose tasks reported from worker processes, the runner asks
+runs again. That ``Mapped`` lists the children by map index up to the last one the server
+holds, which may be fewer than the map has (the run was cancelled or killed in the middle):
+the engine expands a mapped task given a ``Mapped`` state again over its upstream, so every
+child without a successful state runs and the reduce sees them all.
+
+At the end of a run whose tasks reported from worker processes, the runner asks
 which states the server has (:func:`server_task_states`) so it settles only what is missing.
 """
 
@@ -37,7 +42,8 @@ def task_run_rows(client: Any, flow_run_id: str) -> Iterator[dict[str, Any]]:
 
 def earlier_task_states(client: Any, flow_run_id: str, flow: Flow) -> dict[Task, State]:
     """States of an earlier attempt: successful task runs (with their results) and the
-    mapped children that succeeded; everything else starts over."""
+    mapped children that succeeded (in a ``Mapped`` state the engine expands again, see the
+    module); everything else starts over."""
     by_slug = {slug: task for task, slug in flow.slugs.items()}
     parents: dict[Task, dict[str, Any]] = {}
     children: dict[Task, dict[int, State]] = {}

@@ -10,7 +10,9 @@ are unfinished; a refusal ends the run ``Failed``) through a
 :class:`~headrace.client.backend.reporter.Reporter`; tasks that run in worker processes
 report from there (:mod:`~headrace.client.backend.worker`). Results are checkpointed by default
 (``cloud.checkpointing``), into the flow's result or a ``LocalResult`` under
-``flows.results_dir``, so a restart has them.
+``flows.results_dir``, so a restart has them, and so does a chunk of mapped children that
+a cluster runs again after its worker died (it asks the server which of its children
+finished before running them: :mod:`~headrace.client.backend.recall`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, ClassVar
 from headrace.client.backend.checkpoints import CheckpointResult, checkpoint_location, close_packs
 from headrace.client.backend.listener import TaskStateListener
 from headrace.client.backend.logs import BackendLogHandler, secret_values
+from headrace.client.backend.recall import ServerRecall
 from headrace.client.backend.reporter import Reporter
 from headrace.client.backend.restart import earlier_task_states, server_task_states
 from headrace.client.backend.worker import live_listener
@@ -112,6 +115,7 @@ class BackendFlowRunner(FlowRunner):
         self.reporter: Reporter | None = None
         self._default_result: Any = None
         self._given: dict[Task, State] = {}
+        self._recall: ServerRecall | None = None
 
     # ---- checkpointing ----------------------------------------------------------------
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
@@ -123,7 +127,7 @@ class BackendFlowRunner(FlowRunner):
             if self._default_result is None:
                 self._default_result = CheckpointResult()
             result = self._default_result
-        return self.task_runner_cls(
+        runner = self.task_runner_cls(
             task,
             slug=self.flow.slugs.get(task),
             flow_name=self.flow.name,
@@ -131,6 +135,13 @@ class BackendFlowRunner(FlowRunner):
             checkpoint=enabled,
             listeners=self.listeners,
         )
+        api_url = str(getattr(self.client, "api_url", "") or "")
+        if enabled and api_url:  # children recorded with their results can be reused
+            if self._recall is None:
+                markers = None if self._default_result is None else str(self._default_result.dir)
+                self._recall = ServerRecall(api_url, str(self.flow_run_id), markers)
+            runner.recall = self._recall
+        return runner
 
     # ---- restart ----------------------------------------------------------------------
     def load_task_states(self) -> dict[Task, State]:
@@ -197,6 +208,8 @@ class BackendFlowRunner(FlowRunner):
                 logging.getLogger("headrace").removeHandler(handler)
             if self._default_result is not None:
                 close_packs(self._default_result.dir, str(self.flow_run_id))
+            if self._recall is not None:
+                self._recall.remove_markers(self.flow.slugs.values())
             reporter.close()
         if reporter.refused is not None:
             final = self._refused(final, reporter.refused)
@@ -244,12 +257,16 @@ class BackendFlowRunner(FlowRunner):
             todo.append((slug, index, state, name))
 
         for task, state in results.items():
-            if self._given.get(task) is state:
+            given = self._given.get(task)
+            if given is state:
                 continue
             slug = self.flow.slugs.get(task) or task.name
             if isinstance(state, Mapped):
+                # children reused from the earlier attempt are on the server already
+                reused = {id(c) for c in given.map_states} if isinstance(given, Mapped) else ()
                 for index, child in enumerate(state.map_states):
-                    settle(slug, index, child, task.name)
+                    if id(child) not in reused:
+                        settle(slug, index, child, task.name)
             settle(slug, -1, state, task.name)
         if not todo:
             return

@@ -18,10 +18,17 @@ __all__ = ["NOT_LOADED", "State"]
 
 
 class _NotLoaded:
+    """The value of a state whose result is persisted and not read yet. One object,
+    compared by identity: it unpickles as that object (a state read back for a restart
+    may travel to a worker process before its result is read)."""
+
     __slots__ = ()
 
     def __repr__(self) -> str:
         return "<not loaded>"
+
+    def __reduce__(self) -> str:
+        return "NOT_LOADED"
 
 
 NOT_LOADED: Any = _NotLoaded()

@@ -29,7 +29,8 @@ Routes
     POST   /flow_runs/{id}/heartbeat      -> {state, version, cancel_requested}
     POST   /flow_runs/{id}/cancel         POST /flow_runs/{id}/restart
     POST   /flow_runs/{id}/report         the batched report, below
-    GET    /flow_runs/{id}/task_runs[?task_slug&state&include_children]
+    GET    /flow_runs/{id}/task_runs[?task_slug&state&include_children
+                                       &min_map_index&max_map_index]
     POST   /flow_runs/{id}/task_runs      [{task_slug, map_index, task_name?, tags?}]
     GET    /flow_runs/{id}/task_runs/summary  [{task_slug, task_name, state,
                                                children_total, children: {state: n}}]

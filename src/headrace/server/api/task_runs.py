@@ -43,6 +43,8 @@ def list_task_runs(
     task_slug: str | None = None,
     state: list[str] | None = Query(None),
     include_children: bool = Query(True, description="Include mapped children"),
+    min_map_index: int | None = Query(None, ge=-1, description="Only map indices >= this"),
+    max_map_index: int | None = Query(None, ge=-1, description="Only map indices <= this"),
     limit: int = Query(1000, ge=1, le=10000),
     offset: int = Query(0, ge=0),
     db: Database = DB,
@@ -59,6 +61,10 @@ def list_task_runs(
             q = q.where(TaskRun.state.in_(state))
         if not include_children:
             q = q.where(TaskRun.map_index == -1)
+        if min_map_index is not None:
+            q = q.where(TaskRun.map_index >= min_map_index)
+        if max_map_index is not None:
+            q = q.where(TaskRun.map_index <= max_map_index)
         q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
         return [TaskRunOut.model_validate(t) for t in s.scalars(q)]
 
