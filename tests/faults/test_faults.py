@@ -5,9 +5,8 @@ no child whose ``Success`` the server acknowledged ran twice or lost its state, 
 stays non-final (:meth:`FaultCluster.problems`).
 
 Moments: ``before`` the map (``items`` running), ``during`` it (a third of the children
-acknowledged), ``after`` it (``total`` running). Cases marked ``needs_restart_fix`` need
-a restarted run to re-expand a half-finished map (branch ``restart``); they are strict
-xfails until then.
+acknowledged), ``after`` it (``total`` running). A restarted run re-expands a half-finished
+map: the ``during`` and ``after`` cases prove it.
 """
 
 from __future__ import annotations
@@ -21,9 +20,6 @@ import pytest
 from tests.faults.harness import FaultCluster, Snapshot
 
 N = 10
-needs_restart_fix = pytest.mark.xfail(
-    strict=True, reason="needs the restart re-expansion from branch restart"
-)
 
 
 def _reach(cluster: FaultCluster, run_id: str, moment: str) -> Snapshot:
@@ -46,11 +42,7 @@ def _check(cluster: FaultCluster, run_id: str, snaps: list[Snapshot], timeout: f
     assert not cluster.stuck_runs()
 
 
-MOMENTS = [
-    "before",
-    pytest.param("during", marks=needs_restart_fix),
-    pytest.param("after", marks=needs_restart_fix),  # the Mapped parent comes back Pending
-]
+MOMENTS = ["before", "during", "after"]
 
 
 @pytest.mark.parametrize("moment", MOMENTS)
@@ -69,7 +61,7 @@ def test_run_process_killed_is_retried(cluster: FaultCluster, moment: str) -> No
     )
 
 
-@pytest.mark.parametrize("moment", ["before", pytest.param("during", marks=needs_restart_fix)])
+@pytest.mark.parametrize("moment", ["before", "during"])
 def test_run_process_terminated_then_restarted(cluster: FaultCluster, moment: str) -> None:
     """SIGTERM: the run stops gracefully and ends Failed; ``restart`` finishes it."""
     cluster.start_agent("a")
@@ -81,7 +73,7 @@ def test_run_process_terminated_then_restarted(cluster: FaultCluster, moment: st
     _check(cluster, run_id, [snap])
 
 
-@pytest.mark.parametrize("moment", ["before", pytest.param("during", marks=needs_restart_fix)])
+@pytest.mark.parametrize("moment", ["before", "during"])
 def test_cancel_then_restart(cluster: FaultCluster, moment: str) -> None:
     cluster.start_agent("a")
     run_id = cluster.create_run(N)
@@ -101,7 +93,7 @@ def test_agent_killed_the_run_goes_on(cluster: FaultCluster) -> None:
     _check(cluster, run_id, [snap])
 
 
-@pytest.mark.parametrize("moment", ["before", pytest.param("during", marks=needs_restart_fix)])
+@pytest.mark.parametrize("moment", ["before", "during"])
 def test_two_agents_one_killed_with_its_run(cluster: FaultCluster, moment: str) -> None:
     """Two agents; the one running the run is killed with the run's process: the server's
     reaper notices the missing heartbeats and retries it, the other agent finishes it."""
@@ -173,9 +165,6 @@ def _assert_nothing_failed(cluster: FaultCluster, run_id: str) -> None:
 
 
 @pytest.mark.dask
-@pytest.mark.xfail(
-    strict=True, reason="needs the finished-child check on worker loss from branch restart"
-)
 def test_dask_worker_killed_during_the_map(cluster: FaultCluster) -> None:
     """kill -9 of the dask worker running a child (DaskExecutor, two worker processes,
     chunk_size=1): the run succeeds and no child whose Success the server acknowledged
