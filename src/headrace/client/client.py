@@ -305,6 +305,10 @@ class Client:
     def get_task_run_states(self, task_run_id: str) -> list[Json]:
         return list(self._get(f"/task_runs/{task_run_id}/states"))
 
+    def get_task_run_attempts(self, task_run_id: str) -> list[Json]:
+        """Each attempt of a task run: ``{attempt, start, end, state, message, error}``."""
+        return list(self._get(f"/task_runs/{task_run_id}/attempts"))
+
     def write_logs(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Insert log records; each names its ``flow_run_id``."""
         return int(self._post("/logs", [dict(r) for r in records])["inserted"])

@@ -16,12 +16,18 @@ process exits on its own, or after ``agent.stop_grace_period`` seconds at the la
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from typing import Any
 
 from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
+from headrace.client.backend.logs import secret_values
+from headrace.client.backend.reporter import log_record
 from headrace.client.backend.runner import BackendFlowRunner
+from headrace.client.backend.states import error_json
+from headrace.engine.failure import describe_error
 from headrace.engine.signals import RunCancelled
 from headrace.utilities.logging import get_logger
 
@@ -32,12 +38,25 @@ logger = get_logger("backend.execute")
 FINISHED = ("Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped")
 
 
-def _fail(client: Any, flow_run_id: str, message: str) -> None:
+def _fail(client: Any, flow_run_id: str, message: str, exc: BaseException | None = None) -> None:
+    """Fail the run with ``message``; with ``exc``, its type, message and traceback go with
+    the state (secrets masked) and the traceback to the run's logs at ERROR."""
+    serialized: dict[str, Any] | None = None
     try:
         run = client.get_flow_run(flow_run_id)
         if run["state"] in FINISHED:
             return
-        client.set_flow_run_state(flow_run_id, "Failed", message=message[:4000])
+        if exc is not None:
+            error = error_json(describe_error(exc), secret_values())
+            serialized = {"error": error}
+            text = f"{message}\n{error['traceback'].rstrip()}"
+            record = log_record(
+                text, logging.ERROR, "headrace.backend.execute", time.time(), None, None
+            )
+            client.write_logs([{**record, "flow_run_id": flow_run_id}])
+        client.set_flow_run_state(
+            flow_run_id, "Failed", message=message[:4000], serialized=serialized
+        )
     except Exception as exc:  # the server is unreachable too: nothing more to do here
         logger.error(
             "flow run %s: could not report the failure (%s): %s", flow_run_id, exc, message
@@ -84,7 +103,7 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
     except Exception as exc:
         message = f"could not load the flow of run {flow_run_id}: {type(exc).__name__}: {exc}"
         logger.error(message)
-        _fail(client, flow_run_id, message)
+        _fail(client, flow_run_id, message, exc)
         return "Failed"
 
     config.engine.flow_runner["default_class"] = RUNNER_CLASS
@@ -105,14 +124,15 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
         except Exception as exc:
             message = f"environment {type(environment).__name__}.setup failed: {exc}"
             logger.error(message)
-            _fail(client, flow_run_id, message)
+            _fail(client, flow_run_id, message, exc)
             return "Failed"
         try:
             state = environment.execute(storage, location)
         except RunCancelled:
             raise
         except Exception as exc:
-            _fail(client, flow_run_id, f"{type(environment).__name__}.execute raised: {exc!r}")
+            name = type(environment).__name__
+            _fail(client, flow_run_id, f"{name}.execute raised: {exc!r}", exc)
             return "Failed"
     except RunCancelled:  # stopped outside the flow runner (setup, on_start, a custom runner)
         assert stops is not None

@@ -39,6 +39,7 @@ from headrace.server.schemas.reports import (
     TaskStatesIn,
 )
 from headrace.server.schemas.runs import (
+    AttemptOut,
     FlowRunIn,
     FlowRunOut,
     HeartbeatOut,
@@ -60,6 +61,7 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyIn",
     "ApiKeyOut",
+    "AttemptOut",
     "ClaimIn",
     "ConcurrencyLimitIn",
     "ConcurrencyLimitOut",

@@ -17,6 +17,7 @@ from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
 from headrace.server.models import utcnow
 from headrace.server.settings import ServerSettings
+from headrace.server.task_detail import task_run_detail
 from headrace.server.ui.dashboard import dashboard
 from headrace.server.ui.flows import flow_page, flows_list
 from headrace.server.ui.runs import mapped_children, run_page, runs_list
@@ -99,6 +100,15 @@ def ui_flow_run(
             log_level=log_level,
             log_search=log_search or None,
         )
+
+
+@router.get(
+    "/task_runs/{task_run_id}",
+    summary="One task run: history with durations, attempts, error, logs, neighbours, result",
+)
+def ui_task_run(task_run_id: str, db: Database = DB, who: Principal = WHO) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return task_run_detail(s, who, task_run_id)
 
 
 @router.get(

@@ -17,8 +17,9 @@ from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
 from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
+from headrace.server.task_detail import failed_task_runs
 from headrace.server.ui.graph import flow_graph
-from headrace.server.ui.sql import iso, run_columns, run_row
+from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
 __all__ = ["mapped_children", "run_page", "runs_list"]
 
@@ -188,6 +189,7 @@ def run_page(
         "run": out,
         "graph": graph,
         "task_counts": task_counts,
+        "failures": failed_task_runs(session, flow_run_id) if run.state in FAILED_NAMES else [],
         "logs": logs,
         "log_cursor": cursor,
         "logs_reset": logs_after is None,
