@@ -219,7 +219,7 @@ class Client:
 
     def get_flow_runs(self, **filters: Any) -> list[Json]:
         """Filters: flow_id, flow_group_id, project_id, state (list), label, is_late,
-        agent_id, order ("newest"/"oldest"), limit, offset."""
+        agent_id, id_prefix, order ("newest"/"oldest"), limit, offset."""
         return list(self._get("/flow_runs", **filters))
 
     def get_flow_run(self, flow_run_id: str) -> Json:

@@ -141,7 +141,9 @@ class Docker(Storage):
         return self
 
     def client(self) -> Any:
-        import docker
+        from headrace.utilities.extras import require_extra
+
+        docker = require_extra("docker", "docker", "Docker storage")
 
         if self.base_url:
             return docker.DockerClient(base_url=self.base_url)
@@ -162,6 +164,9 @@ class Docker(Storage):
     def build_image(self, run_health_checks: bool = True) -> str:
         """Build the image; returns its id. A failed health check inside the image raises
         :class:`~headrace.serialization.errors.HealthCheckError` naming check and culprit."""
+        from headrace.utilities.extras import require_extra
+
+        require_extra("docker", "docker", "Docker storage")
         import docker.errors
 
         from headrace.configuration import config

@@ -63,8 +63,9 @@ class FileSystem(Storage):
         self._storage_options = dict(value or {})
 
     def _open(self, location: str, mode: str) -> Any:
-        import fsspec
+        from headrace.utilities.extras import require_extra
 
+        fsspec = require_extra("fsspec", "s3", "FileSystem storage")
         return fsspec.open(location, mode, **self._storage_options)
 
     def store_flow(self, flow: Flow) -> str:
