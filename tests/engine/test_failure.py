@@ -92,9 +92,7 @@ def test_each_failed_attempt_keeps_its_error_on_retrying() -> None:
         seen.append(new)
         return new
 
-    flaky = task(
-        _check_amount, name="flaky", max_retries=1, retry_delay=0, state_handlers=[record]
-    )
+    flaky = task(_check_amount, name="flaky", max_retries=1, retry_delay=0, state_handlers=[record])
     with Flow("retries") as flow:
         flaky("x")
     flow.run()
