@@ -19,9 +19,15 @@ from sqlalchemy.orm import Session
 
 from headrace.server.auth import Principal
 from headrace.server.lookup import get_task_run
-from headrace.server.models import Flow, FlowRun, Log, StateRecord, TaskRun
+from headrace.server.models import Flow, FlowRun, Log, StateRecord, TaskRun, utcnow
 
-__all__ = ["attempts_of", "error_of", "failed_task_runs", "task_run_detail"]
+__all__ = [
+    "attempts_of",
+    "error_of",
+    "failed_task_runs",
+    "first_task_failures",
+    "task_run_detail",
+]
 
 FAILED = ("Failed", "TriggerFailed", "TimedOut")
 _ENDS_ATTEMPT = frozenset(
@@ -83,6 +89,7 @@ def attempts_of(history: list[StateRecord]) -> list[dict[str, Any]]:
 
 
 def _history(rows: list[StateRecord], end: datetime | None) -> list[dict[str, Any]]:
+    """Each state with how long it lasted (the last one: until ``end``, None when final)."""
     out = []
     for i, r in enumerate(rows):
         following = rows[i + 1].timestamp if i + 1 < len(rows) else end
@@ -169,7 +176,7 @@ def task_run_detail(session: Session, who: Principal, task_run_id: str) -> dict[
         )
     )
     finished = row.state in (*FAILED, "Success", "Cached", "Mapped", "Skipped", "Cancelled")
-    end = history[-1].timestamp if finished and history else None
+    end = None if finished else utcnow()
     upstream, downstream = _neighbours(session, row, run.document or {})
     logs = session.scalars(
         sa.select(Log)
@@ -277,3 +284,40 @@ def failed_task_runs(session: Session, flow_run_id: str, limit: int = 20) -> lis
         }
         for r in rows
     ]
+
+
+def first_task_failures(session: Session, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """For each run, its earliest failed task run (the "why" behind a run's failure)."""
+    if not run_ids:
+        return {}
+    ranked = (
+        sa.select(
+            TaskRun.flow_run_id,
+            TaskRun.id,
+            TaskRun.task_slug,
+            TaskRun.task_name,
+            TaskRun.map_index,
+            TaskRun.state,
+            TaskRun.state_message,
+            sa.func.row_number()
+            .over(
+                partition_by=TaskRun.flow_run_id,
+                order_by=(TaskRun.state_timestamp, TaskRun.map_index),
+            )
+            .label("rank"),
+        )
+        .where(TaskRun.flow_run_id.in_(run_ids), TaskRun.state.in_(list(FAILED)))
+        .subquery()
+    )
+    rows = session.execute(sa.select(ranked).where(ranked.c.rank == 1))
+    return {
+        r.flow_run_id: {
+            "id": r.id,
+            "task_slug": r.task_slug,
+            "task_name": r.task_name,
+            "map_index": r.map_index,
+            "state": r.state,
+            "message": r.state_message,
+        }
+        for r in rows
+    }

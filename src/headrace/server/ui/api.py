@@ -59,6 +59,7 @@ def ui_flow_runs(
     label: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    q: str | None = Query(None, max_length=200, description="Part of the run's or flow's name"),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     db: Database = DB,
@@ -75,6 +76,7 @@ def ui_flow_runs(
             until=until,
             limit=limit,
             offset=offset,
+            search=(q or "").strip() or None,
         )
 
 

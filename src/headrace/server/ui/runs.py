@@ -17,7 +17,7 @@ from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
 from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
-from headrace.server.task_detail import failed_task_runs
+from headrace.server.task_detail import failed_task_runs, first_task_failures
 from headrace.server.ui.graph import flow_graph
 from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
@@ -38,9 +38,16 @@ def runs_list(
     until: datetime | None,
     limit: int,
     offset: int,
+    search: str | None = None,
 ) -> dict[str, Any]:
-    """A page of runs matching the filters, the total, and the flows to filter by."""
+    """A page of runs matching the filters (``search``: a substring of the run's or the
+    flow's name, any case), the total, and the flows to filter by."""
     where: list[Any] = [who.scope(FlowRun.project_id)]
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        names = sa.select(Flow.id).where(Flow.name.ilike(pattern, escape="\\"))
+        where.append(sa.or_(FlowRun.name.ilike(pattern, escape="\\"), FlowRun.flow_id.in_(names)))
     if states:
         where.append(FlowRun.state.in_(states))
     if flow_group_id:
@@ -68,11 +75,15 @@ def runs_list(
         .order_by(FlowGroup.name)
         .limit(1000)
     )
+    runs = [run_row(r) for r in rows]
+    causes = first_task_failures(session, [r["id"] for r in runs if r["state"] in FAILED_NAMES])
+    for run in runs:
+        run["task_failure"] = causes.get(run["id"])
     return {
         "total": int(total or 0),
         "limit": limit,
         "offset": offset,
-        "runs": [run_row(r) for r in rows],
+        "runs": runs,
         "flows": [{"id": g.id, "name": g.name} for g in groups],
     }
 
