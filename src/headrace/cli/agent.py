@@ -78,7 +78,16 @@ def _kind_group(kind: str) -> click.Group:
             api_url=api,
             projects=list(projects) or None,
         )
-        agent.register()
+        handler = _stopper(agent)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            registered = agent.register_when_up(lambda text: click.echo(text, err=True))
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+        if registered is None:
+            click.echo("agent stopped")
+            return
         click.echo(
             f"{kind} agent {agent.name} polling {agent.api_url} with labels "
             f"{agent.labels or '(none)'}"
