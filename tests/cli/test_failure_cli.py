@@ -75,6 +75,8 @@ def test_a_failed_run_says_why_in_watch_get_describe_and_logs(
     assert all(t["id"] in table for t in failed)
     assert max(len(line) for line in table.splitlines()) > 80
 
+    code, runs = run_cli("get", "flow-runs", "--api", url)
+    assert "Failed" in runs and "Some reference tasks failed." in runs  # under the state
     code, raw = run_cli("get", "task-runs", "--id", prefix, "--output", "json", "--api", url)
     rows = json.loads(raw)
     parsed = [r for r in rows if r["task_name"] == "parse_amounts"]
@@ -225,3 +227,29 @@ def test_flow_schedule_on_and_off(billing: str, api: Client) -> None:
     code, out = run_cli("flow", "schedule", "on", "--name", "billing-report", "--api", billing)
     assert code == 0 and ": on" in out
     assert api.get_flow_group(flow["flow_group_id"])["schedule_active"] is True
+
+
+def test_what_a_run_waits_for(billing: str, api: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from headrace.cli.waiting import waiting_for
+
+    (flow,) = api.get_flows(name="billing-report")
+    now = datetime.now(UTC)
+    run = api.create_flow_run(
+        flow["id"], labels=["gpu"], scheduled_start=now - timedelta(minutes=5)
+    )
+    text = waiting_for(api, api.get_flow_run(run["id"]))
+    assert text is not None
+    assert (
+        "no agent with labels [gpu] has been seen; "
+        "start one with: headrace agent local start --label gpu"
+    ) in text
+    assert "the run is late: due at" in text
+    api.register_agent("gpu-box", labels=["gpu", "big"])
+    text = waiting_for(api, api.get_flow_run(run["id"]))
+    assert text is not None and "no agent" not in text and "the run is late" in text
+    later = api.create_flow_run(flow["id"], scheduled_start=now + timedelta(hours=1))
+    assert str(waiting_for(api, api.get_flow_run(later["id"]))).startswith("scheduled for ")
+    code, listed = run_cli("get", "flow-runs", "--api", billing)
+    assert code == 0 and later["id"] in listed

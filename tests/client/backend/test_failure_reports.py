@@ -51,6 +51,7 @@ def test_a_failed_task_run_carries_its_error_and_its_logs_the_traceback(
     assert frames[-1].endswith("in _amount")
     assert "headrace/engine" not in error["traceback"]
     assert SECRET not in str(task_run["state_serialized"])
+    assert task_run["state_message"].endswith("(token ********)")
 
     # The history keeps the error with the Failed state too.
     history = api.get_task_run_states(task_run["id"])

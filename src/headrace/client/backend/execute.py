@@ -26,9 +26,10 @@ from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_stat
 from headrace.client.backend.logs import secret_values
 from headrace.client.backend.reporter import log_record
 from headrace.client.backend.runner import BackendFlowRunner
-from headrace.client.backend.states import error_json
+from headrace.client.backend.states import state_to_json
 from headrace.engine.failure import describe_error
 from headrace.engine.signals import RunCancelled
+from headrace.engine.state import Failed
 from headrace.utilities.logging import get_logger
 
 __all__ = ["RUNNER_CLASS", "execute_flow_run"]
@@ -46,10 +47,12 @@ def _fail(client: Any, flow_run_id: str, message: str, exc: BaseException | None
         run = client.get_flow_run(flow_run_id)
         if run["state"] in FINISHED:
             return
-        if exc is not None:
-            error = error_json(describe_error(exc), secret_values())
-            serialized = {"error": error}
-            text = f"{message}\n{error['traceback'].rstrip()}"
+        if exc is not None:  # masked like any failed state the runner reports
+            failed = Failed(message[:4000], error=describe_error(exc))
+            body = state_to_json(failed, secret_values())
+            message, serialized = str(body["message"]), body["serialized"]
+            assert serialized is not None
+            text = f"{message}\n{serialized['error']['traceback'].rstrip()}"
             record = log_record(
                 text, logging.ERROR, "headrace.backend.execute", time.time(), None, None
             )

@@ -59,9 +59,14 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
 _TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
+def _masked(text: str, secrets: Sequence[str]) -> str:
+    """The one place failure text is masked before it leaves the process."""
+    return mask_secrets(text, secrets) if secrets else text
+
+
 def error_json(error: ErrorInfo, secrets: Sequence[str] = ()) -> dict[str, str]:
     """``error`` as the server keeps it (``serialized["error"]``), ``secrets`` masked."""
-    return error.map_text(lambda text: mask_secrets(text, secrets)).to_dict()
+    return error.map_text(lambda text: _masked(text, secrets)).to_dict()
 
 
 def state_parts(
@@ -69,18 +74,21 @@ def state_parts(
 ) -> tuple[str, str | None, dict[str, Any] | None]:
     """``state``'s kind name, message (at most 4000 characters) and ``serialized`` form
     (None unless it says more than the name: where the value was persisted, a map's size,
-    the error that failed it with ``secrets`` masked)."""
+    the error that failed it). In a failed state's message and error, ``secrets`` are
+    masked."""
     serialized: dict[str, Any] = {}
+    message = state.message
     error: ErrorInfo | None = getattr(state, "error", None)
     if error is not None:
         serialized["error"] = error_json(error, secrets)
+        if isinstance(message, str):  # it quotes the exception's message
+            message = _masked(message, secrets)
     if state.persisted is not None:
         result = _result_to_json(state)
         if result is not None:
             serialized["result"] = result
     if isinstance(state, Mapped):
         serialized["n_map_states"] = len(state.map_states)
-    message = state.message
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
     return type(state).__name__, message, serialized or None
