@@ -120,3 +120,48 @@ def test_a_flow_run_that_cannot_load_its_flow_carries_the_storage_error(api: Cli
     assert any(
         "no_such_module_xyz" in log["message"] and "Traceback" in log["message"] for log in logs
     )
+
+
+def test_a_task_runs_page_data_has_neighbours_attempts_and_result_location(
+    api: Client, tmp_path: Any
+) -> None:
+    from headrace.engine.results import LocalResult
+
+    @task
+    def numbers() -> list[str]:
+        return ["1", "x", "3"]
+
+    @task(max_retries=1, retry_delay=0)
+    def parse(text: str) -> int:
+        return _amount(text)
+
+    @task
+    def keep(values: list[str]) -> int:
+        return len(values)
+
+    with Flow("neighbours", result=LocalResult(dir=str(tmp_path))) as flow:
+        rows = numbers()
+        parse.map(rows)
+        keep(rows)
+
+    run = api.create_flow_run(_register(api, flow))
+    BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    runs = {(t["task_name"], t["map_index"]): t for t in api.get_task_runs(run["id"])}
+    child = runs[("parse", 1)]
+    page = api.request("GET", f"/ui/task_runs/{child['id']}")
+    assert page["task_run"]["state"] == "Failed"
+    assert page["task_run"]["error"]["message"].startswith("row 2: amount 'x'")
+    assert [a["state"] for a in page["attempts"]] == ["Retrying", "Failed"]
+    assert [h["name"] for h in page["history"]][-1] == "Failed"
+    assert page["history"][-1]["duration"] is None  # the final state lasts
+    assert all(h["duration"] >= 0 for h in page["history"][:-1])
+    assert [u["task_name"] for u in page["upstream"]] == ["numbers"]
+    assert any("Traceback" in log["message"] for log in page["logs"])
+    source = api.request("GET", f"/ui/task_runs/{runs[('numbers', -1)]['id']}")
+    assert source["task_run"]["result_location"]
+    assert {d["task_name"] for d in source["downstream"]} == {"parse", "keep"}
+    parent = api.request("GET", f"/ui/task_runs/{runs[('parse', -1)]['id']}")
+    assert parent["task_run"]["children"] == {"Failed": 1, "Success": 2}
+    summary = api.request("GET", f"/ui/flow_runs/{run['id']}")
+    assert [(f["task_name"], f["map_index"]) for f in summary["failures"]] == [("parse", 1)]
+    assert summary["failures"][0]["error"]["type"] == "ValueError"
