@@ -99,6 +99,13 @@ def test_a_failed_run_says_why_in_watch_get_describe_and_logs(
     assert states == {"parse_amounts": "Failed", "check": "Failed", "total": "TriggerFailed"}
 
 
+def test_a_local_run_says_why_its_tasks_failed() -> None:
+    result = CliRunner().invoke(cli, ["run", "--path", str(FLOWS / "billing.py")])
+    assert result.exit_code == 1
+    assert f"✗ parse_amounts: Task 'parse_amounts' failed: ValueError: {MESSAGE}" in result.output
+    assert "✗ check[1]: " in result.output and "in _amount" in result.output
+
+
 def test_run_ids_are_taken_as_unique_prefixes(billing: str, api: Client) -> None:
     code, out = run_cli("run", "--name", "billing-report", "--api", billing)
     run_id = out.split("(")[1].split(")")[0]
