@@ -260,3 +260,18 @@ def test_what_a_run_waits_for(billing: str, api: Client) -> None:
     assert str(waiting_for(api, api.get_flow_run(later["id"]))).startswith("scheduled for ")
     code, listed = run_cli("get", "flow-runs", "--api", billing)
     assert code == 0 and later["id"] in listed
+
+
+def test_an_agent_without_its_extra_is_one_line_naming_it(tmp_path: Path) -> None:
+    """kubernetes is installed here, so the child blocks its import (see above)."""
+    code = (
+        "import sys; sys.modules['kubernetes'] = None\n"
+        "sys.argv = ['headrace', 'agent', 'kubernetes', 'start', '--api', 'http://127.0.0.1:9']\n"
+        "from headrace.cli.main import main\nmain()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "the kubernetes agent needs the 'kubernetes' package" in lines[0]
+    assert "pip install 'headrace[kubernetes]'" in lines[0]

@@ -25,8 +25,19 @@ AGENTS = {
 }
 
 
+#: The package each agent needs and the extra that installs it.
+NEEDS = {"docker": ("docker", "docker"), "kubernetes": ("kubernetes", "kubernetes")}
+
+
 def make_agent(kind: str, **kwargs: Any) -> Any:
+    """The agent of ``kind``; its optional dependency is checked first, so a missing one is
+    one line naming the extra to install, before anything starts."""
+    from headrace.utilities.extras import require_extra
     from headrace.utilities.imports import import_object
+
+    if kind in NEEDS:
+        module, extra = NEEDS[kind]
+        require_extra(module, extra, f"the {kind} agent")
 
     return import_object(AGENTS[kind])(**kwargs)
 
