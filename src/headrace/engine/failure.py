@@ -18,7 +18,7 @@ from typing import Any
 __all__ = ["ErrorInfo", "describe_error", "short_traceback"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-MAX_TRACEBACK = 20_000  # characters kept of a traceback (its end, where the error is)
+MAX_TRACEBACK = 8_000  # characters kept of a traceback (its end, where the error is)
 
 
 @dataclass(frozen=True, slots=True)
