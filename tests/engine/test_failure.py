@@ -147,3 +147,19 @@ def test_short_traceback_keeps_the_last_frames_and_the_error() -> None:
     assert 'File "f4.py"' in short and 'File "f5.py"' in short and "f3.py" not in short
     assert short.endswith("ValueError: bad")
     assert short_traceback(text, frames=10) == text.rstrip("\n")
+
+
+def _huge() -> None:
+    raise ValueError("x" * 10_000 + " at the bottom")
+
+
+def test_a_long_traceback_keeps_its_end() -> None:
+    from headrace.engine.failure import MAX_TRACEBACK
+
+    try:
+        _huge()
+    except ValueError as exc:
+        info = describe_error(exc)
+    assert len(info.traceback) <= MAX_TRACEBACK + 4
+    assert info.traceback.startswith("...\n")
+    assert info.traceback.rstrip().endswith("ValueError: at the bottom")
