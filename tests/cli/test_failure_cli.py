@@ -92,6 +92,10 @@ def test_a_failed_run_says_why_in_watch_get_describe_and_logs(
     assert run_id in described and "billing-report v1" in described
     assert "✗ parse_amounts (Failed)" in described and f"ValueError: {MESSAGE}" in described
     assert "count" in described and "1 Failed, 2 Success" in described  # mapped children
+    code, task_text = run_cli("describe", "task-run", parsed[0]["id"], "--api", url)
+    assert code == 0, task_text
+    assert "parse_amounts Failed" in task_text and "attempts" in task_text
+    assert f"ValueError: {MESSAGE}" in task_text and "in _amount" in task_text
     code, doc = run_cli("describe", "flow-run", run_id, "-o", "json", "--api", url)
     doc_json = json.loads(doc)
     assert doc_json["flow_run"]["state"] == "Failed"

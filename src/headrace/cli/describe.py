@@ -104,3 +104,50 @@ def describe_flow_run(flow_run_id: str, log_lines: int, output: str, api: str | 
             )
             level = logging.getLevelName(log["level"])
             console.print(escape(f"{log['timestamp'][:19]} {level:<7} {where}: {log['message']}"))
+
+
+@describe_group.command("task-run")
+@click.argument("task_run_id")
+@output_option
+@api_option
+def describe_task_run(task_run_id: str, output: str, api: str | None) -> None:
+    """A task run in full: state, error and traceback, each attempt, history, logs."""
+    with make_client(api) as client:
+        task_run = client.get_task_run(task_run_id)
+        attempts = client.get_task_run_attempts(task_run_id)
+        history = client.get_task_run_states(task_run_id)
+        logs = client.get_logs(task_run["flow_run_id"], task_run_id=task_run_id, limit=1000)
+    if output == "json":
+        emit_json({"task_run": task_run, "attempts": attempts, "history": history, "logs": logs})
+        return
+    console = make_console()
+    console.print(
+        f"[bold]{escape(task_run_label(task_run))}[/] {task_run['state']} "
+        f"(flow run {task_run['flow_run_id']})"
+    )
+    if task_run.get("state_message"):
+        console.print(escape(task_run["state_message"]))
+    error = (task_run.get("state_serialized") or {}).get("error")
+    if isinstance(error, dict) and error.get("traceback"):
+        console.print(escape(error["traceback"].rstrip()))
+    table = Table("attempt", "started", "ended", "state", "message", title="attempts")
+    for attempt in attempts:
+        err = attempt.get("error") or {}
+        message = f"{err['type']}: {err['message']}" if err else attempt.get("message") or ""
+        table.add_row(
+            str(attempt["attempt"]),
+            str(attempt.get("start") or "")[:23],
+            str(attempt.get("end") or "running")[:23],
+            attempt["state"],
+            escape(message),
+        )
+    console.print(table)
+    states = Table("state", "at", "message", title="history")
+    for record in history:
+        states.add_row(
+            record["name"], str(record["timestamp"])[:23], escape(record.get("message") or "")
+        )
+    console.print(states)
+    for log in logs:
+        level = logging.getLevelName(log["level"])
+        console.print(escape(f"{log['timestamp'][:19]} {level:<7} {log['message']}"))
