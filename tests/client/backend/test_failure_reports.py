@@ -165,3 +165,24 @@ def test_a_task_runs_page_data_has_neighbours_attempts_and_result_location(
     summary = api.request("GET", f"/ui/flow_runs/{run['id']}")
     assert [(f["task_name"], f["map_index"]) for f in summary["failures"]] == [("parse", 1)]
     assert summary["failures"][0]["error"]["type"] == "ValueError"
+
+
+def test_a_flow_level_failure_reaches_the_server_with_its_error(api: Client) -> None:
+    def broken_handler(flow: Flow, old: Any, new: Any) -> Any:
+        raise ValueError("the flow's handler broke")
+
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("flow-level", state_handlers=[broken_handler]) as flow:
+        one()
+
+    run = api.create_flow_run(_register(api, flow))
+    state = BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    assert state.is_failed()
+    failed = api.get_flow_run(run["id"])
+    assert failed["state"] == "Failed"
+    error = failed["state_serialized"]["error"]
+    assert error["type"] == "ValueError" and error["message"] == "the flow's handler broke"
+    assert "in broken_handler" in error["traceback"]
