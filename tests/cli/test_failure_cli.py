@@ -164,7 +164,6 @@ def test_watch_says_at_once_that_no_agent_can_take_the_run(
     finally:
         process.terminate()
         process.wait(30)
-    assert process.returncode is not None
 
 
 def test_param_values_are_checked_against_the_parameter_type(billing: str, api: Client) -> None:
