@@ -164,3 +164,36 @@ def test_the_schedule_toggle_stops_and_restarts_run_creation(
     expect(page.locator("#schedule")).to_contain_text("(active)")
     assert schedule_flow_runs(ui_server.db, settings) > 0
     assert ui_client.get_flow_runs(flow_id=flow_id)
+
+
+def test_a_run_whose_flow_cannot_load_shows_the_storage_error(
+    probe: PageProbe, ui_server: LiveServer, ui_client: Client
+) -> None:
+    from headrace import Flow, task
+    from headrace.client.backend import execute_flow_run
+
+    @task
+    def one() -> int:
+        return 1
+
+    with Flow("unloadable") as flow:
+        one()
+    document = flow.serialize()
+    document["storage"] = {
+        "type": "headrace.storage:Module",
+        "module": "no_such_module_xyz:flow",
+        "labels": [],
+        "secrets": [],
+        "flows": {"unloadable": "no_such_module_xyz:flow"},
+    }
+    project = ui_client.create_project("broken", exist_ok=True)
+    flow_id = ui_client.register_document(document, project_id=project["id"])["id"]
+    run = ui_client.create_flow_run(flow_id)
+    assert execute_flow_run(run["id"], client=ui_client, exit_on_cancel=False) == "Failed"
+    expect, page = _expect(), probe.page
+    page.goto(f"{ui_server.url}/runs/{run['id']}")
+    failures = page.locator("#failures")
+    expect(failures).to_contain_text("Why it failed: the flow run itself failed")
+    expect(failures).to_contain_text("no_such_module_xyz")
+    expect(failures.locator("pre.tb")).to_contain_text("Traceback (most recent call last):")
+    probe.shot("unloadable-run")

@@ -116,6 +116,8 @@ def test_a_flow_run_that_cannot_load_its_flow_carries_the_storage_error(api: Cli
     error = failed["state_serialized"]["error"]
     assert "no_such_module_xyz" in error["message"]
     assert error["traceback"].startswith("Traceback (most recent call last):")
+    page = api.request("GET", f"/ui/flow_runs/{run['id']}")
+    assert page["failures"] == [] and page["run_error"]["message"] == error["message"]
     logs = [log for log in api.get_logs(run["id"]) if log["level"] == 40]
     assert any(
         "no_such_module_xyz" in log["message"] and "Traceback" in log["message"] for log in logs

@@ -17,7 +17,7 @@ from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
 from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
-from headrace.server.task_detail import failed_task_runs, first_task_failures
+from headrace.server.task_detail import error_of, failed_task_runs, first_task_failures
 from headrace.server.ui.graph import flow_graph
 from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
@@ -128,6 +128,14 @@ def _logs(
     ]
 
 
+def _run_error(session: Session, flow_run_id: str) -> dict[str, str] | None:
+    """The error a failed flow run carries itself (its flow could not load, say)."""
+    serialized = session.scalar(
+        sa.select(FlowRun.state_serialized).where(FlowRun.id == flow_run_id)
+    )
+    return error_of(serialized)
+
+
 def run_page(
     session: Session,
     who: Principal,
@@ -201,6 +209,7 @@ def run_page(
         "graph": graph,
         "task_counts": task_counts,
         "failures": failed_task_runs(session, flow_run_id) if run.state in FAILED_NAMES else [],
+        "run_error": _run_error(session, flow_run_id) if run.state in FAILED_NAMES else None,
         "logs": logs,
         "log_cursor": cursor,
         "logs_reset": logs_after is None,

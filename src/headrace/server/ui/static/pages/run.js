@@ -101,7 +101,11 @@ function failureLabel(t) {
 
 // A failed run says why at the top: each failing task run with its message, a link to its
 // page and its error (the first one's traceback open, the others folded).
-function renderFailures(failures) {
+function renderFailures(failures, runError) {
+  if ((!failures || !failures.length) && runError) {
+    return h("section", { class: "card failures" }, h("h2", null, "Why it failed: the flow run itself failed"),
+      errorBox(runError, { open: true }));
+  }
   if (!failures || !failures.length) return null;
   const raised = failures.filter((t) => t.state !== "TriggerFailed");
   const blocked = failures.filter((t) => t.state === "TriggerFailed");
@@ -122,7 +126,7 @@ export function render(ctx, d) {
   update(p.head, [r.name, r.state, r.is_late, r.state_message, r.flow_name], () => header(r.name, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
     h("p", { class: "muted" }, "run of ", flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
       r.state_message ? h("span", { class: "message" }, ` — ${r.state_message}`) : null)));
-  update(p.failures, d.failures, () => renderFailures(d.failures));
+  update(p.failures, [d.failures, d.run_error], () => renderFailures(d.failures, d.run_error));
   if (ctx.lastState !== r.state) { ctx.lastState = r.state; renderActions(ctx, r); }
   update(p.info, [r, FINISHED.has(r.state) ? 0 : Math.floor(Date.parse(d.now) / 1000)], () => h("dl", { class: "kv" },
     h("dt", null, "State"), h("dd", { id: "run-state" }, r.state),
