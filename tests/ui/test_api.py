@@ -164,7 +164,9 @@ def test_dashboard_and_flows_list(
     assert sum(sum(b["states"].values()) for b in d["by_hour"]) == 3
     assert len(d["by_hour"]) == 25
     assert [(f["id"], f["state_message"]) for f in d["failures"]] == [(bad["id"], "disk full")]
+    child = client.get_task_runs(bad["id"], task_slug="square-1", state=["Failed"])[0]
     assert d["failures"][0]["task_failure"] == {
+        "id": child["id"],
         "task_slug": "square-1",
         "task_name": "square",
         "map_index": 0,

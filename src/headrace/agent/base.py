@@ -36,12 +36,12 @@ import collections
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from headrace.agent.errors import DeploymentFailedError
 from headrace.agent.handle import RunHandle, describe_exit
-from headrace.client.errors import ClientError, NotFoundError
+from headrace.client.errors import ClientError, NotFoundError, ServerUnavailableError
 from headrace.utilities.logging import get_logger
 
 __all__ = ["FINISHED", "Agent", "RunHandle"]
@@ -143,6 +143,29 @@ class Agent:
             f", for projects {self.projects}" if self.projects else "",
         )
         return self.agent_id
+
+    def register_when_up(
+        self, say: Callable[[str], None] | None = None, every: float = 5.0
+    ) -> str | None:
+        """:meth:`register`, waiting for a server that is not up yet: retried with backoff
+        (up to 2 s apart), ``say`` told once every ``every`` seconds what it waits for.
+        Returns the agent's id, or None when :meth:`stop` was called meanwhile."""
+        delay, said = 0.2, float("-inf")
+        while not self._stop.is_set():
+            try:
+                return self.register()
+            except ServerUnavailableError as exc:
+                now = time.monotonic()
+                if now - said >= every:
+                    said = now
+                    message = (
+                        f"waiting for the headrace server at {self.api_url} "
+                        f"(not reachable yet: {exc}); retrying"
+                    )
+                    (say or self.logger.warning)(message)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 2.0)
+        return None
 
     def step(self) -> int:
         """One round: heartbeat and cancellations, watch running runs, claim and start new

@@ -107,8 +107,9 @@ class DockerAgent(Agent):
     @property
     def docker(self) -> Any:
         if self._docker is None:
-            import docker
+            from headrace.utilities.extras import require_extra
 
+            docker = require_extra("docker", "docker", "the Docker agent")
             self._docker = (
                 docker.DockerClient(base_url=self.base_url) if self.base_url else docker.from_env()
             )

@@ -234,6 +234,9 @@ class KubernetesAgent(Agent):
     @property
     def batch(self) -> Any:
         if self._batch is None:
+            from headrace.utilities.extras import require_extra
+
+            require_extra("kubernetes", "kubernetes", "the Kubernetes agent")
             from kubernetes import client as k8s
             from kubernetes import config as kube_config
 

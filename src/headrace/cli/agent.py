@@ -25,8 +25,19 @@ AGENTS = {
 }
 
 
+#: The package each agent needs and the extra that installs it.
+NEEDS = {"docker": ("docker", "docker"), "kubernetes": ("kubernetes", "kubernetes")}
+
+
 def make_agent(kind: str, **kwargs: Any) -> Any:
+    """The agent of ``kind``; its optional dependency is checked first, so a missing one is
+    one line naming the extra to install, before anything starts."""
+    from headrace.utilities.extras import require_extra
     from headrace.utilities.imports import import_object
+
+    if kind in NEEDS:
+        module, extra = NEEDS[kind]
+        require_extra(module, extra, f"the {kind} agent")
 
     return import_object(AGENTS[kind])(**kwargs)
 
@@ -78,7 +89,16 @@ def _kind_group(kind: str) -> click.Group:
             api_url=api,
             projects=list(projects) or None,
         )
-        agent.register()
+        handler = _stopper(agent)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            registered = agent.register_when_up(lambda text: click.echo(text, err=True))
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+        if registered is None:
+            click.echo("agent stopped")
+            return
         click.echo(
             f"{kind} agent {agent.name} polling {agent.api_url} with labels "
             f"{agent.labels or '(none)'}"

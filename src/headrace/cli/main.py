@@ -12,7 +12,9 @@ import click
 
 from headrace.cli.agent import agent_group
 from headrace.cli.control import cancel_command, restart_command
+from headrace.cli.describe import describe_group
 from headrace.cli.execute import execute_group
+from headrace.cli.flow import flow_group
 from headrace.cli.get import get_group
 from headrace.cli.register import register_command
 from headrace.cli.run import run_command
@@ -24,7 +26,8 @@ __all__ = ["cli", "main"]
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="headrace")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
     """headrace: workflow orchestration for Python."""
 
 
@@ -35,6 +38,8 @@ for command in (
     register_command,
     run_command,
     get_group,
+    describe_group,
+    flow_group,
     cancel_command,
     restart_command,
     execute_group,
@@ -63,5 +68,7 @@ def main() -> None:
         click.echo(f"Error: the server refused: {exc}", err=True)
         sys.exit(1)
     except HeadraceError as exc:
+        if "--debug" in sys.argv[1:2]:
+            raise
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from headrace.cli.flowfile import flows_in_file, parse_params
+from headrace.cli.flowfile import check_params, flows_in_file, parse_params
 from headrace.cli.options import api_option, make_client, resolve_flow
 from headrace.cli.summary import print_flow_state
 
@@ -45,9 +45,10 @@ def run_command(
         raise click.UsageError("give --path FILE (local run) or --name FLOW (server run)")
     with make_client(api) as client:
         flow = resolve_flow(client, name, project)
-        run = client.create_flow_run(
-            flow["id"], parameters=parse_params(params), labels=list(labels) or None
-        )
+        values = parse_params(params)
+        document = flow.get("document") or client.get_flow(flow["id"]).get("document") or {}
+        check_params(values, document.get("parameters") or [], name)
+        run = client.create_flow_run(flow["id"], parameters=values, labels=list(labels) or None)
         click.echo(f"created flow run {run['name']} ({run['id']}) of {name!r} v{flow['version']}")
         if not watch:
             return
@@ -66,6 +67,9 @@ def _run_local(path: str, name: str | None, params: tuple[str, ...]) -> None:
     if len(flows) > 1:
         raise click.UsageError(f"{path} defines several flows; choose one with --name")
     flow = flows[0]
-    state = flow.run(parameters=parse_params(params))
+    values = parse_params(params)
+    specs = [{"name": p.name, "default": p.default} for p in flow.parameters()]
+    check_params(values, specs, flow.name)
+    state = flow.run(parameters=values)
     print_flow_state(flow.name, state)
     sys.exit(0 if state.is_successful() else 1)

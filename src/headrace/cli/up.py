@@ -50,6 +50,26 @@ def _server_stopping_agent_first(config: Any, agent: Any) -> Any:
     return Server(config)
 
 
+def _remember(url: str, config: Any) -> None:
+    """Make later commands find this server without ``--api``: write its URL to the user's
+    config file (unless the config already points there) and say so."""
+    import os
+
+    from headrace.cli.userconfig import set_user_value
+
+    current = str(config.get("api", {}).get("url") or "").rstrip("/")
+    if current == url:
+        return
+    try:
+        path = set_user_value("api", "url", url)
+    except OSError as exc:
+        click.echo(f"note: later commands need --api {url} (could not save it: {exc})")
+        return
+    click.echo(f"saved api.url = {url} in {path}: later headrace commands use this server")
+    if os.environ.get("HEADRACE__API__URL", "").rstrip("/") not in ("", url):
+        click.echo("  (HEADRACE__API__URL is set in this shell and takes precedence)")
+
+
 def register_examples(client: Any, project: str = "examples") -> list[dict[str, Any]]:
     """Register every example flow; returns ``{name, id, scheduled}`` for each."""
     import warnings
@@ -104,6 +124,7 @@ def up_command(host: str | None, port: int | None, database: str | None, no_exam
             with Client(url) as client:
                 click.echo(f"headrace is up: API {url}/api (docs {url}/docs), UI {url}/")
                 click.echo(f"database: {settings.database_url}")
+                _remember(url, config)
                 if not no_examples:
                     for example in register_examples(client):
                         if example["scheduled"]:

@@ -1,5 +1,7 @@
 """Live view of a server flow run: state, task runs counted by state, a progress bar over
-every task run (mapped children included), and new log lines as they arrive."""
+every task run (mapped children included), and new log lines as they arrive. Before the run
+starts it says what the run waits for (no agent with its labels, late); a failed run ends
+with each failed task run, its message and the last frames of its traceback."""
 
 from __future__ import annotations
 
@@ -8,9 +10,17 @@ from collections import Counter
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-__all__ = ["FINISHED", "watch_flow_run"]
+from headrace.cli.failures import failed_task_runs, print_failures
+from headrace.cli.output import make_console
+from headrace.cli.waiting import waiting_for
+
+__all__ = ["FINISHED", "REPEAT_WAITING", "watch_flow_run"]
+
+REPEAT_WAITING = 30.0  # seconds between two reminders of the same reason to wait
+CHECK_WAITING = 2.0  # seconds between two looks at the agents
 
 FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"}
 DONE_TASK = {
@@ -36,8 +46,10 @@ def watch_flow_run(
 
     One line shows the run's state and its tasks counted by state; each mapped task gets a
     progress bar over its children; new log lines are printed above them."""
-    console = console or Console()
+    console = console or make_console()
     last_log = 0
+    said: tuple[str | None, float] = (None, 0.0)
+    checked = 0.0
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -76,13 +88,26 @@ def watch_flow_run(
                 if log.get("map_index") not in (None, -1):
                     where += f"[{log['map_index']}]"
                 progress.console.print(
-                    f"[dim]{log['timestamp'][11:19]}[/] {where}: {log['message']}"
+                    f"[dim]{log['timestamp'][11:19]}[/] {escape(where)}: {escape(log['message'])}"
                 )
             if run["state"] in FINISHED:
                 break
+            if not last_log and time.monotonic() - checked >= CHECK_WAITING:
+                checked = time.monotonic()
+                reason = waiting_for(client, run)
+                if reason is not None and (
+                    reason != said[0] or checked - said[1] >= REPEAT_WAITING
+                ):
+                    progress.console.print(f"[yellow]waiting[/]: {escape(reason)}")
+                    said = (reason, checked)
+                elif reason is None:
+                    said = (None, 0.0)
             time.sleep(interval)
     color = "green" if run["state"] == "Success" else "red"
     console.print(
-        f"flow run {run['name']}: [{color}]{run['state']}[/] — {run.get('state_message') or ''}"
+        f"flow run {run['name']}: [{color}]{run['state']}[/] — "
+        f"{escape(run.get('state_message') or '')}"
     )
+    if run["state"] not in ("Success", "Skipped", "Cancelled"):
+        print_failures(console, run, failed_task_runs(client, flow_run_id))
     return str(run["state"])

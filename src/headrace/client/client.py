@@ -219,7 +219,7 @@ class Client:
 
     def get_flow_runs(self, **filters: Any) -> list[Json]:
         """Filters: flow_id, flow_group_id, project_id, state (list), label, is_late,
-        agent_id, order ("newest"/"oldest"), limit, offset."""
+        agent_id, id_prefix, order ("newest"/"oldest"), limit, offset."""
         return list(self._get("/flow_runs", **filters))
 
     def get_flow_run(self, flow_run_id: str) -> Json:
@@ -312,6 +312,10 @@ class Client:
 
     def get_task_run_states(self, task_run_id: str) -> list[Json]:
         return list(self._get(f"/task_runs/{task_run_id}/states"))
+
+    def get_task_run_attempts(self, task_run_id: str) -> list[Json]:
+        """Each attempt of a task run: ``{attempt, start, end, state, message, error}``."""
+        return list(self._get(f"/task_runs/{task_run_id}/attempts"))
 
     def write_logs(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Insert log records; each names its ``flow_run_id``."""

@@ -5,6 +5,7 @@ retried while the task's retry settings allow, until a final state.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from headrace.engine.boundary import UserCodeError, call_with_timeout
 from headrace.engine.checkpoint import persist
 from headrace.engine.errors import TaskTimeoutError
+from headrace.engine.failure import ErrorInfo, describe_error
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
 from headrace.engine.state import Failed, Retrying, Running, State, Success, TimedOut
-from headrace.utilities.logging import stdout_capture
+from headrace.utilities.logging import get_logger, stdout_capture
 
 if TYPE_CHECKING:
     from headrace.core.task import Task
@@ -44,6 +46,8 @@ def run_attempts(
         ctx["task_run_count"] = run_count
         state = runner.set_state(state, Running("Starting task run."), map_index)
         new = _attempt(task, inputs)
+        if isinstance(new, Failed) and new.error is not None:
+            _log_failure(task, new.error, run_count)
         if isinstance(new, Retrying) or (
             isinstance(new, Failed) and may_retry(task, new, run_count)
         ):
@@ -72,13 +76,33 @@ def _attempt(task: Task, inputs: dict[str, Any]) -> State:
     try:
         return Success("Task run succeeded.", _call(task, inputs))
     except UserCodeError as exc:
-        return Failed(f"Task {task.name!r} failed: {type(exc.exc).__name__}: {exc.exc}", exc.exc)
+        return Failed(
+            f"Task {task.name!r} failed: {type(exc.exc).__name__}: {exc.exc}",
+            exc.exc,
+            error=describe_error(exc.exc),
+        )
     except TaskTimeoutError as exc:
-        return TimedOut(f"Task {task.name!r}: {exc}", exc)
+        return TimedOut(f"Task {task.name!r}: {exc}", exc, error=describe_error(exc))
     except ENDRUN as end:
         return end.state
     except HeadraceSignal as sig:
         return sig.state
+
+
+def _log_failure(task: Task, error: ErrorInfo, run_count: int) -> None:
+    """The failure and its traceback at ERROR from the task's logger (``task.<name>``),
+    so the run's logs say why, wherever the logs are read."""
+    logger = get_logger(f"task.{task.name}")
+    if logger.isEnabledFor(logging.ERROR):
+        attempt = f" (attempt {run_count})" if run_count > 1 or task.max_retries else ""
+        logger.error(
+            "Task %r failed%s: %s: %s\n%s",
+            task.name,
+            attempt,
+            error.type,
+            error.message,
+            error.traceback.rstrip("\n"),
+        )
 
 
 def _call(task: Task, inputs: dict[str, Any]) -> Any:
@@ -109,6 +133,7 @@ def _wait_to_retry(
     retrying = Retrying(
         f"Retrying task {task.name!r} (attempt {run_count + 1}): {failed.message}",
         failed._value,
+        error=getattr(failed, "error", None),
         start_time=datetime.now(UTC) + timedelta(seconds=delay),
         run_count=run_count,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from headrace.engine.errors import ResultError
+from headrace.engine.failure import describe_error
 from headrace.engine.state import Failed, State
 
 if TYPE_CHECKING:
@@ -46,5 +47,9 @@ def persist(runner: TaskRunner, new: State, fmt: dict[str, Any]) -> State:
             handler.location = location
         new.persisted = handler.write(new._value, **fmt)
     except ResultError as exc:
-        return Failed(f"Task {task.name!r}: its result could not be persisted: {exc}", exc)
+        return Failed(
+            f"Task {task.name!r}: its result could not be persisted: {exc}",
+            exc,
+            error=describe_error(exc),
+        )
     return new

@@ -20,6 +20,7 @@ from headrace.core.task import Task
 from headrace.engine import cache
 from headrace.engine.boundary import UserCodeError
 from headrace.engine.errors import ParameterError
+from headrace.engine.failure import describe_error
 from headrace.engine.handlers import run_handlers
 from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
 from headrace.engine.state import (
@@ -152,10 +153,12 @@ class FlowRunner:
             results = self._run_tasks(chosen_executor, task_states or {}, ctx)
             final = self.set_flow_state(state, self.final_state(results))
         except UserCodeError as exc:
-            final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
+            final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc, error=describe_error(exc.exc))
         except Exception as exc:
             logger.exception("Flow run %r: unexpected error", flow.name)
-            final = Failed(f"Flow {flow.name!r}: unexpected error: {exc!r}", exc)
+            final = Failed(
+                f"Flow {flow.name!r}: unexpected error: {exc!r}", exc, error=describe_error(exc)
+            )
         finally:
             reset_context(token)
         logger.info("Flow run %r: %s (%s)", flow.name, type(final).__name__, final.message)

@@ -22,6 +22,7 @@ from headrace.engine.attempts import run_attempts
 from headrace.engine.boundary import UserCodeError
 from headrace.engine.checkpoint import persists
 from headrace.engine.errors import ResultError
+from headrace.engine.failure import describe_error
 from headrace.engine.handlers import check_replacement, run_handlers
 from headrace.engine.reuse import cache_hit, target_hit
 from headrace.engine.signals import RunCancelled
@@ -170,7 +171,7 @@ class TaskRunner:
         return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
 
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
-        return self._notify(state, Failed(message, exc), idx)
+        return self._notify(state, Failed(message, exc, error=describe_error(exc)), idx)
 
     def _notify(self, state: State, new: State, idx: int | None) -> State:
         """Tell the listeners of ``new`` without the transition checks and handlers (the run

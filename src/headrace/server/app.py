@@ -20,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 
 from headrace.server.api import ROUTERS
 from headrace.server.db import Database
+from headrace.server.docs import mount_docs
 from headrace.server.errors import ServerError
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
@@ -74,7 +75,14 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
                 loop.stop()
             db.dispose()
 
-    app = FastAPI(title="headrace", description=DESCRIPTION, version=_version(), lifespan=lifespan)
+    app = FastAPI(
+        title="headrace",
+        description=DESCRIPTION,
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,  # served offline by mount_docs, not from a CDN
+        redoc_url=None,
+    )
     app.state.db = db
     app.state.settings = settings
     for router in ROUTERS:
@@ -129,6 +137,7 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
             },
         )
 
+    mount_docs(app)
     _mount_ui(app)
     return app
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.serialization.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
+from headrace.storage.docker_progress import stream_build, stream_push
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
 from headrace.storage.image import IMAGE_ROOT, headrace_install, write_dockerfile
 
@@ -141,7 +142,9 @@ class Docker(Storage):
         return self
 
     def client(self) -> Any:
-        import docker
+        from headrace.utilities.extras import require_extra
+
+        docker = require_extra("docker", "docker", "Docker storage")
 
         if self.base_url:
             return docker.DockerClient(base_url=self.base_url)
@@ -162,6 +165,9 @@ class Docker(Storage):
     def build_image(self, run_health_checks: bool = True) -> str:
         """Build the image; returns its id. A failed health check inside the image raises
         :class:`~headrace.serialization.errors.HealthCheckError` naming check and culprit."""
+        from headrace.utilities.extras import require_extra
+
+        require_extra("docker", "docker", "Docker storage")
         import docker.errors
 
         from headrace.configuration import config
@@ -204,33 +210,38 @@ class Docker(Storage):
                 healthcheck=healthcheck,
             )
             kwargs = {"network_mode": "host", "rm": True, "forcerm": True, **self.build_kwargs}
+            client = self.client()
             try:
-                image, stream = self.client().images.build(
-                    path=str(context), tag=self.name, **kwargs
+                image_id, error = stream_build(
+                    client.api.build(path=str(context), tag=self.name, decode=True, **kwargs),
+                    log,
+                    self.name,
                 )
-                log = [chunk.get("stream", "") for chunk in stream if isinstance(chunk, dict)]
-            except docker.errors.BuildError as exc:
-                log = [c.get("stream", "") or c.get("error", "") for c in exc.build_log]
+            except docker.errors.DockerException as exc:
+                raise BuildError(f"building image {self.name} failed: {exc}") from exc
+            if error is not None:
                 report = parse_report("".join(log))
                 if report is not None:
                     raise_for_report(report, f"image {self.name}")
                 raise BuildError(
-                    f"building image {self.name} failed: {exc.msg}\n{''.join(log)[-3000:]}"
-                ) from None
-            except docker.errors.DockerException as exc:
-                raise BuildError(f"building image {self.name} failed: {exc}") from exc
+                    f"building image {self.name} failed: {error}\n{''.join(log)[-3000:]}"
+                )
+            if image_id is None:
+                image_id = str(client.images.get(self.name).id)
         report = parse_report("".join(log))
         if report is not None:
             raise_for_report(report, f"image {self.name}")
             self.last_health_report = report
-        return str(image.id)
+        return image_id
 
     def push_image(self) -> None:
         """Push the built image to ``registry_url``."""
         repository, _, tag = self.name.rpartition(":")
-        errors = []
-        for line in self.client().images.push(repository, tag=tag, stream=True, decode=True):
-            if "error" in line:
-                errors.append(str(line.get("error")))
+        errors: list[str] = []
+        stream_push(
+            self.client().images.push(repository, tag=tag, stream=True, decode=True),
+            errors,
+            self.name,
+        )
         if errors:
             raise BuildError(f"pushing image {self.name} failed: {'; '.join(errors)}")

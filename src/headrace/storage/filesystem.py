@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from headrace.exceptions import MissingExtraError
 from headrace.serialization.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
@@ -65,7 +66,12 @@ class FileSystem(Storage):
     def _open(self, location: str, mode: str) -> Any:
         import fsspec
 
-        return fsspec.open(location, mode, **self._storage_options)
+        try:
+            return fsspec.open(location, mode, **self._storage_options)
+        except ImportError as exc:  # fsspec names the package its protocol needs
+            if location.startswith(("s3://", "s3a://")):
+                raise MissingExtraError(f"FileSystem storage at {location}", "s3fs", "s3") from exc
+            raise
 
     def store_flow(self, flow: Flow) -> str:
         location = f"{self.url}/{flow_file_name(flow.name)}"

@@ -16,14 +16,20 @@ process exits on its own, or after ``agent.stop_grace_period`` seconds at the la
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from typing import Any
 
 from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
-from headrace.client.backend.reporter import overtaken
+from headrace.client.backend.logs import secret_values
+from headrace.client.backend.reporter import log_record, overtaken
 from headrace.client.backend.runner import BackendFlowRunner, finished_here
+from headrace.client.backend.states import state_to_json
+from headrace.engine.failure import describe_error
 from headrace.engine.signals import RunCancelled
+from headrace.engine.state import Failed
 from headrace.utilities.logging import get_logger
 
 __all__ = ["RUNNER_CLASS", "execute_flow_run"]
@@ -33,14 +39,29 @@ logger = get_logger("backend.execute")
 FINISHED = ("Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped")
 
 
-def _fail(client: Any, flow_run_id: str, message: str) -> None:
+def _fail(client: Any, flow_run_id: str, message: str, exc: BaseException | None = None) -> None:
+    """Fail the run with ``message``; with ``exc``, its type, message and traceback go with
+    the state (secrets masked) and the traceback to the run's logs at ERROR."""
     if overtaken(flow_run_id):  # the run ended or was retried without this process
         return
+    serialized: dict[str, Any] | None = None
     try:
         run = client.get_flow_run(flow_run_id)
         if run["state"] in FINISHED:
             return
-        client.set_flow_run_state(flow_run_id, "Failed", message=message[:4000])
+        if exc is not None:  # masked like any failed state the runner reports
+            failed = Failed(message[:4000], error=describe_error(exc))
+            body = state_to_json(failed, secret_values())
+            message, serialized = str(body["message"]), body["serialized"]
+            assert serialized is not None
+            text = f"{message}\n{serialized['error']['traceback'].rstrip()}"
+            record = log_record(
+                text, logging.ERROR, "headrace.backend.execute", time.time(), None, None
+            )
+            client.write_logs([{**record, "flow_run_id": flow_run_id}])
+        client.set_flow_run_state(
+            flow_run_id, "Failed", message=message[:4000], serialized=serialized
+        )
     except Exception as exc:  # the server is unreachable too: nothing more to do here
         logger.error(
             "flow run %s: could not report the failure (%s): %s", flow_run_id, exc, message
@@ -87,7 +108,7 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
     except Exception as exc:
         message = f"could not load the flow of run {flow_run_id}: {type(exc).__name__}: {exc}"
         logger.error(message)
-        _fail(client, flow_run_id, message)
+        _fail(client, flow_run_id, message, exc)
         return "Failed"
 
     config.engine.flow_runner["default_class"] = RUNNER_CLASS
@@ -108,14 +129,15 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
         except Exception as exc:
             message = f"environment {type(environment).__name__}.setup failed: {exc}"
             logger.error(message)
-            _fail(client, flow_run_id, message)
+            _fail(client, flow_run_id, message, exc)
             return "Failed"
         try:
             state = environment.execute(storage, location)
         except RunCancelled:
             raise
         except Exception as exc:
-            _fail(client, flow_run_id, f"{type(environment).__name__}.execute raised: {exc!r}")
+            name = type(environment).__name__
+            _fail(client, flow_run_id, f"{name}.execute raised: {exc!r}", exc)
             return "Failed"
     except RunCancelled:  # stopped outside the flow runner (setup, on_start, a custom runner)
         assert stops is not None

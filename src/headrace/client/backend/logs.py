@@ -13,12 +13,11 @@ import logging
 import os
 from collections.abc import Iterable
 
+from headrace.client.backend.masking import mask_secrets
 from headrace.client.backend.reporter import Reporter, log_record
 from headrace.runcontext import current
 
 __all__ = ["BackendLogHandler", "secret_values"]
-
-MASK = "********"
 
 
 def secret_values(names: Iterable[str] = ()) -> list[str]:
@@ -50,10 +49,7 @@ class BackendLogHandler(logging.Handler):
         self.secrets = list(secrets)
 
     def redact(self, text: str) -> str:
-        for value in self.secrets:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        return mask_secrets(text, self.secrets)
 
     def target(self) -> Reporter | None:
         """The reporter this record goes to (None: not forwarded)."""

@@ -115,6 +115,8 @@ class Reporter:
         self._attempt: int | None = None  # the run's run_count when this runner saw it run
         self._queued = 0  # task states since the last early wake (approximate across threads)
         self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
+        # Secret values masked in the errors that failed states carry (see logs.secret_values).
+        self.secrets: list[str] = []
         self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
 
     # --- producers (engine threads) ---------------------------------------------------------
@@ -223,14 +225,17 @@ class Reporter:
                     if tags is not None:
                         ref["tags"] = sorted(tags)
                     body.setdefault("task_refs", []).append(ref)
-                kind_name, message, serialized = state_parts(state)
+                kind_name, message, serialized = state_parts(state, self.secrets)
                 rows.append(
                     [position, index, kind_name, state.timestamp, message, serialized, None]
                 )
             elif kind == "f":
                 if item[1].is_finished():
                     self._final_sent = True
-                body["flow_run_state"] = {"state": state_to_json(item[1]), "version": None}
+                body["flow_run_state"] = {
+                    "state": state_to_json(item[1], self.secrets),
+                    "version": None,
+                }
             else:
                 body["logs"].append(item[1])
         if body is not None:

@@ -172,6 +172,7 @@ class BackendFlowRunner(FlowRunner):
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
         self.reporter = reporter
         names = tuple(getattr(getattr(self.flow, "storage", None), "secrets", None) or ())
+        reporter.secrets = secret_values(names)
         listener = TaskStateListener(
             reporter,
             dict(self.flow.slugs),

@@ -8,14 +8,26 @@ first access, so nothing is read that the restart does not need.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from headrace.client.backend.masking import mask_secrets
+from headrace.engine.failure import ErrorInfo
 from headrace.engine.results.base import Result
-from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
+from headrace.engine.state import (
+    NOT_LOADED,
+    Failed,
+    Mapped,
+    Pending,
+    Skipped,
+    State,
+    Success,
+    state_class,
+)
 from headrace.utilities.imports import import_object
 
-__all__ = ["result_from_json", "state_from_json", "state_parts", "state_to_json"]
+__all__ = ["error_json", "result_from_json", "state_from_json", "state_parts", "state_to_json"]
 
 
 def _result_to_json(state: State) -> dict[str, Any] | None:
@@ -47,25 +59,44 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
 _TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
+def _masked(text: str, secrets: Sequence[str]) -> str:
+    """The one place failure text is masked before it leaves the process."""
+    return mask_secrets(text, secrets) if secrets else text
+
+
+def error_json(error: ErrorInfo, secrets: Sequence[str] = ()) -> dict[str, str]:
+    """``error`` as the server keeps it (``serialized["error"]``), ``secrets`` masked."""
+    return error.map_text(lambda text: _masked(text, secrets)).to_dict()
+
+
+def state_parts(
+    state: State, secrets: Sequence[str] = ()
+) -> tuple[str, str | None, dict[str, Any] | None]:
     """``state``'s kind name, message (at most 4000 characters) and ``serialized`` form
-    (None unless it says more than the name: where the value was persisted, a map's size)."""
+    (None unless it says more than the name: where the value was persisted, a map's size,
+    the error that failed it). In a failed state's message and error, ``secrets`` are
+    masked."""
     serialized: dict[str, Any] = {}
+    message = state.message
+    error: ErrorInfo | None = getattr(state, "error", None)
+    if error is not None:
+        serialized["error"] = error_json(error, secrets)
+        if isinstance(message, str):  # it quotes the exception's message
+            message = _masked(message, secrets)
     if state.persisted is not None:
         result = _result_to_json(state)
         if result is not None:
             serialized["result"] = result
     if isinstance(state, Mapped):
         serialized["n_map_states"] = len(state.map_states)
-    message = state.message
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
     return type(state).__name__, message, serialized or None
 
 
-def state_to_json(state: State) -> dict[str, Any]:
+def state_to_json(state: State, secrets: Sequence[str] = ()) -> dict[str, Any]:
     """The body of a ``StateIn`` for ``state`` (no value, only where it was persisted)."""
-    name, message, serialized = state_parts(state)
+    name, message, serialized = state_parts(state, secrets)
     return {
         "name": name,
         "message": message,
@@ -90,6 +121,8 @@ def state_from_json(name: str, message: str | None, serialized: dict[str, Any] |
     """A state rebuilt from a server row. A successful state whose value cannot be found
     again becomes ``Pending`` so its task runs again rather than feeding ``None`` downstream."""
     cls = state_class(name)
+    if issubclass(cls, Failed):
+        return cls(message, error=ErrorInfo.from_dict((serialized or {}).get("error")))
     if issubclass(cls, Skipped):
         return Skipped(message)
     if not issubclass(cls, Success) or cls is Mapped:

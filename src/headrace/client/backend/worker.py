@@ -108,6 +108,7 @@ class WorkerListener:
                 # multiprocessing children may end without atexit; their finalizers run
                 mp_util.Finalize(None, close_worker_reporters, exitpriority=10)
             reporter = Reporter(Client(self.api_url), self.flow_run_id, heartbeats=False)
+            reporter.secrets = secret_values(self.secret_names)
             reporter.start()
             _REPORTERS[self.flow_run_id] = reporter
             if config.logging.get("log_to_backend", True):

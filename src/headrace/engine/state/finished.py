@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headrace.engine.state.base import State
+
+if TYPE_CHECKING:
+    from headrace.engine.failure import ErrorInfo
 
 __all__ = [
     "Cached",
@@ -96,8 +99,22 @@ class Skipped(Success):
 
 
 class Failed(Finished):
-    __slots__ = ()
+    """Finished badly. ``error`` is the exception that failed it (type, message and
+    traceback as text), when one did."""
+
+    __slots__ = ("error",)
     color = "#dc3545"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        *,
+        error: ErrorInfo | None = None,
+        **kw: Any,
+    ) -> None:
+        self.error = error
+        super().__init__(message, result, **kw)
 
 
 class TriggerFailed(Failed):

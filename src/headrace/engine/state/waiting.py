@@ -4,9 +4,12 @@ submitted, paused, retrying, resumed) and ``Running``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headrace.engine.state.base import State
+
+if TYPE_CHECKING:
+    from headrace.engine.failure import ErrorInfo
 
 __all__ = ["Paused", "Pending", "Resume", "Retrying", "Running", "Scheduled", "Submitted"]
 
@@ -54,9 +57,10 @@ class Paused(Pending):
 
 
 class Retrying(Scheduled):
-    """Failed an attempt and will run again at ``start_time``."""
+    """Failed an attempt and will run again at ``start_time``; ``error`` is what failed
+    that attempt, when an exception did."""
 
-    __slots__ = ("run_count",)
+    __slots__ = ("error", "run_count")
     color = "#ffea00"
 
     def __init__(
@@ -65,9 +69,12 @@ class Retrying(Scheduled):
         result: Any = None,
         start_time: datetime | None = None,
         run_count: int = 1,
+        *,
+        error: ErrorInfo | None = None,
         **kw: Any,
     ) -> None:
         self.run_count = run_count
+        self.error = error
         super().__init__(message, result, start_time, **kw)
 
 

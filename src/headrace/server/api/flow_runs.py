@@ -90,6 +90,9 @@ def list_runs(
     label: str | None = None,
     is_late: bool | None = None,
     agent_id: str | None = None,
+    id_prefix: str | None = Query(
+        None, min_length=1, max_length=36, description="Runs whose id starts with this"
+    ),
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
@@ -110,6 +113,8 @@ def list_runs(
                 if name != CANCELLING:
                     check_name(name, "state")
             q = q.where(FlowRun.state.in_(state))
+        if id_prefix is not None:
+            q = q.where(FlowRun.id.startswith(id_prefix.lower(), autoescape=True))
         if label is not None:
             q = q.where(
                 sa.exists().where(

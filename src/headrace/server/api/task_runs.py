@@ -16,6 +16,7 @@ from headrace.server.models import Log, StateRecord, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
 from headrace.server.runs import pending_task_run
 from headrace.server.schemas import (
+    AttemptOut,
     LogIn,
     LogOut,
     StateOut,
@@ -26,6 +27,7 @@ from headrace.server.schemas import (
     TaskSummaryOut,
 )
 from headrace.server.states import check_name, check_transition, write_state
+from headrace.server.task_detail import attempts_of
 
 __all__ = ["router"]
 
@@ -188,6 +190,22 @@ def task_run_states(task_run_id: str, db: Database = DB, who: Principal = WHO) -
         get_task_run(s, task_run_id, who)
         q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
         return [StateOut.model_validate(r) for r in s.scalars(q.order_by(StateRecord.id))]
+
+
+@router.get(
+    "/task_runs/{task_run_id}/attempts",
+    response_model=list[AttemptOut],
+    tags=["task runs"],
+    summary="Each attempt of a task run (retries): start, end, final state, message, error",
+)
+def task_run_attempts(
+    task_run_id: str, db: Database = DB, who: Principal = WHO
+) -> list[AttemptOut]:
+    with db.session(write=False) as s:
+        get_task_run(s, task_run_id, who)
+        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
+        history = list(s.scalars(q.order_by(StateRecord.id)))
+        return [AttemptOut.model_validate(a) for a in attempts_of(history)]
 
 
 @router.post("/logs", tags=["logs"], summary="Insert log records in bulk (each names its run)")

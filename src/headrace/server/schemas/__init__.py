@@ -40,6 +40,7 @@ from headrace.server.schemas.reports import (
     TaskStatesIn,
 )
 from headrace.server.schemas.runs import (
+    AttemptOut,
     FlowRunIn,
     FlowRunOut,
     HeartbeatOut,
@@ -63,6 +64,7 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyIn",
     "ApiKeyOut",
+    "AttemptOut",
     "ClaimIn",
     "ConcurrencyLimitIn",
     "ConcurrencyLimitOut",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 from headrace.server.schemas.base import In, Out, sorted_labels
 
 __all__ = [
+    "AttemptOut",
     "FlowRunIn",
     "FlowRunOut",
     "HeartbeatOut",
@@ -146,6 +147,19 @@ class TaskRunOut(Out):
     state_serialized: dict[str, Any] | None
     state_timestamp: datetime
     version: int
+
+
+class AttemptOut(BaseModel):
+    """One attempt of a task run: from a ``Running`` to the state that ended it."""
+
+    attempt: int
+    start: datetime | None
+    end: datetime | None = Field(description="None while the attempt runs.")
+    state: str
+    message: str | None
+    error: dict[str, str] | None = Field(
+        default=None, description="The exception that ended it: type, message, traceback."
+    )
 
 
 class TaskSummaryOut(BaseModel):

@@ -17,6 +17,7 @@ from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
 from headrace.server.models import utcnow
 from headrace.server.settings import ServerSettings
+from headrace.server.task_detail import task_run_detail
 from headrace.server.ui.dashboard import dashboard
 from headrace.server.ui.flows import flow_page, flows_list
 from headrace.server.ui.runs import mapped_children, run_page, runs_list
@@ -58,6 +59,7 @@ def ui_flow_runs(
     label: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    q: str | None = Query(None, max_length=200, description="Part of the run's or flow's name"),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
     db: Database = DB,
@@ -74,6 +76,7 @@ def ui_flow_runs(
             until=until,
             limit=limit,
             offset=offset,
+            search=(q or "").strip() or None,
         )
 
 
@@ -99,6 +102,15 @@ def ui_flow_run(
             log_level=log_level,
             log_search=log_search or None,
         )
+
+
+@router.get(
+    "/task_runs/{task_run_id}",
+    summary="One task run: history with durations, attempts, error, logs, neighbours, result",
+)
+def ui_task_run(task_run_id: str, db: Database = DB, who: Principal = WHO) -> dict[str, Any]:
+    with db.session(write=False) as s:
+        return task_run_detail(s, who, task_run_id)
 
 
 @router.get(

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.auth import Principal
-from headrace.server.models import Agent, Flow, FlowRun, TaskRun
+from headrace.server.models import Agent, Flow, FlowRun
+from headrace.server.task_detail import first_task_failures
 from headrace.server.ui.sql import FAILED_NAMES, hour_bucket, iso, run_columns, run_row
 
 __all__ = ["dashboard"]
@@ -28,41 +29,6 @@ def _runs(session: Session, who: Principal, *where: Any, order: Any, limit: int)
         .limit(limit)
     )
     return [run_row(r) for r in session.execute(q)]
-
-
-def _first_task_failures(session: Session, run_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """For each run, its earliest failed task run (the "why" behind a run's failure)."""
-    if not run_ids:
-        return {}
-    ranked = (
-        sa.select(
-            TaskRun.flow_run_id,
-            TaskRun.task_slug,
-            TaskRun.task_name,
-            TaskRun.map_index,
-            TaskRun.state,
-            TaskRun.state_message,
-            sa.func.row_number()
-            .over(
-                partition_by=TaskRun.flow_run_id,
-                order_by=(TaskRun.state_timestamp, TaskRun.map_index),
-            )
-            .label("rank"),
-        )
-        .where(TaskRun.flow_run_id.in_(run_ids), TaskRun.state.in_(sorted(FAILED_NAMES)))
-        .subquery()
-    )
-    rows = session.execute(sa.select(ranked).where(ranked.c.rank == 1))
-    return {
-        r.flow_run_id: {
-            "task_slug": r.task_slug,
-            "task_name": r.task_name,
-            "map_index": r.map_index,
-            "state": r.state,
-            "message": r.state_message,
-        }
-        for r in rows
-    }
 
 
 def dashboard(
@@ -98,7 +64,7 @@ def dashboard(
         order=FlowRun.state_timestamp.desc(),
         limit=LIST_LIMIT * 2,
     )
-    causes = _first_task_failures(session, [r["id"] for r in failures])
+    causes = first_task_failures(session, [r["id"] for r in failures])
     for run in failures:
         run["task_failure"] = causes.get(run["id"])
     upcoming = _runs(

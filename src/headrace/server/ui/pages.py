@@ -39,6 +39,7 @@ PAGE_PATHS = (
     "/runs",
     "/runs/{flow_run_id}",
     "/runs/{flow_run_id}/tasks/{task_slug:path}",
+    "/task-runs/{task_run_id}",
 )
 
 

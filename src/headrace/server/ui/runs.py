@@ -17,8 +17,9 @@ from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
 from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
+from headrace.server.task_detail import error_of, failed_task_runs, first_task_failures
 from headrace.server.ui.graph import flow_graph
-from headrace.server.ui.sql import iso, run_columns, run_row
+from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
 __all__ = ["mapped_children", "run_page", "runs_list"]
 
@@ -37,9 +38,16 @@ def runs_list(
     until: datetime | None,
     limit: int,
     offset: int,
+    search: str | None = None,
 ) -> dict[str, Any]:
-    """A page of runs matching the filters, the total, and the flows to filter by."""
+    """A page of runs matching the filters (``search``: a substring of the run's or the
+    flow's name, any case), the total, and the flows to filter by."""
     where: list[Any] = [who.scope(FlowRun.project_id)]
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        names = sa.select(Flow.id).where(Flow.name.ilike(pattern, escape="\\"))
+        where.append(sa.or_(FlowRun.name.ilike(pattern, escape="\\"), FlowRun.flow_id.in_(names)))
     if states:
         where.append(FlowRun.state.in_(states))
     if flow_group_id:
@@ -67,11 +75,15 @@ def runs_list(
         .order_by(FlowGroup.name)
         .limit(1000)
     )
+    runs = [run_row(r) for r in rows]
+    causes = first_task_failures(session, [r["id"] for r in runs if r["state"] in FAILED_NAMES])
+    for run in runs:
+        run["task_failure"] = causes.get(run["id"])
     return {
         "total": int(total or 0),
         "limit": limit,
         "offset": offset,
-        "runs": [run_row(r) for r in rows],
+        "runs": runs,
         "flows": [{"id": g.id, "name": g.name} for g in groups],
     }
 
@@ -114,6 +126,14 @@ def _logs(
         }
         for r in rows
     ]
+
+
+def _run_error(session: Session, flow_run_id: str) -> dict[str, str] | None:
+    """The error a failed flow run carries itself (its flow could not load, say)."""
+    serialized = session.scalar(
+        sa.select(FlowRun.state_serialized).where(FlowRun.id == flow_run_id)
+    )
+    return error_of(serialized)
 
 
 def run_page(
@@ -188,6 +208,8 @@ def run_page(
         "run": out,
         "graph": graph,
         "task_counts": task_counts,
+        "failures": failed_task_runs(session, flow_run_id) if run.state in FAILED_NAMES else [],
+        "run_error": _run_error(session, flow_run_id) if run.state in FAILED_NAMES else None,
         "logs": logs,
         "log_cursor": cursor,
         "logs_reset": logs_after is None,

@@ -52,6 +52,16 @@ export async function post(path, body) {
   );
 }
 
+export async function patch(path, body) {
+  return answer(
+    await fetch(`/api${path}`, {
+      method: "PATCH",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: JSON.stringify(body ?? {}),
+    }),
+  );
+}
+
 export function setApiKey(key) {
   if (key) localStorage.setItem(KEY, key);
   else localStorage.removeItem(KEY);

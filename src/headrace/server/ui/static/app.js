@@ -8,6 +8,7 @@ import * as flow from "./pages/flow.js";
 import * as runs from "./pages/runs.js";
 import * as run from "./pages/run.js";
 import * as task from "./pages/task.js";
+import * as taskrun from "./pages/taskrun.js";
 
 const ROUTES = [
   [/^\/$/, dashboard, "dashboard"],
@@ -16,6 +17,7 @@ const ROUTES = [
   [/^\/runs\/?$/, runs, "runs"],
   [/^\/runs\/([^/]+)$/, run, "runs"],
   [/^\/runs\/([^/]+)\/tasks\/(.+)$/, task, "runs"],
+  [/^\/task-runs\/([^/]+)$/, taskrun, "runs"],
 ];
 
 function keyForm(root, error) {

@@ -11,7 +11,7 @@ function axisLabel(seconds, spanSeconds) {
   return fmtDuration(seconds);
 }
 
-export function renderGantt(nodes, run, nowIso) {
+export function renderGantt(nodes, run, nowIso, options = {}) {
   // a task left unfinished by a run that ended (cancelled, crashed) stops at the run's end
   const now = run.end_time ? new Date(run.end_time) : new Date(nowIso);
   const rows = nodes
@@ -46,7 +46,8 @@ export function renderGantt(nodes, run, nowIso) {
       label.length > 26 ? `${label.slice(0, 25)}…` : label));
     g.appendChild(s("rect", { x, y: y + 3, width: w, height: ROW - 6, rx: 3, class: stateClass(r.n.state) }));
     g.appendChild(s("title", null, `${r.n.name}: ${r.n.state || "?"}, ${fmtDuration((r.end - r.start) / 1000)}`));
-    svg.appendChild(g);
+    const href = options.link ? options.link(r.n) : null;
+    svg.appendChild(href ? s("a", { href, class: "barlink" }, g) : g);
   });
   return svg;
 }

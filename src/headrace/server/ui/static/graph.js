@@ -3,6 +3,7 @@
 import { s } from "./dom.js";
 import { stateClass, svgCounts } from "./states.js";
 
+const FAILED_KINDS = ["Failed", "TriggerFailed", "TimedOut"];
 const W = 190, H = 58, GAP_X = 70, GAP_Y = 22, PAD = 12;
 
 function clip(text, max) {
@@ -59,6 +60,9 @@ export function renderGraph(graph, options = {}) {
     if (n.mapped) sub = n.child_count ? `mapped × ${n.child_count.toLocaleString("en-US")}${state ? ` · ${state}` : ""}` : `mapped${state ? ` · ${state}` : ""}`;
     g.appendChild(s("text", { x: x + 10, y: y + 34, class: "sub" }, clip(sub, 30)));
     if (n.mapped && n.child_count) g.appendChild(svgCounts(n.children, x + 10, y + 42, W - 20, 8));
+    // children that failed show in red even when the parent (a reduce) succeeded
+    const failed = n.mapped ? FAILED_KINDS.reduce((a, k) => a + ((n.children || {})[k] || 0), 0) : 0;
+    if (failed) g.appendChild(s("text", { x: x + W - 10, y: y + 18, class: "failedcount", "text-anchor": "end" }, `${failed.toLocaleString("en-US")} failed`));
     g.appendChild(s("title", null, `${n.name} (${n.slug})${state ? `: ${state}` : ""}${n.state_message ? ` — ${n.state_message}` : ""}`));
     const href = options.link ? options.link(n) : null;
     svg.appendChild(href ? s("a", { href, class: "nodelink" }, g) : g);

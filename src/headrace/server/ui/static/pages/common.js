@@ -14,7 +14,7 @@ export function labels(list) {
   return h("span", { class: "labels" }, (list || []).map((l) => h("span", { class: "label" }, l)));
 }
 
-export function runsTable(runs, nowIso, { message = false, empty } = {}) {
+export function runsTable(runs, nowIso, { message = false, stateMessage = false, empty } = {}) {
   const headers = ["Run", "Flow", "State", "Scheduled", "Duration", "Labels"];
   if (message) headers.push("Message");
   return table(
@@ -23,7 +23,8 @@ export function runsTable(runs, nowIso, { message = false, empty } = {}) {
       const cells = [
         runLink(r),
         flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
-        h("span", null, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null),
+        h("span", null, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
+          stateMessage && FAILED_STATES.has(r.state) ? failureNote(r) : null),
         fmtTime(r.scheduled_start),
         duration(r.start_time, r.end_time, nowIso),
         labels(r.labels),
@@ -38,6 +39,16 @@ export function runsTable(runs, nowIso, { message = false, empty } = {}) {
     }),
     empty,
   );
+}
+
+const FAILED_STATES = new Set(["Failed", "TriggerFailed", "TimedOut"]);
+
+// Under a failed run's badge: its message and the first failing task run, linked.
+function failureNote(r) {
+  const cause = r.task_failure;
+  return h("span", { class: "runs-state-message" }, r.state_message || "",
+    cause ? [h("br"), h("a", { href: `/task-runs/${encodeURIComponent(cause.id)}`, class: "tasklink" },
+      `${cause.task_name}${cause.map_index >= 0 ? `[${cause.map_index}]` : ""}`), `: ${cause.message || cause.state}`] : null);
 }
 
 export function header(title, ...extra) {

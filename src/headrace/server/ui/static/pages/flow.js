@@ -1,7 +1,7 @@
 // One flow: graph, versions, schedule, parameters, a Run form built from the parameters'
 // defaults and types, and its runs. The form is built once; only the runs refresh.
 import { h, replace, update, section, table, fmtTime, fmtDuration, json } from "../dom.js";
-import { get, post } from "../api.js";
+import { get, post, patch } from "../api.js";
 import { countsBar } from "../states.js";
 import { renderGraph } from "../graph.js";
 import { runsTable, runsKey, header, labels } from "./common.js";
@@ -113,6 +113,22 @@ function buildForm(ctx, d) {
   replace(ctx.parts.form, form);
 }
 
+// Turns the schedule of every version of this flow on or off (the scheduler stops or
+// resumes creating runs; runs already created stay).
+function scheduleToggle(ctx, d) {
+  const on = d.schedule_active;
+  const error = h("span", { class: "error", role: "alert" });
+  const button = h("button", { type: "button", id: "schedule-toggle", class: on ? "danger" : "" }, on ? "Turn schedule off" : "Turn schedule on");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await patch(`/flow_groups/${encodeURIComponent(d.flow.flow_group_id)}`, { schedule_active: !on });
+    } catch (err) { error.textContent = err.message; }
+    ctx.refresh();
+  });
+  return h("span", null, " ", button, error);
+}
+
 export function render(ctx, d) {
   const p = ctx.parts;
   if (!ctx.formBuilt || ctx.version !== d.flow.version) {
@@ -127,7 +143,8 @@ export function render(ctx, d) {
   update(p.info, [d.flow, d.schedule, d.schedule_active], () => h("dl", { class: "kv" },
     h("dt", null, "Project"), h("dd", null, d.flow.project),
     h("dt", null, "Labels"), h("dd", null, labels(d.flow.labels)),
-    h("dt", null, "Schedule"), h("dd", null, describeSchedule(d.schedule), d.schedule ? (d.schedule_active ? " (active)" : " (paused)") : ""),
+    h("dt", null, "Schedule"), h("dd", { id: "schedule" }, describeSchedule(d.schedule), d.schedule ? (d.schedule_active ? " (active)" : " (paused)") : "",
+      d.schedule ? scheduleToggle(ctx, d) : null),
     h("dt", null, "Parameters"), h("dd", null, d.parameters.length ? d.parameters.map((x) => `${x.name}${x.required ? "*" : ""}=${json(x.default)}`).join(", ") : "none"),
     h("dt", null, "Environment"), h("dd", null, d.flow.environment || "—"),
     h("dt", null, "Storage"), h("dd", null, d.flow.storage || "—"),

@@ -7,6 +7,7 @@ import { badge, countsBar, FINISHED } from "../states.js";
 import { renderGraph } from "../graph.js";
 import { renderGantt } from "../gantt.js";
 import { flowLink, header, labels } from "./common.js";
+import { errorBox, taskRunHref } from "./taskrun.js";
 
 const LEVELS = [["0", "all levels"], ["10", "DEBUG+"], ["20", "INFO+"], ["30", "WARNING+"], ["40", "ERROR+"]];
 const LEVEL_NAMES = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
@@ -17,7 +18,7 @@ export function mount(ctx) {
   ctx.logCursor = null;
   ctx.logGen = 0;
   ctx.parts = {
-    head: h("div"), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
+    head: h("div"), failures: h("div", { id: "failures" }), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
     counts: h("div"), graph: h("div", { class: "graphwrap" }), gantt: h("div", { class: "graphwrap" }),
     logs: h("div", { class: "logs", id: "logs", role: "log" }), logInfo: h("span", { class: "muted" }),
   };
@@ -29,7 +30,7 @@ export function mount(ctx) {
   let timer = null;
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(resetLogs, 300); });
   const p = ctx.parts;
-  replace(ctx.root, p.head, p.actions,
+  replace(ctx.root, p.head, p.failures, p.actions,
     h("div", { class: "columns" }, section("Run", p.info), section("Parameters", p.params)),
     section("Task runs", p.counts, p.graph),
     section("Timeline", p.gantt),
@@ -94,6 +95,30 @@ function appendLogs(ctx, d) {
   if (stick) box.scrollTop = box.scrollHeight;
 }
 
+function failureLabel(t) {
+  return t.map_index >= 0 ? `${t.task_name}[${t.map_index}]` : t.task_name;
+}
+
+// A failed run says why at the top: each failing task run with its message, a link to its
+// page and its error (the first one's traceback open, the others folded).
+function renderFailures(failures, runError) {
+  if ((!failures || !failures.length) && runError) {
+    return h("section", { class: "card failures" }, h("h2", null, "Why it failed: the flow run itself failed"),
+      errorBox(runError, { open: true }));
+  }
+  if (!failures || !failures.length) return null;
+  const raised = failures.filter((t) => t.state !== "TriggerFailed");
+  const blocked = failures.filter((t) => t.state === "TriggerFailed");
+  return h("section", { class: "card failures" },
+    h("h2", null, `Why it failed: ${raised.length} task run${raised.length === 1 ? "" : "s"} failed`),
+    raised.map((t, i) => h("div", { class: "failure", "data-task-run": t.id },
+      h("p", null, h("a", { href: taskRunHref(t.id), class: "tasklink" }, failureLabel(t)), " ", badge(t.state), " ",
+        h("span", { class: "message" }, t.state_message || "")),
+      errorBox(t.error, { open: i === 0 }))),
+    blocked.length ? h("p", { class: "muted" }, "Not run because of them: ",
+      blocked.map((t, i) => [i ? ", " : "", h("a", { href: taskRunHref(t.id), class: "tasklink" }, failureLabel(t))])) : null);
+}
+
 export function render(ctx, d) {
   const r = d.run;
   const p = ctx.parts;
@@ -101,6 +126,7 @@ export function render(ctx, d) {
   update(p.head, [r.name, r.state, r.is_late, r.state_message, r.flow_name], () => header(r.name, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
     h("p", { class: "muted" }, "run of ", flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
       r.state_message ? h("span", { class: "message" }, ` — ${r.state_message}`) : null)));
+  update(p.failures, [d.failures, d.run_error], () => renderFailures(d.failures, d.run_error));
   if (ctx.lastState !== r.state) { ctx.lastState = r.state; renderActions(ctx, r); }
   update(p.info, [r, FINISHED.has(r.state) ? 0 : Math.floor(Date.parse(d.now) / 1000)], () => h("dl", { class: "kv" },
     h("dt", null, "State"), h("dd", { id: "run-state" }, r.state),
@@ -116,11 +142,12 @@ export function render(ctx, d) {
   update(p.counts, d.task_counts, () => countsBar(d.task_counts));
   const runId = encodeURIComponent(r.id);
   const childrenHref = (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null);
+  const nodeHref = (n) => childrenHref(n) || (n.task_run_id ? taskRunHref(n.task_run_id) : null);
   const mapped = d.graph.nodes.filter(childrenHref);
-  update(p.graph, d.graph, () => [renderGraph(d.graph, { link: childrenHref }),
+  update(p.graph, d.graph, () => [renderGraph(d.graph, { link: nodeHref }),
     mapped.length ? h("p", { class: "mappedlinks" }, "Mapped tasks: ", mapped.map((n) =>
       h("a", { href: childrenHref(n), class: "children-link", "data-slug": n.slug },
         `${n.name} (${n.child_count.toLocaleString("en-US")} children)`))) : null]);
-  update(p.gantt, [d.graph.nodes, r.start_time, FINISHED.has(r.state) ? 0 : d.now], () => renderGantt(d.graph.nodes, r, d.now));
+  update(p.gantt, [d.graph.nodes, r.start_time, FINISHED.has(r.state) ? 0 : d.now], () => renderGantt(d.graph.nodes, r, d.now, { link: nodeHref }));
   appendLogs(ctx, d);
 }

@@ -20,6 +20,7 @@ export function mount(ctx) {
     state: h("select", { name: "state", id: "filter-state" }, h("option", { value: "" }, "any state"),
       STATE_NAMES.map((n) => h("option", { value: n }, n))),
     flow: h("select", { name: "flow_group_id", id: "filter-flow" }, h("option", { value: "" }, "any flow")),
+    q: h("input", { type: "search", name: "q", id: "filter-search", placeholder: "search run or flow name" }),
     label: h("input", { type: "text", name: "label", id: "filter-label", placeholder: "label" }),
     since: h("input", { type: "datetime-local", name: "since", id: "filter-since" }),
     until: h("input", { type: "datetime-local", name: "until", id: "filter-until" }),
@@ -27,17 +28,20 @@ export function mount(ctx) {
   const f = ctx.filters;
   f.state.value = q.get("state") || "";
   f.label.value = q.get("label") || "";
+  f.q.value = q.get("q") || "";
   f.since.value = toInput(q.get("since"));
   f.until.value = toInput(q.get("until"));
   ctx.wantedFlow = q.get("flow_group_id") || "";
   ctx.offset = Number(q.get("offset") || 0);
   const apply = (ev) => { if (ev) ev.preventDefault(); ctx.offset = 0; ctx.wantedFlow = f.flow.value; syncUrl(ctx); ctx.refresh(); };
   for (const el of [f.state, f.flow, f.since, f.until]) el.addEventListener("change", apply);
+  let typing = null;
+  f.q.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(apply, 300); });
   ctx.list = h("div");
   ctx.pager = h("div", { class: "pager" });
   replace(ctx.root, header("Flow runs"),
     h("form", { class: "filters", id: "run-filters", on: { submit: apply } },
-      f.state, f.flow, f.label, h("label", null, "from ", f.since), h("label", null, "to ", f.until),
+      f.q, f.state, f.flow, f.label, h("label", null, "from ", f.since), h("label", null, "to ", f.until),
       h("button", { type: "submit" }, "Filter")),
     section("Runs", ctx.list, ctx.pager));
 }
@@ -45,6 +49,7 @@ export function mount(ctx) {
 function params(ctx) {
   const f = ctx.filters;
   return {
+    q: f.q.value.trim(),
     state: f.state.value,
     flow_group_id: f.flow.value || ctx.wantedFlow,
     label: f.label.value.trim(),
@@ -70,7 +75,7 @@ export function render(ctx, d) {
     replace(sel, h("option", { value: "" }, "any flow"), d.flows.map((g) => h("option", { value: g.id }, g.name)));
     sel.value = current;
   }
-  update(ctx.list, runsKey(d.runs, d.now), () => runsTable(d.runs, d.now, { message: true, empty: "No run matches these filters." }));
+  update(ctx.list, runsKey(d.runs, d.now), () => runsTable(d.runs, d.now, { stateMessage: true, empty: "No run matches these filters." }));
   const last = Math.min(d.total, d.offset + d.runs.length);
   const go = (offset) => () => { ctx.offset = offset; syncUrl(ctx); ctx.refresh(); };
   update(ctx.pager, [d.total, d.offset, d.runs.length], () => [

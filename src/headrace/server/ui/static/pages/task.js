@@ -3,6 +3,7 @@ import { h, replace, update, section, table, fmtTime } from "../dom.js";
 import { get } from "../api.js";
 import { badge, countsBar } from "../states.js";
 import { header } from "./common.js";
+import { taskRunHref } from "./taskrun.js";
 
 const PAGE = 50;
 
@@ -31,7 +32,7 @@ export function render(ctx, d) {
       h("button", { type: "button", class: ctx.state ? "chip" : "chip active", on: { click: setState("") } }, "all"),
       Object.entries(d.counts).map(([name, n]) => h("button", { type: "button", class: ctx.state === name ? "chip active" : "chip", "data-state": name, on: { click: setState(name) } }, `${name} ${n}`)))]);
   update(p.list, d.children, () => table(["Index", "State", "Since", "Message"],
-    d.children.map((c) => [String(c.map_index), badge(c.state), fmtTime(c.state_timestamp), h("span", { class: "message" }, c.state_message || "")]),
+    d.children.map((c) => [h("a", { href: taskRunHref(c.id), class: "tasklink" }, String(c.map_index)), badge(c.state), fmtTime(c.state_timestamp), h("span", { class: "message" }, c.state_message || "")]),
     "No child in this state."));
   const last = Math.min(d.total, d.offset + d.children.length);
   const go = (offset) => () => { ctx.offset = offset; ctx.refresh(); };
