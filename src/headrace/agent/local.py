@@ -24,8 +24,15 @@ __all__ = ["LocalAgent", "ProcessHandle"]
 class ProcessHandle(RunHandle):
     """A flow run's subprocess, its output pumped into the agent's logger."""
 
-    def __init__(self, flow_run_id: str, process: subprocess.Popen[str], logger: Any) -> None:
+    def __init__(
+        self,
+        flow_run_id: str,
+        process: subprocess.Popen[str],
+        logger: Any,
+        secrets: list[str] | None = None,
+    ) -> None:
         super().__init__(flow_run_id)
+        self.secrets = list(secrets or ())
         self.process = process
         self.logger = logger
         self._reader = threading.Thread(
@@ -36,7 +43,7 @@ class ProcessHandle(RunHandle):
     def _pump(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            line = line.rstrip("\n")
+            line = self.masked(line.rstrip("\n"))
             self.output.append(line)
             self.logger.info("[flow run %s] %s", self.flow_run_id[:8], line)
 
@@ -107,4 +114,4 @@ class LocalAgent(Agent):
             text=True,
             start_new_session=True,
         )
-        return ProcessHandle(run["id"], process, self.logger)
+        return ProcessHandle(run["id"], process, self.logger, self.run_secrets(run, env))

@@ -14,6 +14,7 @@ from typing import Any
 from headrace.engine.results.base import Result
 from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
 from headrace.utilities.imports import import_object
+from headrace.utilities.secrets import redact
 
 __all__ = ["result_from_json", "state_from_json", "state_parts", "state_to_json"]
 
@@ -48,8 +49,9 @@ _TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
-    """``state``'s kind name, message (at most 4000 characters) and ``serialized`` form
-    (None unless it says more than the name: where the value was persisted, a map's size)."""
+    """``state``'s kind name, message (at most 4000 characters, secrets masked: an
+    exception's text may hold one) and ``serialized`` form (None unless it says more than
+    the name: where the value was persisted, a map's size)."""
     serialized: dict[str, Any] = {}
     if state.persisted is not None:
         result = _result_to_json(state)
@@ -60,6 +62,8 @@ def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
     message = state.message
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
+    if message:
+        message = redact(message)
     return type(state).__name__, message, serialized or None
 
 
