@@ -2,9 +2,12 @@
 
 ``create_app(settings=None, **overrides)`` builds an app for one database; on startup it
 runs the migrations and (unless ``run_services=False``) starts the background services.
-Every error answer is ``{"detail": message, "code": kind, "field": name-or-null}``;
-validation errors keep FastAPI's list form under ``detail`` (each item names the field in
-``loc``) with ``code: "validation_error"``.
+Every error answer has one shape, :class:`~headrace.server.schemas.ErrorOut`:
+``{"detail": message, "code": kind, "field": name-or-null, "errors": list-or-null}``;
+a validation error (``code: "validation_error"``) lists each invalid input under ``errors``
+(``{loc, msg, type}``). Every route documents these answers in the OpenAPI schema, which
+is the contract (a schemathesis run in the tests holds the server to it). Request limits
+(body size, log line length, batch sizes, integer ranges): :mod:`headrace.server.limits`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from headrace.server.api import ROUTERS
 from headrace.server.db import Database
 from headrace.server.errors import ServerError
+from headrace.server.limits import BodySizeLimit
+from headrace.server.schemas.base import ErrorOut
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
 
@@ -32,8 +38,36 @@ DESCRIPTION = """headrace's orchestration API: projects, flows and their version
 task runs, state history, logs, agents, concurrency limits and API keys.
 
 Authentication: `Authorization: Bearer <key>` when the server requires API keys.
-Errors: `{"detail", "code", "field"}`. State changes carry the `version` they apply to and
-answer 409 (`version_conflict` / `invalid_transition`) when they cannot apply."""
+Errors: `{"detail", "code", "field", "errors"}` (`ErrorOut`) for every status. State changes
+carry the `version` they apply to and answer 409 (`version_conflict` /
+`invalid_transition`) when they cannot apply. A body over `server.max_body_bytes` is a 413."""
+
+#: The error answers every route may give, documented on each (the OpenAPI schema is the
+#: contract; a route's own extra answers are added where it is declared).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed request"},
+    401: {"model": ErrorOut, "description": "No API key, or an unknown one"},
+    403: {"model": ErrorOut, "description": "The API key may not do this"},
+    404: {"model": ErrorOut, "description": "Not found (or outside the key's projects)"},
+    409: {"model": ErrorOut, "description": "Conflicts with what is stored"},
+    413: {"model": ErrorOut, "description": "Body larger than server.max_body_bytes"},
+    422: {"model": ErrorOut, "description": "Invalid input; `errors` lists each"},
+    503: {"model": ErrorOut, "description": "Database busy; retry with backoff"},
+}
+
+
+def _error(status: int, detail: str, code: str, field: str | None = None, **extra: Any) -> Any:
+    return JSONResponse(status_code=status, content=ErrorOut.body(detail, code, field, **extra))
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
 
 
 def _mount_ui(app: FastAPI) -> None:
@@ -78,26 +112,28 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
     app.state.db = db
     app.state.settings = settings
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERRORS)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 
     @app.exception_handler(ServerError)
     async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
-        return JSONResponse(
-            status_code=exc.status,
-            content={"detail": exc.message, "code": exc.code, "field": exc.field},
+        return _error(exc.status, exc.message, exc.code, exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # unknown routes (404), a method a route does not take (405, with its Allow header)
+        answer = _error(
+            exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error")
         )
+        answer.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            answer.headers["allow"] = ", ".join(_allowed_methods(app, request))
+        return answer
 
     @app.exception_handler(sa_exc.IntegrityError)
     async def _integrity(_request: Request, exc: sa_exc.IntegrityError) -> JSONResponse:
         # Two requests raced to create the same thing; the loser's transaction rolled back.
-        return JSONResponse(
-            status_code=409,
-            content={
-                "detail": "a concurrent request created a conflicting record; retry",
-                "code": "conflict",
-                "field": None,
-            },
-        )
+        return _error(409, "a concurrent request created a conflicting record; retry", "conflict")
 
     @app.exception_handler(sa_exc.OperationalError)
     async def _busy(_request: Request, exc: sa_exc.OperationalError) -> JSONResponse:
@@ -106,10 +142,7 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
         text = str(exc.orig).lower()
         pgcode = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if "locked" in text or "busy" in text or pgcode in ("40001", "40P01", "55P03"):
-            return JSONResponse(
-                status_code=503,
-                content={"detail": "database busy; retry", "code": "busy", "field": None},
-            )
+            return _error(503, "database busy; retry", "busy")
         raise exc
 
     @app.exception_handler(RequestValidationError)
@@ -119,18 +152,29 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
             for e in exc.errors()
         ]
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
-        return JSONResponse(
-            status_code=422,
-            content={
-                "detail": errors,
-                "code": "validation_error",
-                "field": fields,
-                "message": f"invalid input in: {fields}; " + "; ".join(e["msg"] for e in errors),
-            },
+        return _error(
+            422,
+            f"invalid input in: {fields}; " + "; ".join(str(e["msg"]) for e in errors),
+            "validation_error",
+            fields,
+            errors=errors,
         )
 
     _mount_ui(app)
     return app
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route of ``request``'s path takes (Starlette names only the first
+    route's, and GET and POST of one path are two routes)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            methods.add(method)
+    return sorted(methods)
 
 
 def _version() -> str:

@@ -13,7 +13,7 @@ from headrace.server.settings import ServerSettings
 
 S = TypeVar("S", bound=Select[Any])
 
-__all__ = ["DB", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
+__all__ = ["DB", "SETTINGS", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
 
 
 def get_db(request: Request) -> Database:
@@ -42,6 +42,8 @@ DB = Depends(get_db)
 """A route parameter's default: the server's :class:`Database`."""
 WHO = Depends(get_principal)
 """A route parameter's default: the calling :class:`Principal`."""
+SETTINGS = Depends(get_settings)
+"""A route parameter's default: the server's :class:`ServerSettings`."""
 
 
 def where_given(query: S, *filters: tuple[Any, Any]) -> S:

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
-from headrace.server.deps import DB, WHO, get_settings, where_given
+from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
+from headrace.server.limits import MAX_OFFSET
 from headrace.server.lookup import get_flow, get_flow_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
 from headrace.server.report import apply_report
@@ -90,7 +91,7 @@ def list_runs(
     agent_id: str | None = None,
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> list[FlowRunOut]:
@@ -165,7 +166,7 @@ def run_states(
     db: Database = DB,
     who: Principal = WHO,
     limit: int = Query(1000, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[StateOut]:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
@@ -227,10 +228,16 @@ def restart(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRu
     response_model=ReportOut,
     summary="Batched report from the runner: task/flow states, logs, heartbeat",
 )
-def report(flow_run_id: str, body: ReportIn, db: Database = DB, who: Principal = WHO) -> Response:
+def report(
+    flow_run_id: str,
+    body: ReportIn,
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = SETTINGS,
+) -> Response:
     with db.session() as s:
         run = get_flow_run(s, flow_run_id, who, lock=True)
-        out = apply_report(s, run, body, utcnow())
+        out = apply_report(s, run, body, utcnow(), settings.max_log_message_chars)
     # built as plain JSON-ready data (documented by ReportOut): re-validating thousands of
     # entries through the response model would cost more than applying them
     return Response(json.dumps(out, separators=(",", ":")), media_type="application/json")

@@ -20,6 +20,7 @@ from headrace.server.schemas.admin import (
     ConcurrencyLimitIn,
     ConcurrencyLimitOut,
 )
+from headrace.server.schemas.base import ErrorItem, ErrorOut
 from headrace.server.schemas.flows import (
     FlowGroupOut,
     FlowGroupPatch,
@@ -63,6 +64,8 @@ __all__ = [
     "ClaimIn",
     "ConcurrencyLimitIn",
     "ConcurrencyLimitOut",
+    "ErrorItem",
+    "ErrorOut",
     "FlowGroupOut",
     "FlowGroupPatch",
     "FlowIn",

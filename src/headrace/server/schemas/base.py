@@ -4,9 +4,11 @@ rows (``from_attributes``); names and labels are checked the same way everywhere
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["In", "Name", "Out", "sorted_labels"]
+__all__ = ["ErrorItem", "ErrorOut", "In", "Name", "Out", "sorted_labels"]
 
 Name = Field(min_length=1, max_length=200)
 
@@ -28,3 +30,32 @@ def sorted_labels(value: list[str]) -> list[str]:
     if any(not isinstance(v, str) or not v.strip() for v in value):
         raise ValueError("labels must be non-empty strings")
     return sorted(set(value))
+
+
+class ErrorItem(BaseModel):
+    """One input at fault in a ``validation_error``: where (``loc``), what (``msg``, ``type``)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """The one body of every error answer (4xx and 5xx alike).
+
+    ``detail`` says what went wrong in words, ``code`` which kind of error (``not_found``,
+    ``validation_error``, ``body_too_large``...), ``field`` the input at fault when one is,
+    ``errors`` each invalid input of a ``validation_error`` (else null).
+    """
+
+    detail: str
+    code: str
+    field: str | None = None
+    errors: list[ErrorItem] | None = None
+
+    @classmethod
+    def body(
+        cls, detail: str, code: str, field: str | None = None, errors: list[Any] | None = None
+    ) -> dict[str, Any]:
+        """The JSON of an error answer."""
+        return {"detail": detail, "code": code, "field": field, "errors": errors}

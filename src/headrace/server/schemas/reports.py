@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from headrace.server.limits import MAX_BATCH
 from headrace.server.schemas.base import In
 from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
 
@@ -85,11 +86,11 @@ class ReportIn(In):
         default=None, max_length=64, description="Unique per batch; a retried batch is a no-op."
     )
     flow_run_state: StateSetIn | None = None
-    task_runs: list[TaskStateChange] = Field(default_factory=list, max_length=50_000)
+    task_runs: list[TaskStateChange] = Field(default_factory=list, max_length=MAX_BATCH)
     task_states: TaskStatesIn | None = Field(
         default=None, description="More task-run changes, compact; applied after task_runs."
     )
-    logs: list[LogIn] = Field(default_factory=list, max_length=50_000)
+    logs: list[LogIn] = Field(default_factory=list, max_length=MAX_BATCH)
     heartbeat: bool = True
     results: Literal["all", "problems"] = Field(
         default="all",

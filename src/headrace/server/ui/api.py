@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.limits import MAX_ID, MAX_OFFSET
 from headrace.server.models import utcnow
 from headrace.server.settings import ServerSettings
 from headrace.server.ui.dashboard import dashboard
@@ -59,7 +60,7 @@ def ui_flow_runs(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> dict[str, Any]:
@@ -83,7 +84,9 @@ def ui_flow_runs(
 )
 def ui_flow_run(
     flow_run_id: str,
-    logs_after: int | None = Query(None, ge=0, description="Only log records after this id"),
+    logs_after: int | None = Query(
+        None, ge=0, le=MAX_ID, description="Only log records after this id"
+    ),
     log_level: int = Query(0, ge=0, le=100),
     log_search: str | None = Query(None, max_length=200),
     db: Database = DB,
@@ -110,7 +113,7 @@ def ui_mapped_children(
     task_slug: str,
     state: list[str] | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> dict[str, Any]:
