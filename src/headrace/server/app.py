@@ -26,7 +26,7 @@ from headrace.server.api import ROUTERS
 from headrace.server.db import Database
 from headrace.server.errors import ServerError
 from headrace.server.limits import BodySizeLimit
-from headrace.server.schemas.base import ErrorOut
+from headrace.server.schemas.base import ERROR_RESPONSES, ErrorOut
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
 
@@ -41,19 +41,6 @@ Authentication: `Authorization: Bearer <key>` when the server requires API keys.
 Errors: `{"detail", "code", "field", "errors"}` (`ErrorOut`) for every status. State changes
 carry the `version` they apply to and answer 409 (`version_conflict` /
 `invalid_transition`) when they cannot apply. A body over `server.max_body_bytes` is a 413."""
-
-#: The error answers every route may give, documented on each (the OpenAPI schema is the
-#: contract; a route's own extra answers are added where it is declared).
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Malformed request"},
-    401: {"model": ErrorOut, "description": "No API key, or an unknown one"},
-    403: {"model": ErrorOut, "description": "The API key may not do this"},
-    404: {"model": ErrorOut, "description": "Not found (or outside the key's projects)"},
-    409: {"model": ErrorOut, "description": "Conflicts with what is stored"},
-    413: {"model": ErrorOut, "description": "Body larger than server.max_body_bytes"},
-    422: {"model": ErrorOut, "description": "Invalid input; `errors` lists each"},
-    503: {"model": ErrorOut, "description": "Database busy; retry with backoff"},
-}
 
 
 def _error(status: int, detail: str, code: str, field: str | None = None, **extra: Any) -> Any:
@@ -112,7 +99,7 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
     app.state.db = db
     app.state.settings = settings
     for router in ROUTERS:
-        app.include_router(router, prefix=API_PREFIX, responses=ERRORS)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 
     @app.exception_handler(ServerError)

@@ -33,7 +33,7 @@ MAX_BATCH = 10_000
 """Most items one list body may carry (log records, task runs, report changes)."""
 MAX_OFFSET = 1_000_000_000
 """Largest ``offset`` a list route takes."""
-MAX_ID = 2**62
+MAX_ID = 2**53 - 1
 """Largest integer id a query may name (``after_id``, ``logs_after``)."""
 
 

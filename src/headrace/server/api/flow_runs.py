@@ -27,6 +27,7 @@ from headrace.server.schemas import (
     StateSetIn,
     StateSetOut,
 )
+from headrace.server.schemas.names import StateName
 from headrace.server.settings import ServerSettings
 from headrace.server.states import CANCELLING, check_name, set_flow_run_state
 
@@ -85,7 +86,7 @@ def list_runs(
     flow_id: str | None = None,
     flow_group_id: str | None = None,
     project_id: str | None = None,
-    state: list[str] | None = Query(None, description="Repeat to match any of several"),
+    state: list[StateName] | None = Query(None, description="Repeat to match any of several"),
     label: str | None = None,
     is_late: bool | None = None,
     agent_id: str | None = None,
@@ -107,7 +108,7 @@ def list_runs(
         if state:
             for name in state:
                 if name != CANCELLING:
-                    check_name(name, "state")
+                    check_name(name, "state", cancelling=True)
             q = q.where(FlowRun.state.in_(state))
         if label is not None:
             q = q.where(

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO
-from headrace.server.errors import InvalidInputError, VersionConflictError
+from headrace.server.errors import VersionConflictError
 from headrace.server.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
 from headrace.server.lookup import get_flow_run, get_task_run
 from headrace.server.models import Log, StateRecord, TaskRun, utcnow
@@ -20,6 +20,7 @@ from headrace.server.runs import pending_task_run
 from headrace.server.schemas import (
     LogIn,
     LogOut,
+    RunLogIn,
     StateOut,
     StateSetIn,
     StateSetOut,
@@ -27,6 +28,7 @@ from headrace.server.schemas import (
     TaskRunOut,
     TaskSummaryOut,
 )
+from headrace.server.schemas.names import StateName
 from headrace.server.settings import ServerSettings
 from headrace.server.states import check_name, check_transition, write_state
 
@@ -44,7 +46,7 @@ router = APIRouter()
 def list_task_runs(
     flow_run_id: str,
     task_slug: str | None = None,
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     include_children: bool = Query(True, description="Include mapped children"),
     limit: int = Query(1000, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
@@ -58,7 +60,7 @@ def list_task_runs(
             q = q.where(TaskRun.task_slug == task_slug)
         if state:
             for name in state:
-                check_name(name, "state")
+                check_name(name, "state", cancelling=True)
             q = q.where(TaskRun.state.in_(state))
         if not include_children:
             q = q.where(TaskRun.map_index == -1)
@@ -190,15 +192,13 @@ def task_run_states(task_run_id: str, db: Database = DB, who: Principal = WHO) -
 
 @router.post("/logs", tags=["logs"], summary="Insert log records in bulk (each names its run)")
 def write_logs(
-    body: Annotated[list[LogIn], Body(max_length=MAX_BATCH)],
+    body: Annotated[list[RunLogIn], Body(max_length=MAX_BATCH)],
     db: Database = DB,
     who: Principal = WHO,
     settings: ServerSettings = SETTINGS,
 ) -> dict[str, int]:
     by_run: dict[str, list[LogIn]] = defaultdict(list)
-    for i, log in enumerate(body):
-        if not log.flow_run_id:
-            raise InvalidInputError(f"body[{i}].flow_run_id is required", field="flow_run_id")
+    for log in body:
         by_run[log.flow_run_id].append(log)
     with db.session() as s:
         now = utcnow()

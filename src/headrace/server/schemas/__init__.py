@@ -22,6 +22,7 @@ from headrace.server.schemas.admin import (
 )
 from headrace.server.schemas.base import ErrorItem, ErrorOut
 from headrace.server.schemas.flows import (
+    FlowDocumentIn,
     FlowGroupOut,
     FlowGroupPatch,
     FlowIn,
@@ -45,6 +46,7 @@ from headrace.server.schemas.runs import (
     HeartbeatOut,
     LogIn,
     LogOut,
+    RunLogIn,
     StateIn,
     StateOut,
     StateSetIn,
@@ -66,6 +68,7 @@ __all__ = [
     "ConcurrencyLimitOut",
     "ErrorItem",
     "ErrorOut",
+    "FlowDocumentIn",
     "FlowGroupOut",
     "FlowGroupPatch",
     "FlowIn",
@@ -80,6 +83,7 @@ __all__ = [
     "ProjectOut",
     "ReportIn",
     "ReportOut",
+    "RunLogIn",
     "StateIn",
     "StateOut",
     "StateSetIn",

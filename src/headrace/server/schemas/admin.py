@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Name, Out, sorted_labels
+from headrace.server.schemas.names import Int, Label
 
 __all__ = [
     "AgentHeartbeatOut",
@@ -25,7 +26,7 @@ __all__ = [
 class AgentIn(In):
     name: str = Name
     type: str = Field(default="", max_length=100)
-    labels: list[str] = Field(default_factory=list)
+    labels: list[Label] = Field(default_factory=list)
 
     _check_labels = field_validator("labels")(sorted_labels)
 
@@ -40,7 +41,7 @@ class AgentOut(Out):
 
 
 class ClaimIn(In):
-    limit: int = Field(default=1, ge=1, le=1000)
+    limit: Int = Field(default=1, ge=1, le=1000)
     projects: list[str] | None = Field(
         default=None,
         description="Only claim runs of these projects (names or ids); default: every project "
@@ -53,7 +54,7 @@ class AgentHeartbeatOut(BaseModel):
 
 
 class ConcurrencyLimitIn(In):
-    limit: int = Field(ge=0, le=1_000_000)
+    limit: Int = Field(ge=0, le=1_000_000)
 
 
 class ConcurrencyLimitOut(Out):

@@ -4,19 +4,38 @@ rows (``from_attributes``); names and labels are checked the same way everywhere
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["ErrorItem", "ErrorOut", "In", "Name", "Out", "sorted_labels"]
+__all__ = ["ERROR_RESPONSES", "ErrorItem", "ErrorOut", "In", "Name", "Out", "sorted_labels"]
 
 Name = Field(min_length=1, max_length=200)
 
 
 class In(BaseModel):
-    """A request body: unknown fields are an error."""
+    """A request body: unknown fields are an error, and so is a boolean where the schema
+    says integer (pydantic would read ``true`` as 1)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_int(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        if isinstance(value, bool) and name and _is_int(cls.model_fields[name].annotation):
+            raise ValueError("expected an integer, not a boolean")
+        return value
+
+
+def _is_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return int in typing.get_args(annotation) and bool not in typing.get_args(annotation)
+    return False
 
 
 class Out(BaseModel):
@@ -59,3 +78,18 @@ class ErrorOut(BaseModel):
     ) -> dict[str, Any]:
         """The JSON of an error answer."""
         return {"detail": detail, "code": code, "field": field, "errors": errors}
+
+
+#: The error answers every route may give, documented on each route (the OpenAPI schema is
+#: the contract; a route's own extra answers are added where it is declared).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Malformed request"},
+    401: {"model": ErrorOut, "description": "No API key, or an unknown one"},
+    403: {"model": ErrorOut, "description": "The API key may not do this"},
+    404: {"model": ErrorOut, "description": "Not found (or outside the key's projects)"},
+    405: {"model": ErrorOut, "description": "Method not allowed; see the Allow header"},
+    409: {"model": ErrorOut, "description": "Conflicts with what is stored"},
+    413: {"model": ErrorOut, "description": "Body larger than server.max_body_bytes"},
+    422: {"model": ErrorOut, "description": "Invalid input; `errors` lists each"},
+    503: {"model": ErrorOut, "description": "Database busy; retry with backoff"},
+}

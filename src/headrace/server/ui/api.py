@@ -7,7 +7,6 @@ a few kilobytes. Writes (start, cancel, restart a run) go through the ordinary A
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
 from headrace.server.limits import MAX_ID, MAX_OFFSET
 from headrace.server.models import utcnow
+from headrace.server.schemas.names import StateName, Time
 from headrace.server.settings import ServerSettings
 from headrace.server.ui.dashboard import dashboard
 from headrace.server.ui.flows import flow_page, flows_list
@@ -54,11 +54,11 @@ def ui_flow(flow_id: str, db: Database = DB, who: Principal = WHO) -> dict[str, 
 
 @router.get("/flow_runs", summary="Flow runs filtered by state, flow, label and time")
 def ui_flow_runs(
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     flow_group_id: str | None = None,
     label: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
@@ -111,7 +111,7 @@ def ui_flow_run(
 def ui_mapped_children(
     flow_run_id: str,
     task_slug: str,
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,

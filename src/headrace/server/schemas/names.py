@@ -1,0 +1,119 @@
+"""The value types request bodies share, each checked exactly as the OpenAPI schema says.
+
+The schema is the contract: a value it allows is accepted, a value it forbids is refused
+with 422. So the checks live in the types (patterns, ranges, enums) rather than in route
+code, and pydantic's lax conversions that the schema does not describe are turned off
+(``Int`` refuses ``true`` and ``1.5``, ``Bool`` refuses ``1``, ``Time`` refuses Unix
+seconds where the schema says an ISO 8601 string).
+
+Names (documented in the README, "Names and labels"):
+
+- a **label** is 1-100 characters of letters, digits and ``_ . : / @ = + -``, not starting
+  with a punctuation mark other than ``_`` (``gpu``, ``host:worker-1.example.com``);
+- a **flow or project name** is 1-200 characters without ``/``, ``\\`` or control
+  characters, not starting with ``.`` or whitespace (so it can never be read as a path:
+  no ``..``, no ``../../etc``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
+
+__all__ = [
+    "BIG",
+    "LABEL_PATTERN",
+    "NAME_PATTERN",
+    "STATE_NAME_VALUES",
+    "Bool",
+    "FlowName",
+    "Int",
+    "Label",
+    "ProjectName",
+    "StateName",
+    "Time",
+]
+
+LABEL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/@=+\-]*$"
+NAME_PATTERN = r"^[^/\\\s.\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$"
+
+#: Every state name the server knows (the engine's state kinds and ``Cancelling``).
+STATE_NAME_VALUES = (
+    "Cached",
+    "Cancelled",
+    "Cancelling",
+    "Failed",
+    "Mapped",
+    "Paused",
+    "Pending",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "Submitted",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+)
+
+Label = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=LABEL_PATTERN),
+    Field(description="A label: letters, digits and _ . : / @ = + - (1-100 characters)"),
+]
+FlowName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN),
+    Field(description="A flow name: no / \\ or control characters, not starting with . "),
+]
+ProjectName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN),
+    Field(description="A project name: no / \\ or control characters, not starting with ."),
+]
+
+
+def _known_state(value: str) -> str:
+    if value not in STATE_NAME_VALUES:
+        allowed = ", ".join(STATE_NAME_VALUES)
+        raise ValueError(f"unknown state {value!r}; expected one of {allowed}")
+    return value
+
+
+StateName = Annotated[
+    str,
+    AfterValidator(_known_state),
+    Field(
+        min_length=1,
+        max_length=40,
+        json_schema_extra={"enum": list(STATE_NAME_VALUES)},
+        description="A state kind",
+    ),
+]
+
+
+Int = int
+"""An integer field of a request body: :class:`~headrace.server.schemas.base.In` refuses
+``true``/``false`` for it (``2.0`` is an integer, as JSON Schema says; a boolean is not)."""
+Bool = Annotated[bool, Strict()]
+BIG = 2**31 - 1
+"""Largest version or map index a body may carry (the database's 32-bit integer columns)."""
+
+
+def _iso_text(value: Any) -> Any:
+    """Times are ISO 8601 strings, as the schema says (not numbers, not numeric text)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string")
+    try:
+        float(value)
+    except ValueError:
+        return value
+    raise ValueError("expected an ISO 8601 date-time string, not a number")
+
+
+Time = Annotated[datetime, BeforeValidator(_iso_text)]
