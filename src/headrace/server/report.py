@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from headrace.server.errors import ConcurrencyLimitError, ServerError
 from headrace.server.limits import truncate_message
 from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
-from headrace.server.schemas import LogIn, ReportIn, TaskStatesIn
+from headrace.server.schemas import LogIn, ReportIn
 from headrace.server.states import (
     CANCELLING,
     cancel_unfinished_task_runs,
@@ -124,24 +124,6 @@ collector_paused = _CollectorPause()
 BIG_BATCH = 1000
 
 
-def _misplaced(compact: TaskStatesIn, rows: list[int]) -> list[dict[str, Any]]:
-    """The answers to rows that name no task of the report."""
-    last = len(compact.tasks) - 1
-    return [
-        {
-            "task_slug": "",
-            "map_index": compact.rows[i][1],
-            "task_run_id": None,
-            "status": "rejected",
-            "state": None,
-            "version": None,
-            "detail": f"rows[{i}]: task {compact.rows[i][0]} is not a position in tasks "
-            f"(0..{last})",
-        }
-        for i in rows
-    ]
-
-
 def apply_report(
     session: Session, run: FlowRun, report: ReportIn, now: datetime, max_log_chars: int = 0
 ) -> dict[str, Any]:
@@ -181,15 +163,7 @@ def apply_report(
     batch = TaskRunBatch(session, run.id, now)
     echo = report.results == "all"
     results = []
-    compact = report.task_states
-    misplaced = compact.misplaced() if compact is not None else []
-    if compact is not None and misplaced:
-        results.extend(_misplaced(compact, misplaced))
-        bad = set(misplaced)
-        compact = compact.model_copy(
-            update={"rows": [r for i, r in enumerate(compact.rows) if i not in bad]}
-        )
-    changes = changes_of(report.task_runs, compact)
+    changes = changes_of(report.task_runs, report.task_states)
     if changes:
         with collector_paused if len(changes) >= BIG_BATCH else contextlib.nullcontext():
             batch.load(changes)

@@ -88,8 +88,11 @@ def configured_secrets() -> list[str]:
     return [v for v in found if len(v) >= MIN_LENGTH]
 
 
-def known_secrets() -> list[str]:
-    """Every secret this process knows, longest first."""
+def known_secrets(fresh: bool = False) -> list[str]:
+    """Every secret this process knows, longest first (``fresh``: read the config and the
+    environment again now, as a run does when it starts)."""
+    if fresh:
+        _AMBIENT.clear()
     return list(_ambient())
 
 
@@ -120,7 +123,8 @@ def _ambient() -> list[str]:
     :func:`remember_secrets` drops the cache."""
     from headrace.configuration import config
 
-    stamp = (len(os.environ), config.get("api", {}).get("key"), id(_SORTED[0]))
+    secrets = config.get("context", {}).get("secrets")
+    stamp = (len(os.environ), config.get("api", {}).get("key"), id(secrets), id(_SORTED[0]))
     cached = _AMBIENT[0] if _AMBIENT else None
     if cached is not None and cached[0] == stamp:
         return cached[1]

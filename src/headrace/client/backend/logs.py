@@ -28,7 +28,7 @@ def secret_values(names: Iterable[str] = ()) -> list[str]:
     from now on every masked text in this process hides too -- and every secret the process
     already knows (config, API key, secret-named environment variables)."""
     remember_secrets(os.environ[name] for name in names if name in os.environ)
-    return known_secrets()
+    return known_secrets(fresh=True)
 
 
 def mask_secrets(text: str, extra: Iterable[str] = ()) -> str:

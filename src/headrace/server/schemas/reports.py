@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, Strict, field_validator
+from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
 from headrace.server.limits import MAX_BATCH
 from headrace.server.schemas.base import In
@@ -67,7 +67,7 @@ class TaskStatesIn(In):
     seconds (null: the server's time); trailing nulls may not be left out. A row means
     exactly what a ``TaskStateChange`` with those fields (and its task's ``task_name`` and
     ``tags``) means, and rows apply in order, after ``task_runs``. A row whose ``task`` is
-    not a position in ``tasks`` is answered ``rejected`` (with ``task_slug`` "")."""
+    not a position in ``tasks`` makes the whole report a 422."""
 
     tasks: list[TaskRef] = Field(max_length=10_000)
     rows: list[TaskStateRow] = Field(default_factory=list, max_length=100_000)
@@ -82,11 +82,17 @@ class TaskStatesIn(In):
                 raise ValueError(f"rows[{i}]: task, map_index and version are integers")
         return rows
 
-    def misplaced(self) -> list[int]:
-        """Indexes of the rows whose ``task`` is not a position in ``tasks`` (each is
-        answered ``rejected``; the schema cannot say this, so it is not a 422)."""
+    @model_validator(mode="after")
+    def _check_rows(self) -> TaskStatesIn:
+        # the one rule the schema cannot state: a batch naming a task it does not list is
+        # refused whole (nothing of it stored), as a 422 naming the row
         n = len(self.tasks)
-        return [i for i, row in enumerate(self.rows) if row[0] >= n]
+        for i, row in enumerate(self.rows):
+            if row[0] >= n:
+                raise ValueError(
+                    f"rows[{i}]: task {row[0]} is not a position in tasks (0..{n - 1})"
+                )
+        return self
 
 
 class ReportIn(In):
