@@ -53,6 +53,14 @@ class Principal:
         if not self.can_see(project_id):
             raise NotFoundError(f"{what} not found")
 
+    def owns_agent(self, agent_projects: list[str] | None) -> bool:
+        """Whether this caller may see and use an agent registered by a key of
+        ``agent_projects`` (None: an admin's): an admin any agent, a project-scoped key
+        only agents registered for projects all among its own."""
+        if self.project_ids is None:
+            return True
+        return agent_projects is not None and set(agent_projects) <= self.project_ids
+
     def scope(self, column: Any) -> Any:
         """A WHERE clause restricting ``column`` (a project id column) to visible projects."""
         if self.project_ids is None:

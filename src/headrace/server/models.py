@@ -220,6 +220,8 @@ class Agent(Base):
     labels: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The projects of the key that registered it (None: an admin key, or no keys).
+    project_ids: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True, default=None)
 
 
 class ConcurrencyLimit(Base):

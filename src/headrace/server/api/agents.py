@@ -1,4 +1,9 @@
-"""Agents: registration, heartbeats (which carry cancel requests) and claiming runs."""
+"""Agents: registration, heartbeats (which carry cancel requests) and claiming runs.
+
+Agents belong to the projects of the API key that registered them: a project-scoped key
+lists, reads, heartbeats and claims through only agents registered by keys of its own
+projects (another project's agent is a 404, as for any resource outside the key's
+projects); an admin key sees every agent."""
 
 from __future__ import annotations
 
@@ -19,10 +24,10 @@ __all__ = ["router"]
 router = APIRouter(tags=["agents"])
 
 
-def _agent(session: sa.orm.Session, agent_id: str) -> Agent:
+def _agent(session: sa.orm.Session, agent_id: str, who: Principal) -> Agent:
     agent = session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFoundError(f"agent {agent_id} not found")
+    if agent is None or not who.owns_agent(agent.project_ids):
+        raise NotFoundError(f"agent {agent_id} not found", field="agent_id")
     return agent
 
 
@@ -34,7 +39,8 @@ def _agent(session: sa.orm.Session, agent_id: str) -> Agent:
 )
 def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session() as s:
-        agent = Agent(name=body.name, type=body.type, labels=body.labels)
+        projects = None if who.project_ids is None else sorted(who.project_ids)
+        agent = Agent(name=body.name, type=body.type, labels=body.labels, project_ids=projects)
         s.add(agent)
         s.flush()
         return AgentOut.model_validate(agent)
@@ -44,13 +50,13 @@ def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> Ag
 def list_agents(db: Database = DB, who: Principal = WHO) -> list[AgentOut]:
     with db.session(write=False) as s:
         rows = s.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()))
-        return [AgentOut.model_validate(a) for a in rows]
+        return [AgentOut.model_validate(a) for a in rows if who.owns_agent(a.project_ids)]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
 def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session(write=False) as s:
-        return AgentOut.model_validate(_agent(s, agent_id))
+        return AgentOut.model_validate(_agent(s, agent_id, who))
 
 
 @router.post(
@@ -60,7 +66,7 @@ def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentO
 )
 def agent_heartbeat(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentHeartbeatOut:
     with db.session() as s:
-        agent = _agent(s, agent_id)
+        agent = _agent(s, agent_id, who)
         agent.last_seen = utcnow()
         ids = s.scalars(
             sa.select(FlowRun.id).where(
@@ -81,7 +87,7 @@ def claim(
     agent_id: str, body: ClaimIn, db: Database = DB, who: Principal = WHO
 ) -> list[FlowRunOut]:
     with db.session() as s:
-        agent = _agent(s, agent_id)
+        agent = _agent(s, agent_id, who)
         now = utcnow()
         agent.last_seen = now
         projects = None if body.projects is None else visible_project_ids(s, who, body.projects)
