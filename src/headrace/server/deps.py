@@ -9,6 +9,7 @@ from sqlalchemy import Select
 
 from headrace.server.auth import Principal, principal_for_key
 from headrace.server.db import Database
+from headrace.server.errors import ForbiddenError
 from headrace.server.settings import ServerSettings
 
 S = TypeVar("S", bound=Select[Any])
@@ -35,7 +36,15 @@ def get_principal(request: Request) -> Principal:
     if not key and not settings.require_api_key:
         return Principal()
     with get_db(request).session(write=False) as session:
-        return principal_for_key(session, key, settings.require_api_key)
+        principal = principal_for_key(session, key, settings.require_api_key)
+    if principal.flow_run_id is not None:
+        allowed = f"/api/flow_runs/{principal.flow_run_id}/report"
+        if request.method != "POST" or request.url.path != allowed:
+            raise ForbiddenError(
+                f"a run token may only report for its flow run (POST {allowed}); "
+                f"not {request.method} {request.url.path}"
+            )
+    return principal
 
 
 DB = Depends(get_db)

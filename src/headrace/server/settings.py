@@ -46,6 +46,7 @@ class ServerSettings:
     max_body_bytes: int = 32 * 1024 * 1024
     max_log_message_chars: int = 20_000
     allow_shared_sqlite: bool = False
+    run_token_ttl: float = 86400.0
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

@@ -8,7 +8,7 @@ from typing import Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
 
-from headrace.server.auth import Principal
+from headrace.server.auth import Principal, create_run_token
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
@@ -23,6 +23,7 @@ from headrace.server.schemas import (
     HeartbeatOut,
     ReportIn,
     ReportOut,
+    RunTokenOut,
     StateOut,
     StateSetIn,
     StateSetOut,
@@ -222,6 +223,26 @@ def restart(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRu
         out = FlowRunOut.model_validate(run)
         out.task_run_counts = task_run_counts(s, flow_run_id)
         return out
+
+
+@router.post(
+    "/flow_runs/{flow_run_id}/token",
+    response_model=RunTokenOut,
+    status_code=201,
+    summary="A token that may only report for this run, for server.run_token_ttl seconds",
+)
+def run_token(
+    flow_run_id: str,
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = SETTINGS,
+) -> RunTokenOut:
+    """What a runner hands its worker processes instead of its own API key."""
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who)
+        row, token = create_run_token(s, run.id, run.project_id, settings.run_token_ttl)
+        assert row.expires is not None
+        return RunTokenOut(token=token, flow_run_id=run.id, expires=row.expires)
 
 
 @router.post(

@@ -17,6 +17,7 @@ __all__ = [
     "LogIn",
     "LogOut",
     "RunLogIn",
+    "RunTokenOut",
     "StateIn",
     "StateOut",
     "StateSetIn",
@@ -105,6 +106,12 @@ class FlowRunOut(Out):
     is_late: bool
     created: datetime
     task_run_counts: dict[str, int] | None = None
+
+
+class RunTokenOut(BaseModel):
+    token: str = Field(description="Shown once; stored only hashed.")
+    flow_run_id: str
+    expires: datetime
 
 
 class HeartbeatOut(BaseModel):
