@@ -29,6 +29,7 @@ from headrace.server.limits import BodySizeLimit
 from headrace.server.schemas.base import ERROR_RESPONSES, ErrorOut
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
+from headrace.server.sqlite_lock import ServerLock
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -80,9 +81,18 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
         checkpoint_interval=settings.sqlite_checkpoint_interval,
     )
 
+    lock = _sqlite_lock(db, settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db.migrate()
+        if lock is not None:
+            lock.acquire()
+        try:
+            db.migrate()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         db.start_checkpoints()
         loop = ServiceLoop(db, settings) if settings.run_services else None
         if loop is not None:
@@ -94,6 +104,8 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
             if loop is not None:
                 loop.stop()
             db.dispose()
+            if lock is not None:
+                lock.release()
 
     app = FastAPI(title="headrace", description=DESCRIPTION, version=_version(), lifespan=lifespan)
     app.state.db = db
@@ -149,6 +161,18 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
 
     _mount_ui(app)
     return app
+
+
+def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:
+    """The one-server lock of a SQLite file (None: PostgreSQL, in memory, or allowed)."""
+    if not db.is_sqlite or settings.allow_shared_sqlite:
+        return None
+    import sqlalchemy as sa
+
+    path = sa.engine.make_url(settings.database_url).database
+    if not path or path == ":memory:":
+        return None
+    return ServerLock(path)
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:

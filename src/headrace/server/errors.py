@@ -8,6 +8,7 @@ __all__ = [
     "AuthError",
     "ConcurrencyLimitError",
     "ConflictError",
+    "DatabaseInUseError",
     "ForbiddenError",
     "InvalidInputError",
     "NotFoundError",
@@ -80,3 +81,10 @@ class ConcurrencyLimitError(ConflictError):
     """Starting this would exceed a concurrency limit (task tag or flow label); retry later."""
 
     code = "concurrency_limit"
+
+
+class DatabaseInUseError(ServerError, RuntimeError):
+    """A server was started on a SQLite file another server already serves."""
+
+    status = 503
+    code = "database_in_use"
