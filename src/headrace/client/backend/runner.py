@@ -32,6 +32,7 @@ from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
 from headrace.utilities.logging import get_logger
+from headrace.utilities.secrets import remember_secrets
 
 __all__ = [
     "BackendFlowRunner",
@@ -143,6 +144,7 @@ class BackendFlowRunner(FlowRunner):
             return kind(f"flow run is {run['state']} on the server; not run")
         if parameters is None:
             parameters = run.get("parameters") or {}
+        self._remember_secret_parameters(parameters)
         if task_states is None:
             task_states = self.load_task_states()
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
@@ -186,6 +188,17 @@ class BackendFlowRunner(FlowRunner):
                 close_packs(self._default_result.dir, str(self.flow_run_id))
             reporter.close()
         return final
+
+    def _remember_secret_parameters(self, parameters: Mapping[str, Any]) -> None:
+        """Values of ``Parameter(secret=True)`` (given, else the default) are secrets of
+        this process from now on: masked wherever they would leave it."""
+        values = []
+        for param in self.flow.parameters():
+            if getattr(param, "secret", False):
+                value = parameters.get(param.name, param.default)
+                if value is not None:
+                    values.append(value if isinstance(value, str) else str(value))
+        remember_secrets(values)
 
     def _run_token(self) -> str | None:
         """A per-run token for worker processes when this runner has a key (they report

@@ -64,6 +64,9 @@ def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
         message = str(message)[:4000]
     if message:
         message = redact(message)
+    for key, value in serialized.items():  # e.g. a traceback kept beside the message
+        if isinstance(value, str):
+            serialized[key] = redact(value)
     return type(state).__name__, message, serialized or None
 
 
