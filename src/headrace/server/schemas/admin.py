@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Name, Out, sorted_labels
-from headrace.server.schemas.names import Int, Label
+from headrace.server.schemas.names import ClaimLimit, Label, LimitValue
 
 __all__ = [
     "AgentHeartbeatOut",
@@ -41,7 +41,7 @@ class AgentOut(Out):
 
 
 class ClaimIn(In):
-    limit: Int = Field(default=1, ge=1, le=1000)
+    limit: ClaimLimit = 1
     projects: list[str] | None = Field(
         default=None,
         description="Only claim runs of these projects (names or ids); default: every project "
@@ -54,7 +54,7 @@ class AgentHeartbeatOut(BaseModel):
 
 
 class ConcurrencyLimitIn(In):
-    limit: Int = Field(ge=0, le=1_000_000)
+    limit: LimitValue
 
 
 class ConcurrencyLimitOut(Out):

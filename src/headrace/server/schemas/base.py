@@ -4,11 +4,9 @@ rows (``from_attributes``); names and labels are checked the same way everywhere
 
 from __future__ import annotations
 
-import types
-import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["ERROR_RESPONSES", "ErrorItem", "ErrorOut", "In", "Name", "Out", "sorted_labels"]
 
@@ -16,26 +14,10 @@ Name = Field(min_length=1, max_length=200)
 
 
 class In(BaseModel):
-    """A request body: unknown fields are an error, and so is a boolean where the schema
-    says integer (pydantic would read ``true`` as 1)."""
+    """A request body: unknown fields are an error (integers use the checked types of
+    :mod:`~headrace.server.schemas.names`, which refuse booleans)."""
 
     model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_int(cls, value: Any, info: ValidationInfo) -> Any:
-        name = info.field_name
-        if isinstance(value, bool) and name and _is_int(cls.model_fields[name].annotation):
-            raise ValueError("expected an integer, not a boolean")
-        return value
-
-
-def _is_int(annotation: Any) -> bool:
-    if annotation is int:
-        return True
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return int in typing.get_args(annotation) and bool not in typing.get_args(annotation)
-    return False
 
 
 class Out(BaseModel):

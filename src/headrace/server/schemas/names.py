@@ -28,12 +28,18 @@ __all__ = [
     "NAME_PATTERN",
     "STATE_NAME_VALUES",
     "Bool",
+    "ClaimLimit",
     "FlowName",
     "Int",
     "Label",
+    "Level",
+    "LimitValue",
+    "MapIndex",
     "ProjectName",
+    "Retries",
     "StateName",
     "Time",
+    "Version",
 ]
 
 LABEL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/@=+\-]*$"
@@ -95,12 +101,27 @@ StateName = Annotated[
 ]
 
 
-Int = int
-"""An integer field of a request body: :class:`~headrace.server.schemas.base.In` refuses
-``true``/``false`` for it (``2.0`` is an integer, as JSON Schema says; a boolean is not)."""
-Bool = Annotated[bool, Strict()]
 BIG = 2**31 - 1
 """Largest version or map index a body may carry (the database's 32-bit integer columns)."""
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON's ``true`` is not an integer (``2.0`` is, as JSON Schema says)."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, not a boolean")
+    return value
+
+
+# Integers of request bodies: ranged, and a boolean is refused. The range sits inside the
+# type (before the check) so the schema states it.
+Int = Annotated[int, BeforeValidator(_not_bool)]
+MapIndex = Annotated[int, Field(ge=-1, le=BIG), BeforeValidator(_not_bool)]
+Version = Annotated[int, Field(ge=0, le=BIG), BeforeValidator(_not_bool)]
+Level = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
+Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
+ClaimLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_not_bool)]
+LimitValue = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
+Bool = Annotated[bool, Strict()]
 
 
 def _iso_text(value: Any) -> Any:
@@ -109,6 +130,8 @@ def _iso_text(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ValueError("expected an ISO 8601 date-time string")
+    if "T" in value or value.count("-") >= 2:  # the common case, without a float() attempt
+        return value
     try:
         float(value)
     except ValueError:

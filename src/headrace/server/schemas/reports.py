@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
 from headrace.server.limits import MAX_BATCH
 from headrace.server.schemas.base import In
-from headrace.server.schemas.names import BIG, Bool, Int, Time
+from headrace.server.schemas.names import BIG, Bool, MapIndex, Time, Version
 from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
 
 __all__ = [
@@ -27,11 +27,9 @@ class TaskStateChange(In):
     """One task-run state change; the task run is created if it does not exist yet."""
 
     task_slug: str = Field(min_length=1, max_length=300)
-    map_index: Int = Field(default=-1, ge=-1, le=BIG)
-    version: Int | None = Field(
+    map_index: MapIndex = -1
+    version: Version | None = Field(
         default=None,
-        ge=0,
-        le=BIG,
         description="Version the change applies to (0 for a new task run).",
     )
     state: StateIn

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Out, sorted_labels
-from headrace.server.schemas.names import BIG, Int, Label, StateName, Time
+from headrace.server.schemas.names import Label, Level, MapIndex, Retries, StateName, Time, Version
 
 __all__ = [
     "FlowRunIn",
@@ -39,10 +39,8 @@ class StateIn(In):
 
 class StateSetIn(In):
     state: StateIn
-    version: Int | None = Field(
+    version: Version | None = Field(
         default=None,
-        ge=0,
-        le=BIG,
         description="The version this change applies to; None skips the check.",
     )
 
@@ -71,7 +69,7 @@ class FlowRunIn(In):
     scheduled_start: Time | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
     run_config: dict[str, Any] | None = None
-    max_retries: Int | None = Field(default=None, ge=0, le=100)
+    max_retries: Retries | None = None
 
     @field_validator("labels")
     @classmethod
@@ -122,7 +120,7 @@ class HeartbeatOut(BaseModel):
 
 class TaskRunIn(In):
     task_slug: str = Field(min_length=1, max_length=300)
-    map_index: Int = Field(default=-1, ge=-1, le=BIG)
+    map_index: MapIndex = -1
     task_name: str | None = None
     tags: list[str] = Field(default_factory=list)
 
@@ -155,9 +153,9 @@ class LogIn(In):
     flow_run_id: str | None = Field(default=None, description="Implied inside a report.")
     task_run_id: str | None = None
     task_slug: str | None = None
-    map_index: Int | None = Field(default=None, ge=-1, le=BIG)
+    map_index: MapIndex | None = None
     timestamp: Time | None = None
-    level: Int = Field(default=20, ge=0, le=100)
+    level: Level = 20
     name: str = Field(default="", max_length=200)
     message: str = ""
 
