@@ -77,25 +77,36 @@ def test_without_the_host_label_the_agent_on_another_host_refuses_the_run_saying
 
 
 def test_a_storage_document_naming_etc_passwd_is_refused(
-    api: Client, agent_env: dict[str, str]
+    api: Client, agent_env: dict[str, str], tmp_path: Path
 ) -> None:
-    document = flow_document(name="evil")
-    document["storage"] = {
-        "type": "headrace.storage:Local",  # another spelling of the same type
-        "flows": {"evil": "/etc/passwd"},
-        "host": socket.gethostname(),
-    }
     project = api.create_project("evil")
-    flow = api.register_document(document, project_id=project["id"])
-    runs = [api.create_flow_run(flow["id"])]
-    document["name"] = "sneaky"
-    document["storage"]["flows"] = {"sneaky": str(FLOWS / ".." / ".." / ".." / "x.flow")}
-    flow = api.register_document(document, project_id=project["id"])
-    runs.append(api.create_flow_run(flow["id"]))
+
+    def run_of(name: str, location: str) -> str:
+        document = flow_document(name=name)
+        document["storage"] = {
+            "type": "headrace.storage:Local",  # another spelling of the same type
+            "flows": {name: location},
+            "host": socket.gethostname(),
+        }
+        flow = api.register_document(document, project_id=project["id"])
+        return str(api.create_flow_run(flow["id"])["id"])
+
+    # a real flow file, but outside the one directory the second agent allows
+    outside = Path(Local(directory=tmp_path / "outside").add_flow(Flow("outside")))
+    runs = {
+        "evil": run_of("evil", "/etc/passwd"),
+        "sneaky": run_of("sneaky", str(FLOWS / ".." / ".." / ".." / "x.flow")),
+    }
     agent = LocalAgent(labels=[], client=api, env=agent_env)
     wait_for(lambda: agent.step() == 0 and not agent.runs, 10, "the agent to poll")
-    evil, sneaky = (wait_for_state(api, r["id"], {"Failed"}, 30)["state_message"] for r in runs)
-    assert "storage.flows.evil '/etc/passwd' is outside the directories" in evil
-    assert "agent.storage_roots" in evil
-    assert "storage.flows.sneaky" in sneaky and "without '..'" in sneaky
+    said = {k: wait_for_state(api, r, {"Failed"}, 30)["state_message"] for k, r in runs.items()}
+    assert "storage.flows.evil '/etc/passwd' is not a headrace flow file" in said["evil"]
+    assert "storage.flows.sneaky" in said["sneaky"] and "without '..'" in said["sneaky"]
     assert agent.started == []
+
+    fenced = run_of("outside", str(outside))
+    rooted = LocalAgent(labels=[], client=api, env=agent_env, storage_roots=[str(tmp_path / "in")])
+    rooted.step()
+    message = wait_for_state(api, fenced, {"Failed"}, 30)["state_message"]
+    assert "is outside the directories this agent loads flows from" in message
+    assert "agent.storage_roots" in message and rooted.started == []

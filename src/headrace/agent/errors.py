@@ -25,8 +25,9 @@ class InvalidJobTemplateError(DeploymentFailedError, ValueError):
 
 
 class StorageRefusedError(DeploymentFailedError, PermissionError):
-    """A flow's storage document names a place the agent may not load from (a path outside
-    ``agent.storage_roots``, ``..``, another host's Local storage); names the culprit."""
+    """A flow's storage document names something the agent may not load (another host's
+    Local storage, a path with ``..``, a file that is no flow file, a path outside
+    ``agent.storage_roots``); names the culprit."""
 
     def __init__(self, message: str, *, field: str, value: str) -> None:
         super().__init__(message)

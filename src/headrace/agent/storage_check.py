@@ -6,9 +6,11 @@ its message) when:
 
 - it was made on another host (its ``host`` is not the agent's): the files are not here,
   and the message says which storages work across machines;
-- a path it names (``directory``, ``path``, a flow's location) is relative, holds ``..``,
-  or resolves (symbolic links followed) outside every allowed root: ``agent.storage_roots``,
-  by default the home directory, the agent's working directory and the temporary directory.
+- a path it names (``directory``, ``path``, a flow's location) is relative or holds ``..``;
+- a flow's file is neither a headrace flow file (it starts with the flow-file marker) nor,
+  for ``stored_as_script``, a ``.py`` script: ``/etc/passwd`` is never loaded;
+- ``agent.storage_roots`` is set and a path resolves (symbolic links followed) outside
+  every one of those directories.
 
 Other storages load from where their own settings say (a URL, a repository, an image) and
 are not path-checked here.
@@ -17,12 +19,12 @@ are not path-checked here.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from headrace.agent.errors import StorageRefusedError
+from headrace.storage.flowfile import MAGIC
 
 __all__ = ["LOCAL_TYPE", "allowed_roots", "check_storage"]
 
@@ -30,12 +32,11 @@ LOCAL_TYPE = "headrace.storage.local:Local"
 
 
 def allowed_roots(configured: Iterable[str] | None = None) -> list[Path]:
-    """The directories Local storage may load from (resolved)."""
+    """The directories Local storage may load from (resolved; empty: anywhere, subject to
+    the other checks)."""
     from headrace.configuration import config
 
     roots = list(configured or config.get("agent", {}).get("storage_roots") or [])
-    if not roots:
-        roots = [str(config.home_dir), os.getcwd(), tempfile.gettempdir()]
     return [Path(r).expanduser().resolve() for r in roots]
 
 
@@ -61,6 +62,33 @@ def check_storage(document: Mapping[str, Any], hostname: str, roots: list[Path])
     for field, value in named:
         if value is not None:
             _check_path(field, value, roots)
+    script = bool(storage.get("stored_as_script"))
+    for name, location in flows.items():
+        _check_flow_file(f"storage.flows.{name}", str(location), script)
+
+
+def _check_flow_file(field: str, location: str, script: bool) -> None:
+    """A flow's file must be what Local storage writes (or a script); a missing one is
+    left to the run, which fails saying where the file lives."""
+    path = Path(location)
+    if not path.exists():
+        return
+    if script:
+        if path.is_file() and path.suffix == ".py":
+            return
+        problem = "is not a Python script (.py)"
+    else:
+        try:
+            with path.open("rb") as handle:
+                if path.is_file() and handle.read(len(MAGIC)) == MAGIC:
+                    return
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror})"
+        else:
+            problem = "is not a headrace flow file"
+    raise StorageRefusedError(
+        f"{field} {location!r} {problem}; refusing to load it", field=field, value=location
+    )
 
 
 def _is_local(type_name: Any) -> bool:
@@ -79,6 +107,8 @@ def _check_path(field: str, value: Any, roots: list[Path]) -> None:
             field=field,
             value=text,
         )
+    if not roots:
+        return
     real = Path(text).resolve()
     if not any(real == root or root in real.parents for root in roots):
         where = ", ".join(str(r) for r in roots)
