@@ -27,6 +27,7 @@ from headrace.server.db import Database
 from headrace.server.errors import ServerError
 from headrace.server.limits import BodySizeLimit
 from headrace.server.schemas.base import ERROR_RESPONSES, ErrorOut
+from headrace.server.schemas.names import PATTERN_RULES
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
 from headrace.server.sqlite_lock import ServerLock
@@ -147,7 +148,7 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {"loc": list(e.get("loc", ())), "msg": _message(e), "type": e.get("type", "")}
             for e in exc.errors()
         ]
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
@@ -161,6 +162,15 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
 
     _mount_ui(app)
     return app
+
+
+def _message(error: Any) -> str:
+    """A validation error's message; a pattern mismatch says the documented rule."""
+    if error.get("type") == "string_pattern_mismatch":
+        rule = PATTERN_RULES.get((error.get("ctx") or {}).get("pattern", ""))
+        if rule is not None:
+            return f"{rule}; got {error.get('input')!r}"
+    return str(error.get("msg", ""))
 
 
 def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:

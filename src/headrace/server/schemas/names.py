@@ -26,6 +26,7 @@ __all__ = [
     "BIG",
     "LABEL_PATTERN",
     "NAME_PATTERN",
+    "PATTERN_RULES",
     "STATE_NAME_VALUES",
     "Bool",
     "ClaimLimit",
@@ -44,6 +45,13 @@ __all__ = [
 
 LABEL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/@=+\-]*$"
 NAME_PATTERN = r"^[^/\\\s.\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$"
+#: What each pattern means, in the words a 422 uses instead of the regular expression.
+PATTERN_RULES = {
+    LABEL_PATTERN: "a label is 1-100 letters, digits and _ . : / @ = + - (not starting with "
+    "a punctuation mark other than _)",
+    NAME_PATTERN: "a name is 1-200 characters without / \\ or control characters, not "
+    "starting with . or a space",
+}
 
 #: Every state name the server knows (the engine's state kinds and ``Cancelling``).
 STATE_NAME_VALUES = (
