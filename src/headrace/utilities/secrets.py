@@ -118,13 +118,11 @@ _AMBIENT: list[tuple[object, list[str]]] = []
 
 def _ambient() -> list[str]:
     """Every known secret, longest first: the remembered ones, the config's and the
-    environment's. Cached while the environment's size and the API key stay the same (two
-    cheap checks per call instead of a scan of the environment for every log line);
-    :func:`remember_secrets` drops the cache."""
-    from headrace.configuration import config
-
-    secrets = config.get("context", {}).get("secrets")
-    stamp = (len(os.environ), config.get("api", {}).get("key"), id(secrets), id(_SORTED[0]))
+    environment's. Cached while the environment keeps its size (one cheap check per call
+    instead of a scan of the environment and the config for every log line);
+    :func:`remember_secrets` and ``known_secrets(fresh=True)`` (a run's start) drop the
+    cache, so a changed config is read again then."""
+    stamp = len(os.environ)
     cached = _AMBIENT[0] if _AMBIENT else None
     if cached is not None and cached[0] == stamp:
         return cached[1]
