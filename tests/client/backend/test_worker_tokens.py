@@ -126,3 +126,33 @@ def test_refused_worker_reports_show_on_the_run_and_in_the_ui(
             (t["task_name"], t["map_index"]): t["state"] for t in client.get_task_runs(run["id"])
         }
         assert all(states[("work", i)] == "Success" for i in range(CHILDREN))
+
+
+@pytest.mark.parametrize("secured", [3600.0], indirect=True)
+def test_expired_run_tokens_are_refused_and_pruned(secured: tuple[LiveServer, str]) -> None:
+    from datetime import timedelta
+
+    from headrace.server.auth import create_run_token
+    from headrace.server.models import ApiKey, utcnow
+    from headrace.server.services import SERVICES, prune_run_tokens
+
+    live, key = secured
+    with Client(live.url, api_key=key) as client:
+        project = client.create_project("tokens")
+        from tests.server.conftest import flow_document
+
+        flow = client.register_document(flow_document(), project_id=project["id"])
+        run = client.create_flow_run(flow["id"])
+        fresh = client.run_token(run["id"])["token"]
+    with live.db.session() as session:
+        _row, stale = create_run_token(session, run["id"], project["id"], -1)
+    report = f"{live.url}/api/flow_runs/{run['id']}/report"
+    ok = httpx.post(report, json={"heartbeat": False}, headers={"X-Api-Key": fresh})
+    assert ok.status_code == 200, ok.text
+    expired = httpx.post(report, json={"heartbeat": False}, headers={"X-Api-Key": stale})
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert SERVICES["run_tokens"] is prune_run_tokens
+    assert prune_run_tokens(live.db, live.settings, utcnow()) == 1
+    assert prune_run_tokens(live.db, live.settings, utcnow() + timedelta(hours=2)) == 1
+    with live.db.session() as session:
+        assert session.query(ApiKey).filter(ApiKey.flow_run_id.is_not(None)).count() == 0

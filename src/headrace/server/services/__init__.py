@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from headrace.server.db import Database
-from headrace.server.services.housekeeping import prune_report_batches
+from headrace.server.services.housekeeping import prune_report_batches, prune_run_tokens
 from headrace.server.services.late import mark_late_runs
 from headrace.server.services.reaper import reap_zombies
 from headrace.server.services.retention import delete_old_logs
@@ -27,6 +27,7 @@ __all__ = [
     "delete_old_logs",
     "mark_late_runs",
     "prune_report_batches",
+    "prune_run_tokens",
     "reap_zombies",
     "schedule_flow_runs",
 ]
@@ -37,6 +38,7 @@ SERVICES: dict[str, Step] = {
     "zombie_reaper": reap_zombies,
     "late_runs": mark_late_runs,
     "housekeeping": prune_report_batches,
+    "run_tokens": prune_run_tokens,
     "log_retention": delete_old_logs,
 }
 
