@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.server.conftest import make_settings
+from tests.server.conftest import flow_document, make_settings
 from tests.support.headrace_server import LiveServer
 
 from headrace import Flow, context, task
@@ -139,8 +139,6 @@ def test_expired_run_tokens_are_refused_and_pruned(secured: tuple[LiveServer, st
     live, key = secured
     with Client(live.url, api_key=key) as client:
         project = client.create_project("tokens")
-        from tests.server.conftest import flow_document
-
         flow = client.register_document(flow_document(), project_id=project["id"])
         run = client.create_flow_run(flow["id"])
         fresh = client.run_token(run["id"])["token"]
