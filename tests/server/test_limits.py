@@ -17,6 +17,7 @@ from tests.server.conftest import flow_document, make_settings
 from tests.support.headrace_server import LiveServer
 
 from headrace.client import Client
+from headrace.server.limits import MAX_BATCH
 
 ERROR_KEYS = {"detail", "code", "field", "errors"}
 MB = 1024 * 1024
@@ -92,13 +93,13 @@ def test_a_long_log_line_is_stored_cut_with_a_marker(small_server: LiveServer) -
 
 
 def test_batches_over_the_cap_are_refused(server: LiveServer, run_id: str) -> None:
-    logs = [{"flow_run_id": run_id, "message": "m"}] * 10_001
+    logs = [{"flow_run_id": run_id, "message": "m"}] * (MAX_BATCH + 1)
     body = _is_error(httpx.post(f"{server.url}/api/logs", json=logs), 422, "validation_error")
-    assert "10000" in body["detail"]
-    task_runs = [{"task_slug": "t", "map_index": i} for i in range(10_001)]
+    assert f"at most {MAX_BATCH} items" in body["detail"]
+    task_runs = [{"task_slug": "t", "map_index": i} for i in range(MAX_BATCH + 1)]
     answer = httpx.post(f"{server.url}/api/flow_runs/{run_id}/task_runs", json=task_runs)
     _is_error(answer, 422, "validation_error")
-    report = {"logs": [{"message": "m"}] * 10_001}
+    report = {"logs": [{"message": "m"}] * (MAX_BATCH + 1)}
     answer = httpx.post(f"{server.url}/api/flow_runs/{run_id}/report", json=report)
     _is_error(answer, 422, "validation_error")
 

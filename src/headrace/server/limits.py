@@ -29,8 +29,10 @@ __all__ = [
     "truncate_message",
 ]
 
-MAX_BATCH = 10_000
-"""Most items one list body may carry (log records, task runs, report changes)."""
+MAX_BATCH = 5_000
+"""Most items one list body may carry (log records, task runs, a report's task-run changes
+and logs): what the runner's reporter puts in one batch. A report's compact
+``task_states`` rows, a few bytes each, may be 100,000."""
 MAX_OFFSET = 1_000_000_000
 """Largest ``offset`` a list route takes."""
 MAX_ID = 2**53 - 1

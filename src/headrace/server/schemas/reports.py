@@ -12,6 +12,8 @@ from headrace.server.schemas.base import In
 from headrace.server.schemas.names import BIG, Bool, MapIndex, Time, Version
 from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
 
+MAX_TASKS = 10_000  # tasks one compact report may name
+
 __all__ = [
     "ReportIn",
     "ReportOut",
@@ -46,7 +48,7 @@ class TaskRef(In):
 
 
 TaskStateRow = tuple[
-    Annotated[int, Field(ge=0, le=MAX_BATCH)],
+    Annotated[int, Field(ge=0, le=MAX_TASKS)],
     Annotated[int, Field(ge=-1, le=BIG)],
     Annotated[str, Field(min_length=1, max_length=40)],
     Time | Annotated[float, Strict()] | None,
@@ -67,7 +69,7 @@ class TaskStatesIn(In):
     ``tags``) means, and rows apply in order, after ``task_runs``. A row whose ``task`` is
     not a position in ``tasks`` makes the whole report a 422."""
 
-    tasks: list[TaskRef] = Field(max_length=10_000)
+    tasks: list[TaskRef] = Field(max_length=MAX_TASKS)
     rows: list[TaskStateRow] = Field(default_factory=list, max_length=100_000)
 
     @field_validator("rows", mode="before")
