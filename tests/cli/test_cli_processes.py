@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,8 @@ def test_server_and_agent_processes(tmp_path: Path, agent_env: dict[str, str]) -
             run = client.create_flow_run(register_script(client, FLOWS / "noop.py"), labels=["cli"])
             assert wait_for_state(client, run["id"])["state"] == "Success"
             (agent_row,) = client.get_agents()
-            assert agent_row["type"] == "local" and agent_row["labels"] == ["cli"]
+            assert agent_row["type"] == "local"
+            assert agent_row["labels"] == sorted(["cli", socket.gethostname()])
         assert _stop(agent) == 0, (tmp_path / "agent.log").read_text()
         assert "agent stopped" in (tmp_path / "agent.log").read_text()
     finally:

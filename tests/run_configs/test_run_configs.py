@@ -53,6 +53,8 @@ CASES: list[tuple[RunConfig, dict[str, Any]]] = [
             "job_template": JOB,
             "cpu_request": "500m",
             "memory_request": "1Gi",
+            "service_account_name": None,
+            "timeout": None,
         },
     ),
 ]

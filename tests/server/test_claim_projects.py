@@ -51,3 +51,38 @@ def test_a_project_scoped_key_claims_only_its_projects(database_url: str) -> Non
             assert admin.get_flow_run(their_run)["state"] == "Scheduled"
     finally:
         server.stop()
+
+
+def test_a_project_key_cannot_see_or_use_another_projects_agents(database_url: str) -> None:
+    settings = make_settings(database_url, require_api_key=True)
+    admin_key = issue_api_key(database_url)
+    server = LiveServer(settings).start()
+    try:
+        with Client(server.url, api_key=admin_key, retries=0) as admin:
+            a, b = admin.create_project("a"), admin.create_project("b")
+            run_b = _run_in(admin, b)
+            key_a = admin.create_api_key("team-a", project_ids=[a["id"]])["key"]
+            key_b = admin.create_api_key("team-b", project_ids=[b["id"]])["key"]
+            admins_agent = admin.register_agent("admins")
+        with Client(server.url, api_key=key_b, retries=0) as team_b:
+            agent_b = team_b.register_agent("agent-b", labels=["b"])
+            assert [x["name"] for x in team_b.get_agents()] == ["agent-b"]
+        with Client(server.url, api_key=key_a, retries=0) as team_a:
+            agent_a = team_a.register_agent("agent-a")
+            assert [x["name"] for x in team_a.get_agents()] == ["agent-a"]
+            for other in (agent_b["id"], admins_agent["id"]):
+                with pytest.raises(NotFoundError, match=f"agent {other} not found"):
+                    team_a.get_agent(other)
+                with pytest.raises(NotFoundError):
+                    team_a.agent_heartbeat(other)
+                with pytest.raises(NotFoundError):
+                    team_a.claim_flow_runs(other, 10)
+            dashboard = team_a.request("GET", "/ui/dashboard")
+            assert [x["name"] for x in dashboard["agents"]] == ["agent-a"]
+            assert team_a.claim_flow_runs(agent_a["id"], 10) == []
+        with Client(server.url, api_key=admin_key, retries=0) as admin:
+            assert {x["name"] for x in admin.get_agents()} == {"admins", "agent-a", "agent-b"}
+            assert admin.get_flow_run(run_b)["state"] == "Scheduled"
+            assert admin.get_agent(agent_b["id"])["name"] == "agent-b"
+    finally:
+        server.stop()

@@ -221,7 +221,7 @@ def test_bad_compact_rows_are_refused_and_store_nothing(client: Client, flow_id:
     tasks = [{"task_slug": "load-1"}]
     for rows, says in (
         ([[1, -1, "Running", None, None, None, None]], "task 1 is not a position"),
-        ([[0, -2, "Running", None, None, None, None]], "map_index -2"),
+        ([[0, -2, "Running", None, None, None, None]], "greater than or equal to -1"),
         ([[0, -1, "Running"]], "rows"),
         ([[0, -1, "Running", "yesterday", None, None, None]], "rows"),
     ):

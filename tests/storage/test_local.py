@@ -4,6 +4,7 @@ flow whose module is gone."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from headrace import Flow, task
+from headrace.serialization import load_storage
 from headrace.serialization.errors import FlowLoadError, HealthCheckError, StorageError
 from headrace.storage import Local
 from headrace.storage.flowfile import MAGIC
@@ -130,7 +132,13 @@ def test_path_holds_exactly_one_flow(tmp_path: Path) -> None:
 
 
 def test_labels_and_secrets_serialize_by_name(tmp_path: Path) -> None:
-    storage = Local(directory=tmp_path, labels=["b", "a", "a"], secrets=["DB_PASSWORD"])
+    storage = Local(
+        directory=tmp_path,
+        labels=["b", "a", "a"],
+        secrets=["DB_PASSWORD"],
+        add_default_labels=False,
+        host="host-a",
+    )
     doc = storage.serialize()
     assert doc == {
         "type": "headrace.storage.local:Local",
@@ -139,7 +147,32 @@ def test_labels_and_secrets_serialize_by_name(tmp_path: Path) -> None:
         "directory": str(tmp_path),
         "stored_as_script": False,
         "path": None,
+        "host": "host-a",
+        "add_default_labels": False,
         "flows": {},
     }
     with pytest.raises(TypeError, match="labels must be a list"):
         Local(directory=tmp_path, labels="abc")  # type: ignore[arg-type]
+
+
+def test_local_storage_is_labelled_with_its_host_unless_told_not_to(tmp_path: Path) -> None:
+    here = socket.gethostname()
+    assert Local(directory=tmp_path, labels=["x"]).labels == sorted({"x", here})
+    assert Local(directory=tmp_path, add_default_labels=False).labels == []
+    # rebuilt elsewhere, it keeps the host it was made on (and only that host's label)
+    doc = Local(directory=tmp_path, host="host-a").serialize()
+    rebuilt = load_storage(doc)
+    assert isinstance(rebuilt, Local)
+    assert rebuilt.host == "host-a" and rebuilt.labels == ["host-a"]
+
+
+def test_a_flow_of_another_host_fails_saying_where_it_lives_and_what_to_use(
+    tmp_path: Path,
+) -> None:
+    storage = Local(directory=tmp_path / "elsewhere", host="host-a")
+    storage.flows["f"] = str(tmp_path / "elsewhere" / "f.flow")  # a file only host-a has
+    with pytest.raises(FlowLoadError) as caught:
+        storage.get_flow("f")
+    text = str(caught.value)
+    assert "host 'host-a'" in text and f"not on this host ({socket.gethostname()})" in text
+    assert "FileSystem" in text and "Git" in text and "Docker" in text

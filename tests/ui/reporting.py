@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace.client import Client
+from headrace.server.limits import MAX_BATCH
 
 __all__ = ["mapped_run", "move_run", "move_tasks"]
 
@@ -25,21 +26,24 @@ def move_run(client: Client, run_id: str, *names: str, message: str | None = Non
 def move_tasks(
     client: Client, run_id: str, changes: list[tuple[str, int, int, str, str | None]]
 ) -> dict[str, Any]:
-    """Apply ``(slug, map_index, version, state, message)`` task-run changes in one batch."""
-    body = {
-        "task_runs": [
-            {
-                "task_slug": slug,
-                "map_index": index,
-                "version": version,
-                "state": {"name": state, **({"message": msg} if msg else {})},
-            }
-            for slug, index, version, state, msg in changes
-        ]
-    }
-    answer: dict[str, Any] = client.report(run_id, body)
-    bad = [t for t in answer["task_runs"] if t["status"] != "applied"]
-    assert not bad, f"report not applied: {bad[:3]}"
+    """Apply ``(slug, map_index, version, state, message)`` task-run changes in order, in
+    batches of at most the server's ``MAX_BATCH`` changes; returns the last answer."""
+    answer: dict[str, Any] = {}
+    for start in range(0, len(changes), MAX_BATCH):
+        body = {
+            "task_runs": [
+                {
+                    "task_slug": slug,
+                    "map_index": index,
+                    "version": version,
+                    "state": {"name": state, **({"message": msg} if msg else {})},
+                }
+                for slug, index, version, state, msg in changes[start : start + MAX_BATCH]
+            ]
+        }
+        answer = client.report(run_id, body)
+        bad = [t for t in answer["task_runs"] if t["status"] != "applied"]
+        assert not bad, f"report not applied: {bad[:3]}"
     return answer
 
 

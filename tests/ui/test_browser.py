@@ -198,7 +198,8 @@ def test_user_text_is_rendered_as_text(
         parameters=[{"name": "p", "slug": "p", "default": EVIL_PARAM, "required": False}],
     )
     flow = ui_client.register_document(doc, project_name=ui_client.create_project("p<i>")["name"])
-    run = ui_client.create_flow_run(flow["id"], parameters={"p": EVIL_PARAM}, labels=["<u>l"])
+    # labels are letters, digits and _ . : / @ = + - (markup in one is a 422 now)
+    run = ui_client.create_flow_run(flow["id"], parameters={"p": EVIL_PARAM}, labels=["u-l"])
     move_run(ui_client, run["id"], "Running", "Failed", message=EVIL_MESSAGE)
     ui_client.write_logs([{"flow_run_id": run["id"], "message": EVIL_LOG, "level": 40}])
 
@@ -206,7 +207,7 @@ def test_user_text_is_rendered_as_text(
         "dashboard": ("/", [EVIL_MESSAGE]),
         "flows": ("/flows", [EVIL_NAME]),
         "flow": (f"/flows/{flow['id']}", [EVIL_NAME, "a<script>"]),
-        "runs": ("/runs", [EVIL_NAME, "<u>l"]),
+        "runs": ("/runs", [EVIL_NAME, "u-l"]),
         "run": (f"/runs/{run['id']}", [EVIL_PARAM, EVIL_LOG, EVIL_MESSAGE]),
     }
     for name, (path, texts) in pages.items():

@@ -6,7 +6,7 @@
 
 from headrace.agent.base import Agent, RunHandle
 from headrace.agent.docker import DockerAgent
-from headrace.agent.errors import AgentError, DeploymentFailedError
+from headrace.agent.errors import AgentError, DeploymentFailedError, StorageRefusedError
 from headrace.agent.kubernetes import KubernetesAgent, job_manifest
 from headrace.agent.local import LocalAgent
 
@@ -18,5 +18,6 @@ __all__ = [
     "KubernetesAgent",
     "LocalAgent",
     "RunHandle",
+    "StorageRefusedError",
     "job_manifest",
 ]

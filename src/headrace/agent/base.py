@@ -43,6 +43,7 @@ from headrace.agent.errors import DeploymentFailedError
 from headrace.agent.handle import RunHandle, describe_exit
 from headrace.client.errors import ClientError, NotFoundError, ServerUnavailableError
 from headrace.utilities.logging import get_logger
+from headrace.utilities.secrets import environment_secrets, redact
 
 __all__ = ["FINISHED", "Agent", "RunHandle"]
 
@@ -104,6 +105,8 @@ class Agent:
         #: Handles of the last runs that ended (their output), newest last.
         self.recent: collections.OrderedDict[str, RunHandle] = collections.OrderedDict()
         self.started: list[str] = []
+        #: Flow documents by flow id (a few, newest last): storage secrets and checks.
+        self._documents: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -130,6 +133,33 @@ class Agent:
         if key:
             env["HEADRACE__API__KEY"] = key
         return env
+
+    def flow_document(self, run: dict[str, Any]) -> dict[str, Any]:
+        """The registered document of ``run``'s flow (cached by flow id; empty when the
+        server cannot give it)."""
+        flow_id = str(run.get("flow_id") or "")
+        if not flow_id:
+            return {}
+        document = self._documents.get(flow_id)
+        if document is None:
+            try:
+                document = dict(self.client.get_flow(flow_id).get("document") or {})
+            except ClientError as exc:
+                self.logger.warning("agent %s: cannot read flow %s: %s", self.name, flow_id, exc)
+                return {}
+            self._documents[flow_id] = document
+            while len(self._documents) > 64:
+                self._documents.popitem(last=False)
+        return document
+
+    def run_secrets(self, run: dict[str, Any], env: dict[str, str]) -> list[str]:
+        """The secret values a run's process knows, masked in all the agent shows of it:
+        the variables its flow's storage names as ``secrets`` and every secret-named
+        variable (``HEADRACE__API__KEY``, ``...TOKEN``, ``...PASSWORD``...) of ``env``."""
+        storage = self.flow_document(run).get("storage") or {}
+        names = [str(n) for n in storage.get("secrets") or ()]
+        values = [env[name] for name in names if env.get(name)]
+        return sorted(set(values) | set(environment_secrets(env)), key=len, reverse=True)
 
     # --- the loop ------------------------------------------------------------------------
     def register(self) -> str:
@@ -203,13 +233,15 @@ class Agent:
             text = str(exc)
             if run_id not in text:
                 text = f"{type(self).__name__} could not start flow run {run_id}: {text}"
-            error = DeploymentFailedError(text)
+            error = DeploymentFailedError(redact(text))
             self.logger.error("%s", error)
             self._mark(run_id, "Failed", str(error))
 
-    def _mark(self, run_id: str, state: str, message: str) -> None:
+    def _mark(self, run_id: str, state: str, message: str, secrets: Iterable[str] = ()) -> None:
         """Record how one of this agent's runs ended, unless it finished already or is not
-        this agent's any more (restarted or rescheduled meanwhile, maybe claimed again)."""
+        this agent's any more (restarted or rescheduled meanwhile, maybe claimed again);
+        ``message`` masked (the agent's and the run's ``secrets``) before it leaves the agent."""
+        message = redact(message, secrets)
         try:
             run = self.client.get_flow_run(run_id)
             if run["state"] in FINISHED or run.get("agent_id") != self.agent_id:
@@ -277,6 +309,7 @@ class Agent:
             tail = handle.last_output()
             if tail:
                 message += f"; its last output:\n{tail[-3000:]}"
+            message = redact(message, handle.secrets)
             self.logger.error("agent %s: flow run %s: %s", self.name, run_id, message)
             self._lost(run_id, message)
 

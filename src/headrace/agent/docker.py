@@ -21,8 +21,11 @@ __all__ = ["ContainerHandle", "DockerAgent"]
 class ContainerHandle(RunHandle):
     """A flow run's container and a thread streaming its output."""
 
-    def __init__(self, flow_run_id: str, container: Any, logger: Any) -> None:
+    def __init__(
+        self, flow_run_id: str, container: Any, logger: Any, secrets: list[str] | None = None
+    ) -> None:
         super().__init__(flow_run_id)
+        self.secrets = list(secrets or ())
         self.container = container
         self.logger = logger
         self._reader = threading.Thread(
@@ -37,13 +40,13 @@ class ContainerHandle(RunHandle):
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for raw in lines:
-                    line = raw.decode(errors="replace")
+                    line = self.masked(raw.decode(errors="replace"))
                     self.output.append(line)
                     self.logger.info("[flow run %s] %s", self.flow_run_id[:8], line)
         except Exception as exc:  # the container went away while streaming
             self.logger.debug("flow run %s: output stream ended: %s", self.flow_run_id, exc)
         if buffer:
-            self.output.append(buffer.decode(errors="replace"))
+            self.output.append(self.masked(buffer.decode(errors="replace")))
 
     def poll(self) -> int | None:
         try:
@@ -146,12 +149,13 @@ class DockerAgent(Agent):
                 raise DeploymentFailedError(
                     f"flow run {run['id']}: cannot pull image {image!r}: {exc}"
                 ) from exc
+        env = {**self.env, **self.run_environment(run), "PYTHONUNBUFFERED": "1"}
         container = self.docker.containers.run(
             image,
             ["python", "-m", "headrace", "execute", "flow-run", "--id", run["id"]],
-            environment={**self.env, **self.run_environment(run), "PYTHONUNBUFFERED": "1"},
+            environment=env,
             network_mode="host",
             detach=True,
             labels={"io.headrace.flow-run-id": run["id"]},
         )
-        return ContainerHandle(run["id"], container, self.logger)
+        return ContainerHandle(run["id"], container, self.logger, self.run_secrets(run, env))

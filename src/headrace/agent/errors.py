@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from headrace.exceptions import HeadraceError
 
-__all__ = ["AgentError", "DeploymentFailedError", "InvalidJobTemplateError"]
+__all__ = [
+    "AgentError",
+    "DeploymentFailedError",
+    "InvalidJobTemplateError",
+    "StorageRefusedError",
+]
 
 
 class AgentError(HeadraceError):
@@ -17,3 +22,14 @@ class DeploymentFailedError(AgentError, RuntimeError):
 
 class InvalidJobTemplateError(DeploymentFailedError, ValueError):
     """A KubernetesRun job template a Job cannot have (names the fields)."""
+
+
+class StorageRefusedError(DeploymentFailedError, PermissionError):
+    """A flow's storage document names something the agent may not load (another host's
+    Local storage, a path with ``..``, a file that is no flow file, a path outside
+    ``agent.storage_roots``); names the culprit."""
+
+    def __init__(self, message: str, *, field: str, value: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value

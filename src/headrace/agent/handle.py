@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 import signal
 
+from headrace.utilities.secrets import redact
+
 __all__ = ["RunHandle", "describe_exit"]
 
 
@@ -36,6 +38,13 @@ class RunHandle:
     def __init__(self, flow_run_id: str, output_lines: int = 200) -> None:
         self.flow_run_id = flow_run_id
         self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
+        #: The run's secret values (its environment's, its storage's): masked in every line
+        #: of output the agent logs or keeps (set by the agent before output flows).
+        self.secrets: list[str] = []
+
+    def masked(self, line: str) -> str:
+        """``line`` with the run's secrets (and the agent process's own) masked."""
+        return redact(line, self.secrets)
 
     def poll(self) -> int | None:
         """The exit code once ended, else None."""
@@ -57,4 +66,5 @@ class RunHandle:
         """Release what is left once it ended (containers, pipes)."""
 
     def last_output(self, lines: int = 40) -> str:
-        return "\n".join(list(self.output)[-lines:])
+        """The last ``lines`` lines it printed, secrets masked."""
+        return self.masked("\n".join(list(self.output)[-lines:]))

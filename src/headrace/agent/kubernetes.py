@@ -7,21 +7,36 @@ The flow's container (the one named ``flow``, else the first) runs ``python -m h
 flow-run`` with the run's environment; the Job never restarts its pod (``backoffLimit: 0``,
 ``restartPolicy: Never``: retries are the server's business) and is garbage-collected
 ``agent.kubernetes_ttl`` seconds after it ends.
+
+Hardening: the API key never appears in the Job as a plain value (anyone who can read Jobs
+could read it); the container reads it from the Kubernetes Secret
+``agent.kubernetes_api_key_secret`` (key ``api-key``), which the operator creates. The
+pod runs as the run config's ``service_account_name`` or ``agent.kubernetes_service_account``;
+a ``KubernetesRun(timeout=...)`` is the Job's ``activeDeadlineSeconds``. While the Job runs,
+the agent reads its pods: one that cannot pull its image or be scheduled fails the run with
+that reason (:mod:`~headrace.agent.kubernetes_pods`). An agent whose API URL is a loopback
+address warns: pods cannot reach it.
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import math
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from headrace.agent.base import Agent, RunHandle
 from headrace.agent.errors import DeploymentFailedError, InvalidJobTemplateError
+from headrace.agent.kubernetes_pods import stuck_reason
 
-__all__ = ["JobHandle", "KubernetesAgent", "job_manifest"]
+__all__ = ["API_KEY_SECRET_KEY", "JobHandle", "KubernetesAgent", "is_loopback", "job_manifest"]
+
+API_KEY_SECRET_KEY = "api-key"
+"""The key of the API key in the agent's Kubernetes Secret."""
 
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "apiVersion": "batch/v1",
@@ -66,10 +81,32 @@ def _dns_label(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:63].rstrip("-")
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
+    host = urlparse(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def job_manifest(
-    run: dict[str, Any], image: str, env: dict[str, str], namespace: str = "default", ttl: int = 600
+    run: dict[str, Any],
+    image: str,
+    env: dict[str, str],
+    namespace: str = "default",
+    ttl: int = 600,
+    *,
+    api_key_secret: str | None = None,
+    service_account: str | None = None,
 ) -> dict[str, Any]:
-    """The Job manifest (a plain dict, as the API takes it) that runs flow run ``run``."""
+    """The Job manifest (a plain dict, as the API takes it) that runs flow run ``run``.
+
+    With ``api_key_secret``, ``HEADRACE__API__KEY`` is read from that Secret (key
+    ``api-key``), never written into the Job; ``service_account`` is the pod's unless the
+    run config names one; the run config's ``timeout`` is ``activeDeadlineSeconds``."""
     from kubernetes import client as k8s
 
     api = k8s.ApiClient()
@@ -94,11 +131,16 @@ def job_manifest(
     job.spec = job.spec or k8s.V1JobSpec(template=k8s.V1PodTemplateSpec())
     job.spec.backoff_limit = 0
     job.spec.ttl_seconds_after_finished = ttl
+    if config.get("timeout"):
+        job.spec.active_deadline_seconds = int(config["timeout"])
     pod = job.spec.template
     pod.metadata = pod.metadata or k8s.V1ObjectMeta()
     pod.metadata.labels = {**(pod.metadata.labels or {}), **labels}
     pod.spec = pod.spec or k8s.V1PodSpec(containers=[])
     pod.spec.restart_policy = "Never"
+    account = config.get("service_account_name") or service_account
+    if account:
+        pod.spec.service_account_name = account
     grace = env.get("HEADRACE__AGENT__STOP_GRACE_PERIOD")
     if grace is not None and pod.spec.termination_grace_period_seconds is None:
         # a stopped run's pod has as long to end itself as a local run's process
@@ -114,6 +156,13 @@ def job_manifest(
     given = {e.name: e for e in (flow.env or [])}
     for name, value in env.items():
         given[name] = k8s.V1EnvVar(name=name, value=value)
+    if api_key_secret and "HEADRACE__API__KEY" in given:
+        given["HEADRACE__API__KEY"] = k8s.V1EnvVar(
+            name="HEADRACE__API__KEY",
+            value_from=k8s.V1EnvVarSource(
+                secret_key_ref=k8s.V1SecretKeySelector(name=api_key_secret, key=API_KEY_SECRET_KEY)
+            ),
+        )
     flow.env = list(given.values())
     requests = {
         key: config[field]
@@ -160,9 +209,19 @@ class JobHandle(RunHandle):
     """A flow run's Job: ended when it has succeeded or failed pods, or once it is gone
     after :meth:`terminate` deleted it."""
 
-    def __init__(self, flow_run_id: str, batch: Any, name: str, namespace: str) -> None:
+    def __init__(
+        self,
+        flow_run_id: str,
+        batch: Any,
+        name: str,
+        namespace: str,
+        core: Any = None,
+        pending_grace: float = 120.0,
+    ) -> None:
         super().__init__(flow_run_id)
         self.batch, self.name, self.namespace = batch, name, namespace
+        self.core = core
+        self.pending_grace = pending_grace
         self.deleted = False
 
     def poll(self) -> int | None:
@@ -175,8 +234,28 @@ class JobHandle(RunHandle):
         if status.succeeded:
             return 0
         if status.failed:
+            for condition in status.conditions or []:  # e.g. DeadlineExceeded (the timeout)
+                if condition.type == "Failed" and condition.reason:
+                    self.output.append(f"Job {self.name} failed: {condition.reason}")
+            return 1
+        reason = self.stuck()
+        if reason is not None:  # a pod that will never start: fail the run now, with why
+            self.output.append(reason)
+            self.cleanup()
             return 1
         return None
+
+    def stuck(self) -> str | None:
+        """Why the Job's pod cannot start, if it cannot (see :func:`stuck_reason`)."""
+        if self.core is None:
+            return None
+        try:
+            pods = self.core.list_namespaced_pod(
+                self.namespace, label_selector=f"headrace.io/flow-run-id={self.flow_run_id}"
+            ).items
+        except Exception:
+            return None
+        return stuck_reason(list(pods or []), pending_grace=self.pending_grace)
 
     def stop(self) -> None:
         self.cleanup()
@@ -229,7 +308,20 @@ class KubernetesAgent(Agent):
         self.image = image or agent.get("docker_image") or None
         self.env = dict(env or {})
         self.ttl = ttl
+        #: The Secret (key ``api-key``) the pods read the API key from.
+        self.api_key_secret = str(agent.get("kubernetes_api_key_secret") or "headrace-api-key")
+        self.service_account = agent.get("kubernetes_service_account") or None
+        self.pending_grace = float(agent.get("kubernetes_pending_grace", 120.0))
         self._batch: Any = None
+        self._core: Any = None
+        if is_loopback(self.api_url):
+            self.logger.warning(
+                "kubernetes agent %s: its API URL %s is a loopback address, which the flow "
+                "runs' pods cannot reach; start it with --api set to an address the cluster "
+                "can reach (HEADRACE__API__URL)",
+                self.name,
+                self.api_url,
+            )
 
     @property
     def batch(self) -> Any:
@@ -253,6 +345,16 @@ class KubernetesAgent(Agent):
             self._batch = k8s.BatchV1Api()
         return self._batch
 
+    @property
+    def core(self) -> Any:
+        """The CoreV1Api (pods), configured as :attr:`batch` is."""
+        if self._core is None:
+            from kubernetes import client as k8s
+
+            _ = self.batch  # loads the configuration
+            self._core = k8s.CoreV1Api()
+        return self._core
+
     def image_for(self, run: dict[str, Any]) -> str:
         from headrace.agent.docker import DockerAgent
 
@@ -260,9 +362,24 @@ class KubernetesAgent(Agent):
 
     def manifest(self, run: dict[str, Any]) -> dict[str, Any]:
         env = {**self.env, **self.run_environment(run)}
-        return job_manifest(run, self.image_for(run), env, self.namespace, self.ttl)
+        return job_manifest(
+            run,
+            self.image_for(run),
+            env,
+            self.namespace,
+            self.ttl,
+            api_key_secret=self.api_key_secret,
+            service_account=self.service_account,
+        )
 
     def deploy_flow(self, run: dict[str, Any]) -> RunHandle:
         manifest = self.manifest(run)
         self.batch.create_namespaced_job(self.namespace, manifest)
-        return JobHandle(run["id"], self.batch, manifest["metadata"]["name"], self.namespace)
+        return JobHandle(
+            run["id"],
+            self.batch,
+            manifest["metadata"]["name"],
+            self.namespace,
+            core=self.core,
+            pending_grace=self.pending_grace,
+        )

@@ -1,5 +1,9 @@
 """``LocalAgent``: each flow run in its own ``python -m headrace execute flow-run`` process.
 
+The agent has this host's name as a label unless ``hostname_label=False``
+(``--no-hostname-label``): flows in ``Local`` storage carry the name of the host their files
+are on as a label, so only an agent on that host takes their runs.
+
 The process gets the agent's environment plus the run config's ``env`` (``LocalRun.env``)
 and runs in its ``working_dir``; what it prints is read line by line into the agent's log
 (and kept, the last lines, for the failure message if it dies).
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +22,7 @@ from typing import Any
 
 from headrace.agent.base import Agent, RunHandle
 from headrace.agent.errors import DeploymentFailedError
+from headrace.agent.storage_check import allowed_roots, check_storage
 
 __all__ = ["LocalAgent", "ProcessHandle"]
 
@@ -24,8 +30,15 @@ __all__ = ["LocalAgent", "ProcessHandle"]
 class ProcessHandle(RunHandle):
     """A flow run's subprocess, its output pumped into the agent's logger."""
 
-    def __init__(self, flow_run_id: str, process: subprocess.Popen[str], logger: Any) -> None:
+    def __init__(
+        self,
+        flow_run_id: str,
+        process: subprocess.Popen[str],
+        logger: Any,
+        secrets: list[str] | None = None,
+    ) -> None:
         super().__init__(flow_run_id)
+        self.secrets = list(secrets or ())
         self.process = process
         self.logger = logger
         self._orphans_ended = False
@@ -37,7 +50,7 @@ class ProcessHandle(RunHandle):
     def _pump(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            line = line.rstrip("\n")
+            line = self.masked(line.rstrip("\n"))
             self.output.append(line)
             self.logger.info("[flow run %s] %s", self.flow_run_id[:8], line)
 
@@ -95,14 +108,29 @@ class LocalAgent(Agent):
 
     agent_type = "local"
 
-    def __init__(self, *args: Any, env: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        env: dict[str, str] | None = None,
+        hostname_label: bool = True,
+        hostname: str | None = None,
+        storage_roots: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.env = dict(env or {})
+        #: Directories Local storage may load from (None: ``agent.storage_roots``).
+        self.storage_roots = storage_roots
+        #: This machine's name (``hostname`` overrides it, e.g. for a container's agent).
+        self.hostname = str(hostname or socket.gethostname())
+        if hostname_label:  # the label Local storage puts on its flows (as Prefect 1 does)
+            self.labels = sorted({*self.labels, self.hostname})
 
     def command(self, run: dict[str, Any]) -> list[str]:
         return [sys.executable, "-m", "headrace", "execute", "flow-run", "--id", run["id"]]
 
     def deploy_flow(self, run: dict[str, Any]) -> RunHandle:
+        check_storage(self.flow_document(run), self.hostname, allowed_roots(self.storage_roots))
         config = run.get("run_config") or {}
         env = {**os.environ, **self.env, **self.run_environment(run)}
         env.setdefault("PYTHONUNBUFFERED", "1")
@@ -121,4 +149,4 @@ class LocalAgent(Agent):
             text=True,
             start_new_session=True,
         )
-        return ProcessHandle(run["id"], process, self.logger)
+        return ProcessHandle(run["id"], process, self.logger, self.run_secrets(run, env))

@@ -75,19 +75,33 @@ def _kind_group(kind: str) -> click.Group:
         help="Only take runs of this project (name or id; repeat for several). Default: "
         "every project the API key sees.",
     )
+    @click.option(
+        "--no-hostname-label",
+        is_flag=True,
+        default=False,
+        hidden=kind != "local",
+        help="Do not add this host's name as a label (local agent; Local storage flows "
+        "carry the name of their host as a label).",
+    )
     @api_option
     def start(
-        labels: tuple[str, ...], name: str | None, projects: tuple[str, ...], api: str | None
+        labels: tuple[str, ...],
+        name: str | None,
+        projects: tuple[str, ...],
+        no_hostname_label: bool,
+        api: str | None,
     ) -> None:
         """Poll the server and start flow runs until Ctrl-C."""
         from headrace.configuration import config
 
+        extra = {"hostname_label": not no_hostname_label} if kind == "local" else {}
         agent = make_agent(
             kind,
             labels=list(labels) or None,
             name=name,
             api_url=api,
             projects=list(projects) or None,
+            **extra,
         )
         handler = _stopper(agent)
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

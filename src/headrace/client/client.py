@@ -41,6 +41,8 @@ class Client:
         api = config.get("api", {})
         self.api_url = (api_url or api.get("url") or "http://127.0.0.1:4200").rstrip("/")
         key = api_key if api_key is not None else (api.get("key") or None)
+        #: Whether requests carry an API key.
+        self.has_key = bool(key)
         self._transport = Transport(
             self.api_url,
             key,
@@ -256,6 +258,11 @@ class Client:
 
     def get_flow_run_states(self, flow_run_id: str, task_runs: bool = False) -> list[Json]:
         return list(self._get(f"/flow_runs/{flow_run_id}/states", task_runs=task_runs))
+
+    def run_token(self, flow_run_id: str) -> Json:
+        """A token that may only report for ``flow_run_id`` (``{token, expires}``): what a
+        runner gives its worker processes instead of its own key."""
+        return dict(self._post(f"/flow_runs/{flow_run_id}/token"))
 
     def heartbeat(self, flow_run_id: str) -> Json:
         """Answers ``{state, version, cancel_requested}``."""

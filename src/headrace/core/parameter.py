@@ -23,10 +23,12 @@ NO_DEFAULT: Any = _NoDefault()
 class Parameter(Task):
     """A named flow input. ``required`` defaults to "no ``default`` was given".
 
-    Its slug is its name, so a flow cannot hold two parameters with one name.
+    Its slug is its name, so a flow cannot hold two parameters with one name. A ``secret``
+    parameter's value is masked (``********``) in everything a backend run sends out (log
+    lines, state messages, tracebacks) and its default is never serialized.
     """
 
-    __slots__ = ("default", "required")
+    __slots__ = ("default", "required", "secret")
 
     def __init__(
         self,
@@ -34,7 +36,9 @@ class Parameter(Task):
         default: Any = NO_DEFAULT,
         required: bool | None = None,
         tags: Any = None,
+        secret: bool = False,
     ) -> None:
+        self.secret = bool(secret)
         if not isinstance(name, str) or not name:
             raise TypeError(f"a parameter's name must be a non-empty string, not {name!r}")
         self.required = (default is NO_DEFAULT) if required is None else bool(required)

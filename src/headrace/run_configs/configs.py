@@ -56,9 +56,18 @@ def _quantity(value: Any, what: str) -> str | None:
 class KubernetesRun(RunConfig):
     """A run as a Kubernetes job of ``image``. ``job_template`` is a job manifest (a dict,
     or the path/URL of a YAML or JSON file) the agent fills in; the requests set the flow
-    container's resources."""
+    container's resources; ``service_account_name`` is the pod's service account (default:
+    the agent's ``agent.kubernetes_service_account``); ``timeout`` (seconds) becomes the
+    Job's ``activeDeadlineSeconds``: Kubernetes stops a run that takes longer."""
 
-    serialized_fields = ("image", "job_template", "cpu_request", "memory_request")
+    serialized_fields = (
+        "image",
+        "job_template",
+        "cpu_request",
+        "memory_request",
+        "service_account_name",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -68,10 +77,22 @@ class KubernetesRun(RunConfig):
         memory_request: str | None = None,
         env: Mapping[str, str] | None = None,
         labels: Iterable[str] | None = None,
+        service_account_name: str | None = None,
+        timeout: int | None = None,
     ) -> None:
         super().__init__(labels=labels, env=env)
         if image is not None and (not isinstance(image, str) or not image):
             raise TypeError(f"KubernetesRun: image must be an image reference, not {image!r}")
+        if service_account_name is not None and not isinstance(service_account_name, str):
+            raise TypeError("KubernetesRun: service_account_name must be a string")
+        self.service_account_name = service_account_name or None
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0
+        ):
+            raise ValueError(
+                f"KubernetesRun: timeout must be a positive number of seconds, not {timeout!r}"
+            )
+        self.timeout = timeout
         self.image = image
         if job_template is not None and not isinstance(job_template, Mapping | str):
             raise TypeError("KubernetesRun: job_template must be a dict or a path")

@@ -81,7 +81,11 @@ TASK_FIELDS: dict[str, Callable[[Task, Flow], Any]] = {
 PARAMETER_FIELDS: dict[str, Callable[[Any, Flow], Any]] = {
     "name": lambda p, f: p.name,
     "slug": lambda p, f: f.slugs[p],
-    "default": lambda p, f: to_json_value(p.default, f"the default of parameter {p.name!r}"),
+    "default": lambda p, f: (
+        None
+        if getattr(p, "secret", False)
+        else to_json_value(p.default, f"the default of parameter {p.name!r}")
+    ),
     "required": lambda p, f: p.required,
 }
 
@@ -119,6 +123,7 @@ def serialize_flow(flow: Flow, build: bool = False) -> dict[str, Any]:
         "tasks": [{k: get(t, flow) for k, get in TASK_FIELDS.items()} for t in tasks],
         "parameters": [
             {k: get(p, flow) for k, get in PARAMETER_FIELDS.items()}
+            | ({"secret": True} if getattr(p, "secret", False) else {})
             for p in sorted(flow.parameters(), key=lambda p: p.name)
         ],
         "edges": sorted(

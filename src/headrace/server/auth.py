@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,15 @@ from sqlalchemy.orm import Session
 from headrace.server.errors import AuthError, ForbiddenError, NotFoundError
 from headrace.server.models import ApiKey, Project
 
-__all__ = ["Principal", "create_api_key", "hash_key", "issue_api_key", "principal_for_key"]
+__all__ = [
+    "RUN_TOKEN_PREFIX",
+    "Principal",
+    "create_api_key",
+    "create_run_token",
+    "hash_key",
+    "issue_api_key",
+    "principal_for_key",
+]
 
 KEY_PREFIX = "hr_"
 
@@ -36,6 +45,8 @@ class Principal:
 
     project_ids: frozenset[str] | None = None
     key_id: str | None = None
+    #: A per-run token's flow run: the caller may only report for that run.
+    flow_run_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -52,6 +63,14 @@ class Principal:
         """Raise 404 for a resource in a project the key may not see (no existence leak)."""
         if not self.can_see(project_id):
             raise NotFoundError(f"{what} not found")
+
+    def owns_agent(self, agent_projects: list[str] | None) -> bool:
+        """Whether this caller may see and use an agent registered by a key of
+        ``agent_projects`` (None: an admin's): an admin any agent, a project-scoped key
+        only agents registered for projects all among its own."""
+        if self.project_ids is None:
+            return True
+        return agent_projects is not None and set(agent_projects) <= self.project_ids
 
     def scope(self, column: Any) -> Any:
         """A WHERE clause restricting ``column`` (a project id column) to visible projects."""
@@ -70,6 +89,15 @@ def principal_for_key(session: Session, key: str | None, required: bool) -> Prin
     if row is None:
         raise AuthError(f"unknown API key {key[:7]}...")
     ids = None if row.project_ids is None else frozenset(row.project_ids)
+    if row.flow_run_id is not None:
+        expires = row.expires
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        if expires is not None and expires <= datetime.now(UTC):
+            raise AuthError(
+                f"the run token of flow run {row.flow_run_id} expired at {expires.isoformat()}"
+            )
+        return Principal(project_ids=ids or frozenset(), key_id=row.id, flow_run_id=row.flow_run_id)
     return Principal(project_ids=ids, key_id=row.id)
 
 
@@ -92,6 +120,30 @@ def create_api_key(
     session.add(row)
     session.flush()
     return row, key
+
+
+RUN_TOKEN_PREFIX = "hrr_"
+
+
+def create_run_token(
+    session: Session, flow_run_id: str, project_id: str, ttl: float
+) -> tuple[ApiKey, str]:
+    """A per-run token: it may only ``POST /flow_runs/{flow_run_id}/report``, for ``ttl``
+    seconds. What a runner gives its worker processes instead of its own API key."""
+    from datetime import timedelta
+
+    token = RUN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(
+        name=f"run {flow_run_id}",
+        key_hash=hash_key(token),
+        prefix=token[:8],
+        project_ids=[project_id],
+        flow_run_id=flow_run_id,
+        expires=datetime.now(UTC) + timedelta(seconds=ttl),
+    )
+    session.add(row)
+    session.flush()
+    return row, token
 
 
 def issue_api_key(

@@ -9,11 +9,12 @@ from sqlalchemy import Select
 
 from headrace.server.auth import Principal, principal_for_key
 from headrace.server.db import Database
+from headrace.server.errors import ForbiddenError
 from headrace.server.settings import ServerSettings
 
 S = TypeVar("S", bound=Select[Any])
 
-__all__ = ["DB", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
+__all__ = ["DB", "SETTINGS", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
 
 
 def get_db(request: Request) -> Database:
@@ -35,13 +36,23 @@ def get_principal(request: Request) -> Principal:
     if not key and not settings.require_api_key:
         return Principal()
     with get_db(request).session(write=False) as session:
-        return principal_for_key(session, key, settings.require_api_key)
+        principal = principal_for_key(session, key, settings.require_api_key)
+    if principal.flow_run_id is not None:
+        allowed = f"/api/flow_runs/{principal.flow_run_id}/report"
+        if request.method != "POST" or request.url.path != allowed:
+            raise ForbiddenError(
+                f"a run token may only report for its flow run (POST {allowed}); "
+                f"not {request.method} {request.url.path}"
+            )
+    return principal
 
 
 DB = Depends(get_db)
 """A route parameter's default: the server's :class:`Database`."""
 WHO = Depends(get_principal)
 """A route parameter's default: the calling :class:`Principal`."""
+SETTINGS = Depends(get_settings)
+"""A route parameter's default: the server's :class:`ServerSettings`."""
 
 
 def where_given(query: S, *filters: tuple[Any, Any]) -> S:

@@ -8,6 +8,7 @@ __all__ = [
     "AuthError",
     "ConcurrencyLimitError",
     "ConflictError",
+    "DatabaseInUseError",
     "ForbiddenError",
     "InvalidInputError",
     "NotFoundError",
@@ -63,9 +64,7 @@ class UnfinishedTaskRunsError(TransitionError):
 
     code = "unfinished_task_runs"
 
-    def __init__(
-        self, message: str, *, flow_run_id: str, task_runs: list[str], total: int
-    ) -> None:
+    def __init__(self, message: str, *, flow_run_id: str, task_runs: list[str], total: int) -> None:
         super().__init__(message, field="state.name")
         self.flow_run_id = flow_run_id
         self.task_runs = task_runs
@@ -96,3 +95,10 @@ class ConcurrencyLimitError(ConflictError):
     """Starting this would exceed a concurrency limit (task tag or flow label); retry later."""
 
     code = "concurrency_limit"
+
+
+class DatabaseInUseError(ServerError, RuntimeError):
+    """A server was started on a SQLite file another server already serves."""
+
+    status = 503
+    code = "database_in_use"

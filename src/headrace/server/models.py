@@ -220,6 +220,8 @@ class Agent(Base):
     labels: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The projects of the key that registered it (None: an admin key, or no keys).
+    project_ids: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True, default=None)
 
 
 class ConcurrencyLimit(Base):
@@ -243,3 +245,6 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(sa.String(16))
     project_ids: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set on a per-run token: it may only report for this flow run, until ``expires``.
+    flow_run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, default=None)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)

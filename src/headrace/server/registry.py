@@ -95,7 +95,7 @@ def resolve_project(
 
 def register_flow(session: Session, body: FlowIn, principal: Principal) -> tuple[Flow, bool]:
     """Store a flow version; returns it and whether it is new."""
-    document = body.document
+    document = body.document.model_dump(exclude_unset=True)
     validate_document(document)
     project = resolve_project(session, principal, body.project_id, body.project_name)
     name = document["name"]

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.errors import ConcurrencyLimitError, ServerError
+from headrace.server.limits import truncate_message
 from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
 from headrace.server.schemas import LogIn, ReportIn
 from headrace.server.states import (
@@ -66,7 +67,10 @@ def insert_logs(
     logs: list[LogIn],
     now: datetime,
     task_ids: dict[Key, str] | None = None,
+    max_chars: int = 0,
 ) -> int:
+    """Insert ``logs`` of run ``flow_run_id``; a message over ``max_chars`` characters is
+    stored cut, with a marker (:func:`~headrace.server.limits.truncate_message`)."""
     rows = []
     for log in logs:
         task_run_id = log.task_run_id
@@ -83,7 +87,7 @@ def insert_logs(
                 "timestamp": log.timestamp or now,
                 "level": log.level,
                 "name": log.name,
-                "message": log.message,
+                "message": truncate_message(log.message, max_chars),
             }
         )
     if rows:
@@ -158,7 +162,9 @@ def _apply_flow_state(
 BIG_BATCH = 1000
 
 
-def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime) -> dict[str, Any]:
+def apply_report(
+    session: Session, run: FlowRun, report: ReportIn, now: datetime, max_log_chars: int = 0
+) -> dict[str, Any]:
     """Apply one batch for ``run`` (locked by the caller) and say what happened to each part:
     a ``ReportOut`` as JSON-ready data (built as plain dicts: a big map's batch has thousands
     of entries, and the stored copy answers a retried batch)."""
@@ -201,7 +207,7 @@ def apply_report(session: Session, run: FlowRun, report: ReportIn, now: datetime
         unknown = [key for key in named if key not in known]
         if unknown:
             task_ids.update(task_run_ids(session, run.id, unknown))
-    logs = insert_logs(session, run.id, report.logs, now, task_ids)
+    logs = insert_logs(session, run.id, report.logs, now, task_ids, max_log_chars)
     if report.heartbeat and run.state in ("Submitted", "Running", CANCELLING):
         session.execute(sa.update(FlowRun).where(FlowRun.id == run.id).values(heartbeat=now))
     out = {

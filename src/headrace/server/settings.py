@@ -43,6 +43,10 @@ class ServerSettings:
     report_batch_ttl: float = 86400.0
     log_retention_days: float = 30.0
     log_retention_batch_size: int = 1000
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_log_message_chars: int = 20_000
+    allow_shared_sqlite: bool = False
+    run_token_ttl: float = 86400.0
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

@@ -56,9 +56,10 @@ FAILED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_st
 STATE_NAMES = frozenset(set(_KINDS) - {"State", "Finished"})
 
 
-def check_name(name: str, field: str) -> None:
-    """422 naming ``field`` unless ``name`` is a state kind (``"Success"``...)."""
-    if name not in STATE_NAMES:
+def check_name(name: str, field: str, cancelling: bool = False) -> None:
+    """422 naming ``field`` unless ``name`` is a state kind (``"Success"``...; also
+    ``"Cancelling"`` when ``cancelling``, as in a filter of flow runs by state)."""
+    if name not in STATE_NAMES and not (cancelling and name == CANCELLING):
         allowed = ", ".join(sorted(STATE_NAMES))
         raise InvalidInputError(f"{field}: unknown state {name!r}; expected one of {allowed}")
 

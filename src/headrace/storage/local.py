@@ -1,8 +1,17 @@
-"""``Local``: flows kept as files on this machine's disk."""
+"""``Local``: flows kept as files on this machine's disk.
+
+A flow in ``Local`` storage can only run where its file is, so the storage carries the
+name of the host it was made on (``host``) and, unless ``add_default_labels=False``, that
+host name as a label: its runs then go only to an agent with that label, which
+``headrace agent local start`` on that host has by default. An agent on another machine
+never claims them; and a run that reaches another host anyway fails with an error saying
+where the flow lives and which storages work across machines.
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,9 +46,13 @@ class Local(Storage):
 
     ``path`` without ``stored_as_script`` names the flow file to write (one flow only).
     Flow files are written when added and again at :meth:`build`.
+
+    ``host`` (default: this machine's name) is where the files are; with
+    ``add_default_labels`` (the default, as in Prefect 1) it is also a label of the storage,
+    so only an agent on that host runs the flow.
     """
 
-    serialized_fields = ("directory", "stored_as_script", "path")
+    serialized_fields = ("directory", "stored_as_script", "path", "host", "add_default_labels")
 
     def __init__(
         self,
@@ -48,8 +61,15 @@ class Local(Storage):
         path: str | os.PathLike[str] | None = None,
         labels: Iterable[str] | None = None,
         secrets: Iterable[str] | None = None,
+        add_default_labels: bool = True,
+        host: str | None = None,
     ) -> None:
         super().__init__(labels=labels, secrets=secrets)
+        #: The machine whose disk holds the flow files.
+        self.host = str(host or socket.gethostname())
+        self.add_default_labels = bool(add_default_labels)
+        if self.add_default_labels:
+            self.labels = sorted({*self.labels, self.host})
         if directory is None:
             from headrace.configuration import config
 
@@ -91,6 +111,8 @@ class Local(Storage):
 
     def load_flow(self, location: str, flow_name: str | None) -> Flow:
         where = self.describe(location)
+        if not Path(location).is_file():
+            raise FlowLoadError(self.missing(location, where))
         if self.stored_as_script:
             return load_flow_script(location, flow_name, where)
         try:
@@ -98,3 +120,18 @@ class Local(Storage):
         except OSError as exc:
             raise FlowLoadError(f"cannot read flow file of {where}: {exc}") from exc
         return loads_flow(data, where)
+
+    def missing(self, location: str, where: str) -> str:
+        """Why the flow file at ``location`` is not here, and what to do about it."""
+        here = socket.gethostname()
+        if here != self.host:
+            return (
+                f"cannot read flow file of {where}: it is not on this host ({here}); Local "
+                f"storage lives on host {self.host!r}. Run it with an agent on {self.host} "
+                f"(label {self.host!r}), or store the flow where agents on other machines "
+                "can read it: FileSystem (a shared or object-store URL), Git or Docker storage"
+            )
+        return (
+            f"cannot read flow file of {where}: it does not exist on this host ({here}); "
+            "was it moved or deleted since the flow was registered?"
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +35,8 @@ def _execute(
     """A claimed run of ``script`` executed by a bare ``headrace execute flow-run`` process
     (its own process group, as under an agent; no agent watches it)."""
     run = api.create_flow_run(register_script(api, FLOWS / script))
-    agent = api.register_agent("by-hand")
+    # on this host, as a LocalAgent would be (Local storage labels its flows with the host)
+    agent = api.register_agent("by-hand", labels=[socket.gethostname()])
     assert [r["id"] for r in api.claim_flow_runs(agent["id"])] == [run["id"]]
     log = tmp_path / "run.log"
     process = subprocess.Popen(

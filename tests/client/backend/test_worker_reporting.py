@@ -156,9 +156,9 @@ def secured(sqlite_url: str) -> Iterator[tuple[LiveServer, str]]:
 def test_workers_read_the_key_from_their_own_config_and_the_runner_settles_the_rest(
     secured: tuple[LiveServer, str], worker_has_key: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key never travels with the pickled listener: a worker reads it from its own
-    config (here ``HEADRACE__API__KEY``). A worker the server refuses (no key) loses nothing:
-    the runner reports the final states the server does not have."""
+    """The key never travels with the pickled listener: a worker without it in its own
+    config reports with the run's per-run token (a refused worker, its token expired, is
+    covered in test_worker_tokens.py: the runner then settles the rest and says so)."""
     live, key = secured
     if worker_has_key:
         monkeypatch.setenv("HEADRACE__API__KEY", key)
@@ -194,11 +194,8 @@ def test_workers_read_the_key_from_their_own_config_and_the_runner_settles_the_r
     assert sum(1 for s in history if s["task_run_id"] and s["name"] == "Success") == 4
     reporter = runner.reporter
     assert reporter is not None
-    if worker_has_key:
-        assert reporter.task_states_sent == 1  # the Mapped parent; workers sent the children
-    else:
-        # the parent, and Running and Success of the list and of each child
-        assert reporter.task_states_sent == 1 + 2 * 4
+    # the Mapped parent; workers sent the children, with their key or the run's token
+    assert reporter.task_states_sent == 1
 
 
 def test_a_long_lived_worker_stops_the_reporters_of_idle_runs(api: Client) -> None:

@@ -34,6 +34,7 @@ class TaskStateListener:
         "secret_names",
         "shipped",
         "slugs",
+        "token",
     )
 
     def __init__(
@@ -43,8 +44,11 @@ class TaskStateListener:
         api_url: str = "",
         flow_run_id: str = "",
         secret_names: tuple[str, ...] = (),
+        token: str | None = None,
     ) -> None:
         self.reporter: Reporter | None = reporter
+        #: The per-run token workers report with (None: they use their own config's key).
+        self.token = token
         self.slugs = slugs
         self.reported: dict[tuple[str, int], str] = {}
         self.api_url = api_url
@@ -54,7 +58,7 @@ class TaskStateListener:
 
     def __reduce__(self) -> Any:
         self.shipped = True
-        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names))
+        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names, self.token))
 
     def __call__(self, task: Task, map_index: int | None, old: State, new: State) -> None:
         if self.reporter is None:

@@ -3,8 +3,10 @@
 Each record is tagged with the task run it came from (the run context's ``task_slug`` and
 ``map_index``) and queued on the run's :class:`Reporter`; it reaches the server in the next
 batch. Secret values (the ``[context.secrets]`` config section, environment variables a
-storage lists as ``secrets``, the API key) are replaced by ``********`` before a record
-leaves the process.
+storage lists as ``secrets``, the API key, ``HEADRACE__...KEY`` and other secret-named
+variables) are replaced by ``********`` before a record leaves the process, through the one
+masking path, :func:`headrace.utilities.secrets.redact` (state messages and agent output
+use it too).
 """
 
 from __future__ import annotations
@@ -16,26 +18,18 @@ from collections.abc import Iterable
 from headrace.client.backend.masking import mask_secrets
 from headrace.client.backend.reporter import Reporter, log_record
 from headrace.runcontext import current
+from headrace.utilities.secrets import MASK, known_secrets, redact, remember_secrets
 
-__all__ = ["BackendLogHandler", "secret_values"]
+__all__ = ["MASK", "BackendLogHandler", "mask_secrets", "secret_values"]
 
 
 def secret_values(names: Iterable[str] = ()) -> list[str]:
-    """The secret strings of this process worth masking (longest first, 4+ characters)."""
-    from headrace.configuration import config
-
-    found: set[str] = set()
-    secrets = config.get("context", {}).get("secrets", {})
-    if hasattr(secrets, "values"):
-        found.update(str(v) for v in secrets.values())
-    for name in names:
-        value = os.environ.get(name)
-        if value is not None:
-            found.add(value)
-    key = config.get("api", {}).get("key")
-    if key:
-        found.add(str(key))
-    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
+    """The secret strings of this process worth masking (longest first, 4+ characters):
+    the values of the environment variables ``names`` (a storage's ``secrets``) -- which
+    from now on every masked text in this process hides too -- and every secret the process
+    already knows (config, API key, secret-named environment variables)."""
+    remember_secrets(os.environ[name] for name in names if name in os.environ)
+    return known_secrets(fresh=True)
 
 
 class BackendLogHandler(logging.Handler):
@@ -49,7 +43,8 @@ class BackendLogHandler(logging.Handler):
         self.secrets = list(secrets)
 
     def redact(self, text: str) -> str:
-        return mask_secrets(text, self.secrets)
+        """``text`` masked: this handler's secrets and every one the process knows."""
+        return redact(text, self.secrets)
 
     def target(self) -> Reporter | None:
         """The reporter this record goes to (None: not forwarded)."""

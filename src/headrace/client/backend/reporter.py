@@ -96,6 +96,8 @@ class Reporter:
         self.items_sent = 0
         self.task_states_sent = 0
         self.dropped_batches = 0
+        #: Batches refused for want of a valid key (401/403).
+        self.refused_batches = 0
         self._closing = threading.Event()
         self._done = threading.Event()
         self._wake = threading.Event()
@@ -253,8 +255,18 @@ class Reporter:
             except ApiError as exc:
                 if exc.status < 500 and exc.status not in (408, 429):
                     self.dropped_batches += 1
+                    hint = ""
+                    if exc.status in (401, 403):
+                        self.refused_batches += 1
+                        hint = (
+                            " (this process has no valid key for the server: give it "
+                            "HEADRACE__API__KEY, or let the runner's per-run token reach it)"
+                        )
                     logger.error(
-                        "flow run %s: the server refused a report: %s", self.flow_run_id, exc
+                        "flow run %s: the server refused a report: %s%s",
+                        self.flow_run_id,
+                        exc,
+                        hint,
                     )
                     return True
                 error: Exception = exc

@@ -37,6 +37,7 @@ from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
 from headrace.utilities.logging import get_logger
+from headrace.utilities.secrets import remember_secrets
 
 __all__ = [
     "BackendFlowRunner",
@@ -167,6 +168,7 @@ class BackendFlowRunner(FlowRunner):
             return kind(f"flow run is {run['state']} on the server; not run")
         if parameters is None:
             parameters = run.get("parameters") or {}
+        self._remember_secret_parameters(parameters)
         if task_states is None:
             task_states = self.load_task_states()
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
@@ -179,6 +181,7 @@ class BackendFlowRunner(FlowRunner):
             api_url=str(getattr(self.client, "api_url", "") or ""),
             flow_run_id=str(self.flow_run_id),
             secret_names=names,
+            token=self._run_token(),
         )
         last_flow: list[str] = []
 
@@ -229,6 +232,33 @@ class BackendFlowRunner(FlowRunner):
             logger.error("flow run %s: could not record Failed: %s", self.flow_run_id, exc)
         return Failed(message, result=final.result)
 
+    def _remember_secret_parameters(self, parameters: Mapping[str, Any]) -> None:
+        """Values of ``Parameter(secret=True)`` (given, else the default) are secrets of
+        this process from now on: masked wherever they would leave it."""
+        values = []
+        for param in self.flow.parameters():
+            if getattr(param, "secret", False):
+                value = parameters.get(param.name, param.default)
+                if value is not None:
+                    values.append(value if isinstance(value, str) else str(value))
+        remember_secrets(values)
+
+    def _run_token(self) -> str | None:
+        """A per-run token for worker processes when this runner has a key (they report
+        with it instead of needing the key); None without keys or from an older server."""
+        if not getattr(self.client, "has_key", False):
+            return None
+        try:
+            return str(self.client.run_token(str(self.flow_run_id))["token"])
+        except Exception as exc:
+            logger.warning(
+                "flow run %s: no per-run token for worker processes (%s); they report with "
+                "their own HEADRACE__API__KEY",
+                self.flow_run_id,
+                exc,
+            )
+            return None
+
     def _attach_log_handler(self, reporter: Reporter) -> BackendLogHandler | None:
         from headrace.configuration import config
 
@@ -274,12 +304,26 @@ class BackendFlowRunner(FlowRunner):
         on_server = (
             server_task_states(self.client, str(self.flow_run_id)) if listener.shipped else {}
         )
+        missed = 0
         for slug, index, state, name in todo:
             key = (slug, index)
             seen = listener.reported.get(key) or on_server.get(key, "Pending")
             if seen == type(state).__name__:
                 continue  # a worker reported it already
+            if listener.shipped and key not in listener.reported:
+                missed += 1
             if not is_allowed(seen, type(state).__name__) and is_allowed(seen, "Running"):
                 # the server only saw it Pending: pass through Running as the engine did
                 reporter.task_state(slug, index, Running(timestamp=state.timestamp), name, None)
             reporter.task_state(slug, index, state, name, None)
+        if missed:
+            # visible on the run (and in the UI's log view): the workers could not report
+            logger.warning(
+                "flow run %s: %d task state(s) run in worker processes never reached the "
+                "server from them (their reports were refused or the server was unreachable; "
+                "their log lines are missing). Settled from the runner. Workers of a server "
+                "with API keys report with the runner's per-run token, or need "
+                "HEADRACE__API__KEY (e.g. a plain `dask worker`).",
+                self.flow_run_id,
+                missed,
+            )

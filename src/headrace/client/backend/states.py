@@ -26,6 +26,7 @@ from headrace.engine.state import (
     state_class,
 )
 from headrace.utilities.imports import import_object
+from headrace.utilities.secrets import redact
 
 __all__ = ["error_json", "result_from_json", "state_from_json", "state_parts", "state_to_json"]
 
@@ -60,8 +61,9 @@ _TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 def _masked(text: str, secrets: Sequence[str]) -> str:
-    """The one place failure text is masked before it leaves the process."""
-    return mask_secrets(text, secrets) if secrets else text
+    """The one place failure text is masked before it leaves the process: ``secrets`` and
+    every secret the process knows (:func:`headrace.utilities.secrets.redact`)."""
+    return mask_secrets(text, secrets)
 
 
 def error_json(error: ErrorInfo, secrets: Sequence[str] = ()) -> dict[str, str]:
@@ -91,6 +93,11 @@ def state_parts(
         serialized["n_map_states"] = len(state.map_states)
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
+    if message:
+        message = redact(message)
+    for key, value in serialized.items():  # e.g. a traceback kept beside the message
+        if isinstance(value, str):
+            serialized[key] = redact(value)
     return type(state).__name__, message, serialized or None
 
 

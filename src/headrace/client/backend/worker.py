@@ -3,9 +3,13 @@ process (``LocalDaskExecutor("processes")``, ``DaskExecutor``) reach the server 
 run goes on, not only when the runner reconciles the final states.
 
 The runner's engine listener pickles as :class:`WorkerListener`, which carries only the
-API URL, the flow run id and the names of the environment variables the flow's storage
-marks secret -- never the API key: a worker reads that from its own config
-(``api.key``, ``HEADRACE__API__KEY``). On its first state change in a process it starts
+API URL, the flow run id, the names of the environment variables the flow's storage
+marks secret and a per-run token -- never the API key. The token (``POST
+/flow_runs/{id}/token``, valid ``server.run_token_ttl`` seconds) may only report for that
+run; without one (a server without keys) a worker uses its own config's key (``api.key``,
+``HEADRACE__API__KEY``). A report the server refuses (401/403: no key, an expired token)
+is logged in the worker, and the runner, which settles at the end what the workers did not
+report, says so on the run with a warning log line. On its first state change in a process it starts
 one :class:`~headrace.client.backend.reporter.Reporter` for that flow run (the same
 batches, compact rows and ``batch_id`` retries; no heartbeats, the runner's process sends
 those) and adds one log handler to the ``headrace`` logger that forwards the records of
@@ -61,28 +65,37 @@ def live_listener(flow_run_id: str, listener: Listener) -> Iterator[None]:
             del _LIVE[flow_run_id]
 
 
-def worker_listener(api_url: str, flow_run_id: str, secret_names: tuple[str, ...]) -> Listener:
+def worker_listener(
+    api_url: str, flow_run_id: str, secret_names: tuple[str, ...], token: str | None = None
+) -> Listener:
     """What the runner's listener unpickles as: the runner's own listener in the runner's
     process, a :class:`WorkerListener` anywhere else."""
     live = _LIVE.get(flow_run_id)
     if live is not None:
         return live
-    return WorkerListener(api_url, flow_run_id, secret_names)
+    return WorkerListener(api_url, flow_run_id, secret_names, token)
 
 
 class WorkerListener:
     """The engine listener in a worker process: queues each task state change on this
     process's reporter of the flow run (started on the first change)."""
 
-    __slots__ = ("api_url", "flow_run_id", "secret_names")
+    __slots__ = ("api_url", "flow_run_id", "secret_names", "token")
 
-    def __init__(self, api_url: str, flow_run_id: str, secret_names: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        flow_run_id: str,
+        secret_names: tuple[str, ...],
+        token: str | None = None,
+    ) -> None:
         self.api_url = api_url
         self.flow_run_id = flow_run_id
         self.secret_names = secret_names
+        self.token = token
 
     def __reduce__(self) -> Any:
-        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names))
+        return (worker_listener, (self.api_url, self.flow_run_id, self.secret_names, self.token))
 
     def __repr__(self) -> str:
         return f"<WorkerListener flow run {self.flow_run_id} -> {self.api_url}>"
@@ -107,7 +120,8 @@ class WorkerListener:
                 atexit.register(close_worker_reporters)
                 # multiprocessing children may end without atexit; their finalizers run
                 mp_util.Finalize(None, close_worker_reporters, exitpriority=10)
-            reporter = Reporter(Client(self.api_url), self.flow_run_id, heartbeats=False)
+            client = Client(self.api_url, self.token) if self.token else Client(self.api_url)
+            reporter = Reporter(client, self.flow_run_id, heartbeats=False)
             reporter.secrets = secret_values(self.secret_names)
             reporter.start()
             _REPORTERS[self.flow_run_id] = reporter
@@ -116,6 +130,8 @@ class WorkerListener:
                     _HANDLER.append(_WorkerLogHandler(None))
                     logging.getLogger("headrace").addHandler(_HANDLER[0])
                 _HANDLER[0].add_secrets(secret_values(self.secret_names))
+                if self.token:
+                    _HANDLER[0].add_secrets([self.token])
             return reporter
 
 

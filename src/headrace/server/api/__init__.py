@@ -4,11 +4,14 @@ The full schema is served at ``/openapi.json`` (and ``/docs``). Summary, for cli
 
 Conventions
     JSON in and out; ids are UUID strings; times ISO 8601 UTC. Auth: ``Authorization:
-    Bearer <key>`` (or ``X-Api-Key``). Errors: ``{"detail", "code", "field"}`` with 401
-    ``unauthorized``, 403 ``forbidden``, 404 ``not_found`` (also for resources in projects
-    the key cannot see), 409 ``conflict`` / ``version_conflict`` / ``invalid_transition`` /
-    ``concurrency_limit``, 422 ``invalid_input`` or ``validation_error`` (then ``detail`` is
-    a list of ``{loc, msg, type}``). Lists take ``limit``/``offset``.
+    Bearer <key>`` (or ``X-Api-Key``). Errors, every status: ``{"detail", "code", "field",
+    "errors"}`` with 401 ``unauthorized``, 403 ``forbidden``, 404 ``not_found`` (also for
+    resources in projects the key cannot see, agents included), 405 (with ``Allow``), 409
+    ``conflict`` / ``version_conflict`` / ``invalid_transition`` / ``concurrency_limit``,
+    413 ``body_too_large``, 422 ``invalid_input`` or ``validation_error`` (then ``errors``
+    lists ``{loc, msg, type}``), 503 ``busy``. Lists take ``limit``/``offset`` (offset at
+    most 10^9). Limits: :mod:`headrace.server.limits`; names and labels:
+    :mod:`headrace.server.schemas.names`.
 
 Routes
     GET    /health
@@ -28,6 +31,7 @@ Routes
     GET    /flow_runs/{id}/states[?task_runs=true]
     POST   /flow_runs/{id}/heartbeat      -> {state, version, cancel_requested}
     POST   /flow_runs/{id}/cancel         POST /flow_runs/{id}/restart
+    POST   /flow_runs/{id}/token          -> {token, expires}: reports for this run only
     POST   /flow_runs/{id}/report         the batched report, below
     GET    /flow_runs/{id}/task_runs[?task_slug&state&include_children
                                        &min_map_index&max_map_index]

@@ -127,7 +127,8 @@ def create_key(body: ApiKeyIn, db: Database = DB, who: Principal = WHO) -> ApiKe
 def list_keys(db: Database = DB, who: Principal = WHO) -> list[ApiKeyOut]:
     who.require_admin("listing API keys")
     with db.session(write=False) as s:
-        return [ApiKeyOut.model_validate(k) for k in s.scalars(sa.select(ApiKey))]
+        keys = s.scalars(sa.select(ApiKey).where(ApiKey.flow_run_id.is_(None)))
+        return [ApiKeyOut.model_validate(k) for k in keys]
 
 
 @router.delete("/api_keys/{key_id}", status_code=204, tags=["api keys"])

@@ -1,4 +1,9 @@
-"""Agents: registration, heartbeats (which carry cancel requests) and claiming runs."""
+"""Agents: registration, heartbeats (which carry cancel requests) and claiming runs.
+
+Agents belong to the projects of the API key that registered them: a project-scoped key
+lists, reads, heartbeats and claims through only agents registered by keys of its own
+projects (another project's agent is a 404, as for any resource outside the key's
+projects); an admin key sees every agent."""
 
 from __future__ import annotations
 
@@ -26,10 +31,10 @@ __all__ = ["router"]
 router = APIRouter(tags=["agents"])
 
 
-def _agent(session: sa.orm.Session, agent_id: str) -> Agent:
+def _agent(session: sa.orm.Session, agent_id: str, who: Principal) -> Agent:
     agent = session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFoundError(f"agent {agent_id} not found")
+    if agent is None or not who.owns_agent(agent.project_ids):
+        raise NotFoundError(f"agent {agent_id} not found", field="agent_id")
     return agent
 
 
@@ -41,7 +46,8 @@ def _agent(session: sa.orm.Session, agent_id: str) -> Agent:
 )
 def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session() as s:
-        agent = Agent(name=body.name, type=body.type, labels=body.labels)
+        projects = None if who.project_ids is None else sorted(who.project_ids)
+        agent = Agent(name=body.name, type=body.type, labels=body.labels, project_ids=projects)
         s.add(agent)
         s.flush()
         return AgentOut.model_validate(agent)
@@ -51,13 +57,13 @@ def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> Ag
 def list_agents(db: Database = DB, who: Principal = WHO) -> list[AgentOut]:
     with db.session(write=False) as s:
         rows = s.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()))
-        return [AgentOut.model_validate(a) for a in rows]
+        return [AgentOut.model_validate(a) for a in rows if who.owns_agent(a.project_ids)]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
 def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session(write=False) as s:
-        return AgentOut.model_validate(_agent(s, agent_id))
+        return AgentOut.model_validate(_agent(s, agent_id, who))
 
 
 @router.post(
@@ -72,7 +78,7 @@ def agent_heartbeat(
     who: Principal = WHO,
 ) -> AgentHeartbeatOut:
     with db.session() as s:
-        agent = _agent(s, agent_id)
+        agent = _agent(s, agent_id, who)
         now = utcnow()
         agent.last_seen = now
         held = sa.update(FlowRun).where(FlowRun.agent_id == agent_id, FlowRun.state == "Submitted")
@@ -98,7 +104,7 @@ def claim(
     agent_id: str, body: ClaimIn, db: Database = DB, who: Principal = WHO
 ) -> list[FlowRunOut]:
     with db.session() as s:
-        agent = _agent(s, agent_id)
+        agent = _agent(s, agent_id, who)
         now = utcnow()
         agent.last_seen = now
         projects = None if body.projects is None else visible_project_ids(s, who, body.projects)

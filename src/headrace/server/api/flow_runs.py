@@ -8,10 +8,11 @@ from typing import Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
 
-from headrace.server.auth import Principal
+from headrace.server.auth import Principal, create_run_token
 from headrace.server.db import Database
-from headrace.server.deps import DB, WHO, get_settings, where_given
+from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
+from headrace.server.limits import MAX_OFFSET
 from headrace.server.lookup import get_flow, get_flow_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
 from headrace.server.report import apply_report
@@ -24,10 +25,12 @@ from headrace.server.schemas import (
     LostIn,
     ReportIn,
     ReportOut,
+    RunTokenOut,
     StateOut,
     StateSetIn,
     StateSetOut,
 )
+from headrace.server.schemas.names import StateName
 from headrace.server.settings import ServerSettings
 from headrace.server.states import CANCELLING, check_name, set_flow_run_state
 
@@ -86,7 +89,7 @@ def list_runs(
     flow_id: str | None = None,
     flow_group_id: str | None = None,
     project_id: str | None = None,
-    state: list[str] | None = Query(None, description="Repeat to match any of several"),
+    state: list[StateName] | None = Query(None, description="Repeat to match any of several"),
     label: str | None = None,
     is_late: bool | None = None,
     agent_id: str | None = None,
@@ -95,7 +98,7 @@ def list_runs(
     ),
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> list[FlowRunOut]:
@@ -111,7 +114,7 @@ def list_runs(
         if state:
             for name in state:
                 if name != CANCELLING:
-                    check_name(name, "state")
+                    check_name(name, "state", cancelling=True)
             q = q.where(FlowRun.state.in_(state))
         if id_prefix is not None:
             q = q.where(FlowRun.id.startswith(id_prefix.lower(), autoescape=True))
@@ -172,7 +175,7 @@ def run_states(
     db: Database = DB,
     who: Principal = WHO,
     limit: int = Query(1000, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[StateOut]:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
@@ -250,14 +253,40 @@ def restart(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRu
 
 
 @router.post(
+    "/flow_runs/{flow_run_id}/token",
+    response_model=RunTokenOut,
+    status_code=201,
+    summary="A token that may only report for this run, for server.run_token_ttl seconds",
+)
+def run_token(
+    flow_run_id: str,
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = SETTINGS,
+) -> RunTokenOut:
+    """What a runner hands its worker processes instead of its own API key."""
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who)
+        row, token = create_run_token(s, run.id, run.project_id, settings.run_token_ttl)
+        assert row.expires is not None
+        return RunTokenOut(token=token, flow_run_id=run.id, expires=row.expires)
+
+
+@router.post(
     "/flow_runs/{flow_run_id}/report",
     response_model=ReportOut,
     summary="Batched report from the runner: task/flow states, logs, heartbeat",
 )
-def report(flow_run_id: str, body: ReportIn, db: Database = DB, who: Principal = WHO) -> Response:
+def report(
+    flow_run_id: str,
+    body: ReportIn,
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = SETTINGS,
+) -> Response:
     with db.session() as s:
         run = get_flow_run(s, flow_run_id, who, lock=True)
-        out = apply_report(s, run, body, utcnow())
+        out = apply_report(s, run, body, utcnow(), settings.max_log_message_chars)
     # built as plain JSON-ready data (documented by ReportOut): re-validating thousands of
     # entries through the response model would cost more than applying them
     return Response(json.dumps(out, separators=(",", ":")), media_type="application/json")

@@ -9,6 +9,7 @@ from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO, where_given
 from headrace.server.errors import ConflictError
+from headrace.server.limits import MAX_OFFSET
 from headrace.server.lookup import get_flow, get_flow_group, get_project
 from headrace.server.models import Flow, Project
 from headrace.server.registry import register_flow
@@ -100,7 +101,7 @@ def list_flows(
     flow_group_id: str | None = None,
     all_versions: bool = False,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> list[FlowOut]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
-from headrace.server.deps import DB, WHO
-from headrace.server.errors import InvalidInputError, VersionConflictError
+from headrace.server.deps import DB, SETTINGS, WHO
+from headrace.server.errors import VersionConflictError
+from headrace.server.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
 from headrace.server.lookup import get_flow_run, get_task_run
 from headrace.server.models import Log, StateRecord, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
@@ -19,6 +21,7 @@ from headrace.server.schemas import (
     AttemptOut,
     LogIn,
     LogOut,
+    RunLogIn,
     StateOut,
     StateSetIn,
     StateSetOut,
@@ -26,6 +29,8 @@ from headrace.server.schemas import (
     TaskRunOut,
     TaskSummaryOut,
 )
+from headrace.server.schemas.names import StateName
+from headrace.server.settings import ServerSettings
 from headrace.server.states import check_name, check_transition, write_state
 from headrace.server.task_detail import attempts_of
 
@@ -43,12 +48,12 @@ router = APIRouter()
 def list_task_runs(
     flow_run_id: str,
     task_slug: str | None = None,
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     include_children: bool = Query(True, description="Include mapped children"),
     min_map_index: int | None = Query(None, ge=-1, description="Only map indices >= this"),
     max_map_index: int | None = Query(None, ge=-1, description="Only map indices <= this"),
     limit: int = Query(1000, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> list[TaskRunOut]:
@@ -59,7 +64,7 @@ def list_task_runs(
             q = q.where(TaskRun.task_slug == task_slug)
         if state:
             for name in state:
-                check_name(name, "state")
+                check_name(name, "state", cancelling=True)
             q = q.where(TaskRun.state.in_(state))
         if not include_children:
             q = q.where(TaskRun.map_index == -1)
@@ -110,10 +115,11 @@ def task_run_summary(
     summary="Create task runs in bulk; existing (slug, map_index) rows are returned",
 )
 def create_task_runs(
-    flow_run_id: str, body: list[TaskRunIn], db: Database = DB, who: Principal = WHO
+    flow_run_id: str,
+    body: Annotated[list[TaskRunIn], Body(max_length=MAX_BATCH)],
+    db: Database = DB,
+    who: Principal = WHO,
 ) -> list[TaskRunOut]:
-    if len(body) > 50_000:
-        raise InvalidInputError("at most 50000 task runs per request", field="body")
     with db.session() as s:
         get_flow_run(s, flow_run_id, who, lock=True)
         wanted = {(t.task_slug, t.map_index): t for t in body}
@@ -209,19 +215,20 @@ def task_run_attempts(
 
 
 @router.post("/logs", tags=["logs"], summary="Insert log records in bulk (each names its run)")
-def write_logs(body: list[LogIn], db: Database = DB, who: Principal = WHO) -> dict[str, int]:
-    if len(body) > 50_000:
-        raise InvalidInputError("at most 50000 log records per request", field="body")
+def write_logs(
+    body: Annotated[list[RunLogIn], Body(max_length=MAX_BATCH)],
+    db: Database = DB,
+    who: Principal = WHO,
+    settings: ServerSettings = SETTINGS,
+) -> dict[str, int]:
     by_run: dict[str, list[LogIn]] = defaultdict(list)
-    for i, log in enumerate(body):
-        if not log.flow_run_id:
-            raise InvalidInputError(f"body[{i}].flow_run_id is required", field="flow_run_id")
+    for log in body:
         by_run[log.flow_run_id].append(log)
     with db.session() as s:
         now = utcnow()
         for run_id, logs in by_run.items():
             get_flow_run(s, run_id, who)
-            insert_logs(s, run_id, logs, now)
+            insert_logs(s, run_id, logs, now, max_chars=settings.max_log_message_chars)
     return {"inserted": len(body)}
 
 
@@ -236,9 +243,11 @@ def read_logs(
     level: int = Query(0, ge=0, le=100, description="Minimum level (20 = INFO)"),
     search: str | None = Query(None, max_length=200, description="Substring of the message"),
     task_run_id: str | None = None,
-    after_id: int | None = Query(None, description="Only records with a larger id (tailing)"),
+    after_id: int | None = Query(
+        None, ge=-1, le=MAX_ID, description="Only records with a larger id (tailing)"
+    ),
     limit: int = Query(200, ge=1, le=10000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> list[LogOut]:

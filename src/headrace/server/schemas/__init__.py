@@ -21,7 +21,9 @@ from headrace.server.schemas.admin import (
     ConcurrencyLimitIn,
     ConcurrencyLimitOut,
 )
+from headrace.server.schemas.base import ErrorItem, ErrorOut
 from headrace.server.schemas.flows import (
+    FlowDocumentIn,
     FlowGroupOut,
     FlowGroupPatch,
     FlowIn,
@@ -47,6 +49,8 @@ from headrace.server.schemas.runs import (
     LogIn,
     LogOut,
     LostIn,
+    RunLogIn,
+    RunTokenOut,
     StateIn,
     StateOut,
     StateSetIn,
@@ -68,6 +72,9 @@ __all__ = [
     "ClaimIn",
     "ConcurrencyLimitIn",
     "ConcurrencyLimitOut",
+    "ErrorItem",
+    "ErrorOut",
+    "FlowDocumentIn",
     "FlowGroupOut",
     "FlowGroupPatch",
     "FlowIn",
@@ -83,6 +90,8 @@ __all__ = [
     "ProjectOut",
     "ReportIn",
     "ReportOut",
+    "RunLogIn",
+    "RunTokenOut",
     "StateIn",
     "StateOut",
     "StateSetIn",

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Name, Out, sorted_labels
+from headrace.server.schemas.names import ClaimLimit, Label, LimitValue
 
 __all__ = [
     "AgentHeartbeatIn",
@@ -26,7 +27,7 @@ __all__ = [
 class AgentIn(In):
     name: str = Name
     type: str = Field(default="", max_length=100)
-    labels: list[str] = Field(default_factory=list)
+    labels: list[Label] = Field(default_factory=list)
 
     _check_labels = field_validator("labels")(sorted_labels)
 
@@ -41,7 +42,7 @@ class AgentOut(Out):
 
 
 class ClaimIn(In):
-    limit: int = Field(default=1, ge=1, le=1000)
+    limit: ClaimLimit = 1
     projects: list[str] | None = Field(
         default=None,
         description="Only claim runs of these projects (names or ids); default: every project "
@@ -64,7 +65,7 @@ class AgentHeartbeatOut(BaseModel):
 
 
 class ConcurrencyLimitIn(In):
-    limit: int = Field(ge=0, le=1_000_000)
+    limit: LimitValue
 
 
 class ConcurrencyLimitOut(Out):

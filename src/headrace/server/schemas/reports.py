@@ -3,13 +3,16 @@ rows), a flow-run state change, logs, and the answer saying what happened to eac
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
+from headrace.server.limits import MAX_BATCH
 from headrace.server.schemas.base import In
+from headrace.server.schemas.names import BIG, Bool, MapIndex, Time, Version
 from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
+
+MAX_TASKS = 10_000  # tasks one compact report may name
 
 __all__ = [
     "ReportIn",
@@ -26,9 +29,10 @@ class TaskStateChange(In):
     """One task-run state change; the task run is created if it does not exist yet."""
 
     task_slug: str = Field(min_length=1, max_length=300)
-    map_index: int = Field(default=-1, ge=-1)
-    version: int | None = Field(
-        default=None, description="Version the change applies to (0 for a new task run)."
+    map_index: MapIndex = -1
+    version: Version | None = Field(
+        default=None,
+        description="Version the change applies to (0 for a new task run).",
     )
     state: StateIn
     task_name: str | None = None
@@ -44,13 +48,13 @@ class TaskRef(In):
 
 
 TaskStateRow = tuple[
-    int,
-    int,
+    Annotated[int, Field(ge=0, le=MAX_TASKS)],
+    Annotated[int, Field(ge=-1, le=BIG)],
     Annotated[str, Field(min_length=1, max_length=40)],
-    datetime | None,
+    Time | Annotated[float, Strict()] | None,
     str | None,
     dict[str, Any] | None,
-    int | None,
+    Annotated[int, Field(ge=0, le=BIG)] | None,
 ]
 
 
@@ -62,21 +66,32 @@ class TaskStatesIn(In):
     where ``task`` is a position in ``tasks`` and ``timestamp`` is ISO 8601 text or Unix
     seconds (null: the server's time); trailing nulls may not be left out. A row means
     exactly what a ``TaskStateChange`` with those fields (and its task's ``task_name`` and
-    ``tags``) means, and rows apply in order, after ``task_runs``."""
+    ``tags``) means, and rows apply in order, after ``task_runs``. A row whose ``task`` is
+    not a position in ``tasks`` makes the whole report a 422."""
 
-    tasks: list[TaskRef] = Field(max_length=10_000)
+    tasks: list[TaskRef] = Field(max_length=MAX_TASKS)
     rows: list[TaskStateRow] = Field(default_factory=list, max_length=100_000)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _no_bool_positions(cls, rows: Any) -> Any:
+        for i, row in enumerate(rows if isinstance(rows, list) else ()):
+            if isinstance(row, list) and any(
+                isinstance(row[p], bool) for p in (0, 1, 6) if p < len(row)
+            ):
+                raise ValueError(f"rows[{i}]: task, map_index and version are integers")
+        return rows
 
     @model_validator(mode="after")
     def _check_rows(self) -> TaskStatesIn:
+        # the one rule the schema cannot state: a batch naming a task it does not list is
+        # refused whole (nothing of it stored), as a 422 naming the row
         n = len(self.tasks)
         for i, row in enumerate(self.rows):
-            if not 0 <= row[0] < n:
+            if row[0] >= n:
                 raise ValueError(
                     f"rows[{i}]: task {row[0]} is not a position in tasks (0..{n - 1})"
                 )
-            if row[1] < -1:
-                raise ValueError(f"rows[{i}]: map_index {row[1]} is below -1")
         return self
 
 
@@ -85,12 +100,12 @@ class ReportIn(In):
         default=None, max_length=64, description="Unique per batch; a retried batch is a no-op."
     )
     flow_run_state: StateSetIn | None = None
-    task_runs: list[TaskStateChange] = Field(default_factory=list, max_length=50_000)
+    task_runs: list[TaskStateChange] = Field(default_factory=list, max_length=MAX_BATCH)
     task_states: TaskStatesIn | None = Field(
         default=None, description="More task-run changes, compact; applied after task_runs."
     )
-    logs: list[LogIn] = Field(default_factory=list, max_length=50_000)
-    heartbeat: bool = True
+    logs: list[LogIn] = Field(default_factory=list, max_length=MAX_BATCH)
+    heartbeat: Bool = True
     results: Literal["all", "problems"] = Field(
         default="all",
         description=(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Out, sorted_labels
+from headrace.server.schemas.names import Label, Level, MapIndex, Retries, StateName, Time, Version
 
 __all__ = [
     "AttemptOut",
@@ -17,6 +18,8 @@ __all__ = [
     "LogIn",
     "LogOut",
     "LostIn",
+    "RunLogIn",
+    "RunTokenOut",
     "StateIn",
     "StateOut",
     "StateSetIn",
@@ -30,16 +33,17 @@ __all__ = [
 class StateIn(In):
     """A state as the runner reports it; the server reads only ``name``."""
 
-    name: str = Field(min_length=1, max_length=40)
+    name: StateName
     message: str | None = None
     serialized: dict[str, Any] | None = None
-    timestamp: datetime | None = None
+    timestamp: Time | None = None
 
 
 class StateSetIn(In):
     state: StateIn
-    version: int | None = Field(
-        default=None, description="The version this change applies to; None skips the check."
+    version: Version | None = Field(
+        default=None,
+        description="The version this change applies to; None skips the check.",
     )
 
 
@@ -63,11 +67,11 @@ class FlowRunIn(In):
     flow_id: str
     name: str | None = Field(default=None, max_length=200)
     parameters: dict[str, Any] = Field(default_factory=dict)
-    labels: list[str] | None = None
-    scheduled_start: datetime | None = None
+    labels: list[Label] | None = None
+    scheduled_start: Time | None = None
     idempotency_key: str | None = Field(default=None, max_length=200)
     run_config: dict[str, Any] | None = None
-    max_retries: int | None = Field(default=None, ge=0, le=100)
+    max_retries: Retries | None = None
 
     @field_validator("labels")
     @classmethod
@@ -117,6 +121,12 @@ class LostIn(In):
     )
 
 
+class RunTokenOut(BaseModel):
+    token: str = Field(description="Shown once; stored only hashed.")
+    flow_run_id: str
+    expires: datetime
+
+
 class HeartbeatOut(BaseModel):
     state: str
     version: int
@@ -130,7 +140,7 @@ class HeartbeatOut(BaseModel):
 
 class TaskRunIn(In):
     task_slug: str = Field(min_length=1, max_length=300)
-    map_index: int = Field(default=-1, ge=-1)
+    map_index: MapIndex = -1
     task_name: str | None = None
     tags: list[str] = Field(default_factory=list)
 
@@ -176,11 +186,17 @@ class LogIn(In):
     flow_run_id: str | None = Field(default=None, description="Implied inside a report.")
     task_run_id: str | None = None
     task_slug: str | None = None
-    map_index: int | None = None
-    timestamp: datetime | None = None
-    level: int = Field(default=20, ge=0, le=100)
+    map_index: MapIndex | None = None
+    timestamp: Time | None = None
+    level: Level = 20
     name: str = Field(default="", max_length=200)
     message: str = ""
+
+
+class RunLogIn(LogIn):
+    """A log record sent on its own (``POST /logs``): it names its flow run."""
+
+    flow_run_id: str = Field(min_length=1, max_length=100)
 
 
 class LogOut(Out):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from headrace.server.db import Database
 from headrace.server.models import utcnow
-from headrace.server.services.housekeeping import prune_report_batches
+from headrace.server.services.housekeeping import prune_report_batches, prune_run_tokens
 from headrace.server.services.late import mark_late_runs
 from headrace.server.services.reaper import reap_zombies
 from headrace.server.services.retention import delete_old_logs
@@ -35,6 +35,7 @@ __all__ = [
     "delete_old_logs",
     "mark_late_runs",
     "prune_report_batches",
+    "prune_run_tokens",
     "reap_zombies",
     "schedule_flow_runs",
 ]
@@ -45,6 +46,7 @@ SERVICES: dict[str, Step] = {
     "zombie_reaper": reap_zombies,
     "late_runs": mark_late_runs,
     "housekeeping": prune_report_batches,
+    "run_tokens": prune_run_tokens,
     "log_retention": delete_old_logs,
 }
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from headrace.server.schemas import TaskStateChange, TaskStatesIn
@@ -67,9 +67,10 @@ def changes_of(task_runs: Sequence[TaskStateChange], compact: TaskStatesIn | Non
     ]
     if compact is not None:
         tasks = [(t.task_slug, t.task_name, t.tags) for t in compact.tasks]
-        for task, index, name, timestamp, message, serialized, version in compact.rows:
+        for task, index, name, stamp, message, serialized, version in compact.rows:
             slug, task_name, tags = tasks[task]
+            when = datetime.fromtimestamp(stamp, UTC) if isinstance(stamp, float | int) else stamp
             out.append(
-                Change(slug, index, name, timestamp, message, serialized, version, task_name, tags)
+                Change(slug, index, name, when, message, serialized, version, task_name, tags)
             )
     return out

@@ -7,7 +7,6 @@ a few kilobytes. Writes (start, cancel, restart a run) go through the ordinary A
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -15,7 +14,9 @@ from fastapi import APIRouter, Depends, Query
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
+from headrace.server.limits import MAX_ID, MAX_OFFSET
 from headrace.server.models import utcnow
+from headrace.server.schemas.names import StateName, Time
 from headrace.server.settings import ServerSettings
 from headrace.server.task_detail import task_run_detail
 from headrace.server.ui.dashboard import dashboard
@@ -54,14 +55,14 @@ def ui_flow(flow_id: str, db: Database = DB, who: Principal = WHO) -> dict[str, 
 
 @router.get("/flow_runs", summary="Flow runs filtered by state, flow, label and time")
 def ui_flow_runs(
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     flow_group_id: str | None = None,
     label: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
     q: str | None = Query(None, max_length=200, description="Part of the run's or flow's name"),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> dict[str, Any]:
@@ -86,7 +87,9 @@ def ui_flow_runs(
 )
 def ui_flow_run(
     flow_run_id: str,
-    logs_after: int | None = Query(None, ge=0, description="Only log records after this id"),
+    logs_after: int | None = Query(
+        None, ge=0, le=MAX_ID, description="Only log records after this id"
+    ),
     log_level: int = Query(0, ge=0, le=100),
     log_search: str | None = Query(None, max_length=200),
     db: Database = DB,
@@ -120,9 +123,9 @@ def ui_task_run(task_run_id: str, db: Database = DB, who: Principal = WHO) -> di
 def ui_mapped_children(
     flow_run_id: str,
     task_slug: str,
-    state: list[str] | None = Query(None),
+    state: list[StateName] | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     db: Database = DB,
     who: Principal = WHO,
 ) -> dict[str, Any]:

@@ -105,8 +105,9 @@ def dashboard(
             "last_seen": iso(a.last_seen),
             "seconds_ago": max(0.0, (now - a.last_seen).total_seconds()),
         }
-        for a in session.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()).limit(50))
-    ]
+        for a in session.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()).limit(500))
+        if who.owns_agent(a.project_ids)  # a project-scoped key sees only its own agents
+    ][:50]
     return {
         "now": iso(now),
         "hours": hours,

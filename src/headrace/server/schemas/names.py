@@ -1,0 +1,150 @@
+"""The value types request bodies share, each checked exactly as the OpenAPI schema says.
+
+The schema is the contract: a value it allows is accepted, a value it forbids is refused
+with 422. So the checks live in the types (patterns, ranges, enums) rather than in route
+code, and pydantic's lax conversions that the schema does not describe are turned off
+(``Int`` refuses ``true`` and ``1.5``, ``Bool`` refuses ``1``, ``Time`` refuses Unix
+seconds where the schema says an ISO 8601 string).
+
+Names (documented in the README, "Names and labels"):
+
+- a **label** is 1-100 characters of letters, digits and ``_ . : / @ = + -``, not starting
+  with a punctuation mark other than ``_`` (``gpu``, ``host:worker-1.example.com``);
+- a **flow or project name** is 1-200 characters without ``/``, ``\\`` or control
+  characters, not starting with ``.`` or whitespace (so it can never be read as a path:
+  no ``..``, no ``../../etc``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
+
+__all__ = [
+    "BIG",
+    "LABEL_PATTERN",
+    "NAME_PATTERN",
+    "PATTERN_RULES",
+    "STATE_NAME_VALUES",
+    "Bool",
+    "ClaimLimit",
+    "FlowName",
+    "Int",
+    "Label",
+    "Level",
+    "LimitValue",
+    "MapIndex",
+    "ProjectName",
+    "Retries",
+    "StateName",
+    "Time",
+    "Version",
+]
+
+LABEL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/@=+\-]*$"
+NAME_PATTERN = r"^[^/\\\s.\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$"
+#: What each pattern means, in the words a 422 uses instead of the regular expression.
+PATTERN_RULES = {
+    LABEL_PATTERN: "a label is 1-100 letters, digits and _ . : / @ = + - (not starting with "
+    "a punctuation mark other than _)",
+    NAME_PATTERN: "a name is 1-200 characters without / \\ or control characters, not "
+    "starting with . or a space",
+}
+
+#: Every state name the server knows (the engine's state kinds and ``Cancelling``).
+STATE_NAME_VALUES = (
+    "Cached",
+    "Cancelled",
+    "Cancelling",
+    "Failed",
+    "Mapped",
+    "Paused",
+    "Pending",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "Submitted",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+)
+
+Label = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=LABEL_PATTERN),
+    Field(description="A label: letters, digits and _ . : / @ = + - (1-100 characters)"),
+]
+FlowName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN),
+    Field(description="A flow name: no / \\ or control characters, not starting with . "),
+]
+ProjectName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NAME_PATTERN),
+    Field(description="A project name: no / \\ or control characters, not starting with ."),
+]
+
+
+def _known_state(value: str) -> str:
+    if value not in STATE_NAME_VALUES:
+        allowed = ", ".join(STATE_NAME_VALUES)
+        raise ValueError(f"unknown state {value!r}; expected one of {allowed}")
+    return value
+
+
+StateName = Annotated[
+    str,
+    AfterValidator(_known_state),
+    Field(
+        min_length=1,
+        max_length=40,
+        json_schema_extra={"enum": list(STATE_NAME_VALUES)},
+        description="A state kind",
+    ),
+]
+
+
+BIG = 2**31 - 1
+"""Largest version or map index a body may carry (the database's 32-bit integer columns)."""
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON's ``true`` is not an integer (``2.0`` is, as JSON Schema says)."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, not a boolean")
+    return value
+
+
+# Integers of request bodies: ranged, and a boolean is refused. The range sits inside the
+# type (before the check) so the schema states it.
+Int = Annotated[int, BeforeValidator(_not_bool)]
+MapIndex = Annotated[int, Field(ge=-1, le=BIG), BeforeValidator(_not_bool)]
+Version = Annotated[int, Field(ge=0, le=BIG), BeforeValidator(_not_bool)]
+Level = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
+Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
+ClaimLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_not_bool)]
+LimitValue = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
+Bool = Annotated[bool, Strict()]
+
+
+def _iso_text(value: Any) -> Any:
+    """Times are ISO 8601 strings, as the schema says (not numbers, not numeric text)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string")
+    if "T" in value or value.count("-") >= 2:  # the common case, without a float() attempt
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return value
+    raise ValueError("expected an ISO 8601 date-time string, not a number")
+
+
+Time = Annotated[datetime, BeforeValidator(_iso_text)]
