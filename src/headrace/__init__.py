@@ -6,7 +6,9 @@ headrace server that schedules runs and hands them to agents.
 
 from headrace.configuration import config
 from headrace.core import Flow, Parameter, Task, flatten, task, unmapped
+from headrace.core.tagging import tags
 from headrace.runcontext import context
+from headrace.tasks.control_flow import case
 
 __version__ = "0.1.0"
 
@@ -15,9 +17,11 @@ __all__ = [
     "Parameter",
     "Task",
     "__version__",
+    "case",
     "config",
     "context",
     "flatten",
+    "tags",
     "task",
     "unmapped",
 ]

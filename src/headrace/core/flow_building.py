@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from headrace.core import active
 from headrace.core.binding import as_upstream
 from headrace.core.edge import Edge
 from headrace.core.errors import CycleError, DuplicateTaskError, EdgeError, FlowValidationError
@@ -56,6 +57,7 @@ class FlowBuilding(FlowGraph):
         self._upstream[task] = []
         self._downstream[task] = []
         self._sorted = None
+        active.task_added(self, task)  # type: ignore[arg-type]
         return task
 
     def _check_key(self, task: Task, key: str) -> None:

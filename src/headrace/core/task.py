@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, overload
 
-from headrace.core.task_settings import normalize_settings
+from headrace.core.tagging import active_tags
+from headrace.core.task_settings import normalize_settings, nout_from_annotation
 from headrace.core.task_wiring import TaskWiring
+from headrace.utilities.logging import get_logger
 
 __all__ = ["FunctionTask", "Task", "task"]
 
@@ -114,6 +117,11 @@ class Task(TaskWiring):
         self.nout = nout
         self.log_stdout = log_stdout
         normalize_settings(self)
+        extra = active_tags()
+        if extra:
+            self.tags = self.tags | extra
+        if self.nout is None:
+            self.nout = nout_from_annotation(self.run)
         for param in inspect.signature(self.run).parameters.values():
             if param.kind is inspect.Parameter.VAR_POSITIONAL:
                 raise TypeError(
@@ -125,6 +133,11 @@ class Task(TaskWiring):
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The task's logger (the one ``context.logger`` gives while the task runs)."""
+        return get_logger(f"task.{self.name}")
 
     # ---- copying ----------------------------------------------------------------------
 
@@ -144,6 +157,9 @@ class Task(TaskWiring):
         new.state_handlers = list(new.state_handlers)
         if overrides:
             normalize_settings(new)
+        extra = active_tags()
+        if extra:
+            new.tags = new.tags | extra
         return new
 
 
