@@ -77,7 +77,9 @@ def _branching_flow() -> tuple[Flow, dict[str, Any]]:
     return flow, {"first_a": first_a, "then_a": then_a, "then_b": then_b, "joined": joined}
 
 
-@pytest.mark.parametrize(("which", "taken", "skipped"), [("a", "then_a", "then_b"), ("b", "then_b", "then_a")])
+@pytest.mark.parametrize(
+    ("which", "taken", "skipped"), [("a", "then_a", "then_b"), ("b", "then_b", "then_a")]
+)
 def test_case_runs_only_the_matching_branch_and_merge_joins_it(
     executor: Any, which: str, taken: str, skipped: str
 ) -> None:
@@ -157,7 +159,10 @@ def test_ifelse_and_merge_per_mapped_child(executor: Any) -> None:
         joined = merge(halves, triples, mapped=True)
     state = flow.run(executor=executor)
     assert [type(c) for c in state.result[halves].map_states] == [
-        s.Skipped, s.Success, s.Skipped, s.Success
+        s.Skipped,
+        s.Success,
+        s.Skipped,
+        s.Success,
     ]
     assert state.result[joined].result == [3, 1, 9, 2]
 

@@ -15,7 +15,8 @@ from headrace.engine.checkpoint import persist
 from headrace.engine.errors import TaskTimeoutError
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
-from headrace.engine.state import Failed, Retrying, Running, State, Success, TimedOut
+from headrace.engine.looping import next_iteration
+from headrace.engine.state import Failed, Looped, Retrying, Running, State, Success, TimedOut
 from headrace.utilities.logging import stdout_capture
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ def run_attempts(
     """Run the task until it succeeds, fails for good or signals; its final state.
 
     A successful result is persisted when ``fmt`` is given and cached when the task has
-    ``cache_for``. ``ctx["task_run_count"]`` counts the attempts (1 on the first).
+    ``cache_for``. ``ctx["task_run_count"]`` counts the attempts (1 on the first); a
+    ``LOOP`` ends an iteration ``Looped`` and starts the next (:mod:`~headrace.engine.looping`).
     """
     task = runner.task
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
@@ -44,6 +46,12 @@ def run_attempts(
         ctx["task_run_count"] = run_count
         state = runner.set_state(state, Running("Starting task run."), map_index)
         new = _attempt(task, inputs)
+        if isinstance(new, Looped):
+            state = next_iteration(runner, state, new, ctx, fmt, map_index)
+            if state.is_failed():
+                return state
+            run_count = 1
+            continue
         if isinstance(new, Retrying) or (
             isinstance(new, Failed) and may_retry(task, new, run_count)
         ):

@@ -14,6 +14,7 @@ from headrace.engine import state
 __all__ = [
     "ENDRUN",
     "FAIL",
+    "LOOP",
     "PAUSE",
     "RETRY",
     "SKIP",
@@ -56,6 +57,13 @@ class RETRY(HeadraceSignal):
     """Fail this attempt and retry (even beyond ``max_retries``)."""
 
     state_class = state.Retrying
+
+
+class LOOP(HeadraceSignal):
+    """End this iteration ``Looped`` with ``result`` and run the task again: the next call
+    reads ``context.task_loop_result`` (this ``result``) and ``context.task_loop_count``."""
+
+    state_class = state.Looped
 
 
 class SKIP(HeadraceSignal):

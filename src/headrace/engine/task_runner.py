@@ -23,6 +23,7 @@ from headrace.engine.boundary import UserCodeError
 from headrace.engine.checkpoint import persists
 from headrace.engine.errors import ResultError
 from headrace.engine.handlers import check_replacement, run_handlers
+from headrace.engine.looping import resume_loop
 from headrace.engine.reuse import cache_hit, target_hit
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import Cached, Cancelled, Failed, Mapped, Pending, Resume, State
@@ -124,6 +125,7 @@ class TaskRunner:
         ctx["task_tags"] = task.tags
         ctx["map_index"] = map_index
         ctx.setdefault("task_run_count", 1)
+        ctx.setdefault("task_loop_count", 1)
         token = set_context(ctx)
         state = state or Pending()
         try:
@@ -189,6 +191,7 @@ class TaskRunner:
         if state.is_finished():
             if state.is_successful():
                 return state
+            resume_loop(state, ctx)
             state = self.set_state(state, Pending("Restarting from a failed state."), map_index)
         for up in upstream.values():
             if not up.is_finished():

@@ -12,7 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from headrace.engine.results.base import Result
-from headrace.engine.state import NOT_LOADED, Mapped, Pending, Skipped, State, Success, state_class
+from headrace.engine.state import (
+    NOT_LOADED,
+    Looped,
+    Mapped,
+    Pending,
+    Skipped,
+    State,
+    Success,
+    state_class,
+)
 from headrace.utilities.imports import import_object
 
 __all__ = ["result_from_json", "state_from_json", "state_parts", "state_to_json"]
@@ -57,6 +66,8 @@ def state_parts(state: State) -> tuple[str, str | None, dict[str, Any] | None]:
             serialized["result"] = result
     if isinstance(state, Mapped):
         serialized["n_map_states"] = len(state.map_states)
+    if isinstance(state, Looped):
+        serialized["loop_count"] = state.loop_count
     message = state.message
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
@@ -90,6 +101,8 @@ def state_from_json(name: str, message: str | None, serialized: dict[str, Any] |
     """A state rebuilt from a server row. A successful state whose value cannot be found
     again becomes ``Pending`` so its task runs again rather than feeding ``None`` downstream."""
     cls = state_class(name)
+    if issubclass(cls, Looped):
+        return _looped_from_json(message, serialized or {})
     if issubclass(cls, Skipped):
         return Skipped(message)
     if not issubclass(cls, Success) or cls is Mapped:
@@ -99,3 +112,14 @@ def state_from_json(name: str, message: str | None, serialized: dict[str, Any] |
     if result is None:
         return Pending("its result was not persisted; running it again")
     return Success(message, NOT_LOADED, persisted=result)
+
+
+def _looped_from_json(message: str | None, serialized: dict[str, Any]) -> State:
+    """A ``Looped`` state to resume from: only when its iteration's result was persisted
+    (the next iteration reads it), else ``Pending`` so the loop starts over."""
+    doc = serialized.get("result")
+    result = result_from_json(doc) if doc else None
+    if result is None:
+        return Pending("its loop result was not persisted; running it again")
+    loop_count = int(serialized.get("loop_count", 1))
+    return Looped(message, NOT_LOADED, loop_count=loop_count, persisted=result)
