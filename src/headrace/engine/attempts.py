@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from headrace.engine.boundary import UserCodeError, call_with_timeout
 from headrace.engine.checkpoint import persist
 from headrace.engine.errors import TaskTimeoutError
+from headrace.engine.looping import next_iteration
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
-from headrace.engine.looping import next_iteration
 from headrace.engine.state import Failed, Looped, Retrying, Running, State, Success, TimedOut
 from headrace.utilities.logging import stdout_capture
 

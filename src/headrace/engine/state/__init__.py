@@ -4,8 +4,8 @@ States are small plain objects (``__slots__``): a message, a result and a timest
 a few kind-specific fields. The kinds form a hierarchy so questions are ``isinstance``
 checks: ``TriggerFailed`` and ``TimedOut`` are kinds of ``Failed``; ``Cached``, ``Mapped``
 and ``Skipped`` are kinds of ``Success``; ``Scheduled``, ``Submitted``, ``Retrying`` and
-``Paused`` are kinds of ``Pending``; ``Looped``
-(one iteration of a looping task) is finished but neither success nor failure. Which state may follow which is decided by
+``Paused`` are kinds of ``Pending``; ``Looped`` (one iteration of a looping task) is
+finished but neither success nor failure. Which state may follow which is decided by
 :mod:`headrace.engine.transitions`, not here.
 """
 
