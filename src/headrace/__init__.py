@@ -6,9 +6,11 @@ headrace server that schedules runs and hands them to agents.
 
 from headrace.configuration import config
 from headrace.core import Flow, Parameter, Task, flatten, task, unmapped
+from headrace.core.apply_map import apply_map
 from headrace.core.tagging import tags
 from headrace.runcontext import context
 from headrace.tasks.control_flow import case
+from headrace.tasks.core.resource_manager import resource_manager
 
 __version__ = "0.1.0"
 
@@ -17,10 +19,12 @@ __all__ = [
     "Parameter",
     "Task",
     "__version__",
+    "apply_map",
     "case",
     "config",
     "context",
     "flatten",
+    "resource_manager",
     "tags",
     "task",
     "unmapped",

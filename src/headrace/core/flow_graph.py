@@ -81,8 +81,20 @@ class FlowGraph:
         return {t for t in self.tasks if not self._downstream[t]}
 
     def reference_tasks(self) -> set[Task]:
-        """The tasks whose states decide the flow's state (default: the terminal tasks)."""
-        return set(self._reference) or self.terminal_tasks()
+        """The tasks whose states decide the flow's state (default: the terminal tasks,
+        and the upstream tasks of a terminal task that ``references_upstream``, such as a
+        resource manager's cleanup, which runs even when the tasks before it failed)."""
+        if self._reference:
+            return set(self._reference)
+        chosen = self.terminal_tasks()
+        todo = [t for t in chosen if getattr(t, "references_upstream", False)]
+        while todo:
+            for up in self.upstream_tasks(todo.pop()):
+                if up not in chosen:
+                    chosen.add(up)
+                    if getattr(up, "references_upstream", False):
+                        todo.append(up)
+        return chosen
 
     def parameters(self) -> set[Parameter]:
         """The flow's parameters (they are tasks too)."""
