@@ -66,10 +66,12 @@ def test_log_stderr_and_stream_output_log_through_the_task_logger() -> None:
     records = _Records()
     logger = logging.getLogger("headrace.task.noisy")
     logger.addHandler(records)
+    logger.setLevel(logging.INFO)  # the tests' logging level is WARNING
     try:
         assert flow.run().is_successful()
     finally:
         logger.removeHandler(records)
+        logger.setLevel(logging.NOTSET)
     assert "out-line" in records.lines
     assert any("err-line" in line for line in records.lines)
 
