@@ -13,12 +13,13 @@ Dask workers see the same values (the logger is derived on access, never shipped
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["Context", "context"]
+__all__ = ["Context", "context", "task_run_id"]
 
 _EMPTY: dict[str, Any] = {}
 _current: ContextVar[dict[str, Any]] = ContextVar("headrace_context", default=_EMPTY)
@@ -35,6 +36,8 @@ class Context(Mapping[str, Any]):
             return data[key]
         if key == "logger":
             return self._logger(data)
+        if key == "task_run_id" and "task_slug" in data:
+            return self._task_run_id(data)
         raise KeyError(key)
 
     def __getattr__(self, key: str) -> Any:
@@ -60,11 +63,17 @@ class Context(Mapping[str, Any]):
             return data[key]
         if key == "logger":
             return self._logger(data)
+        if key == "task_run_id" and "task_slug" in data:
+            return self._task_run_id(data)
         return default
 
     def to_dict(self) -> dict[str, Any]:
         """A picklable copy of the current values (what executors ship to workers)."""
         return {k: v for k, v in _current.get().items() if not isinstance(v, logging.Logger)}
+
+    @staticmethod
+    def _task_run_id(data: Mapping[str, Any]) -> str:
+        return task_run_id(data)
 
     @staticmethod
     def _logger(data: Mapping[str, Any]) -> logging.Logger:
@@ -88,6 +97,16 @@ class Context(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Context {sorted(_current.get())}>"
+
+
+_RUN_IDS = uuid.UUID("7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21")
+
+
+def task_run_id(data: Mapping[str, Any]) -> str:
+    """The id of the task run a context describes: derived from its flow run id, task slug
+    and map index, so it is the same wherever the task runs and costs nothing until read."""
+    key = f"{data.get('flow_run_id')}/{data.get('task_slug')}/{data.get('map_index')}"
+    return str(uuid.uuid5(_RUN_IDS, key))
 
 
 def set_context(values: dict[str, Any]) -> Any:

@@ -12,13 +12,13 @@ chunk *i* downstream starts as soon as chunk *i* upstream is done
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine import cache
 from headrace.engine.boundary import UserCodeError
+from headrace.engine.context_keys import flow_run_keys
 from headrace.engine.errors import ParameterError
 from headrace.engine.handlers import run_handlers
 from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
@@ -126,17 +126,16 @@ class FlowRunner:
         """
         flow = self.flow
         flow.validate()
-        values = self.check_parameters(parameters)
+        given = {**current(), **(context or {})}
+        from_context = given.get("parameters") or {}
+        values = self.check_parameters({**from_context, **(parameters or {})})
         chosen_executor = self.resolve_executor(executor)
-        now = datetime.now(UTC)
         ctx = {
             **current(),
             "flow_name": flow.name,
-            "parameters": values,
-            "scheduled_start_time": now,
-            "date": now,
-            "today": now.strftime("%Y-%m-%d"),
+            **flow_run_keys(given),
             **(context or {}),
+            "parameters": values,
         }
         token = set_context(ctx)
         state = state or Pending()

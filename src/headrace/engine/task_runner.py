@@ -21,6 +21,7 @@ from headrace.core.task import Task
 from headrace.engine.attempts import run_attempts
 from headrace.engine.boundary import UserCodeError
 from headrace.engine.checkpoint import persists
+from headrace.engine.context_keys import with_task_run_id
 from headrace.engine.errors import ResultError
 from headrace.engine.handlers import check_replacement, run_handlers
 from headrace.engine.looping import resume_loop
@@ -209,7 +210,7 @@ class TaskRunner:
                 inputs[edge.key] = up.result
         fmt: dict[str, Any] | None = None
         if task.target is not None or persists(self):
-            fmt = {**ctx.get("parameters", _EMPTY), **ctx, **inputs}
+            fmt = {**ctx.get("parameters", _EMPTY), **with_task_run_id(ctx), **inputs}
         if task.target is not None:
             assert fmt is not None
             found = target_hit(self, state, fmt, map_index)

@@ -62,7 +62,7 @@ class ShellTask(Task):
         self.stream_output = stream_output
         super().__init__(**kwargs)
 
-    def run(  # type: ignore[override]
+    def run(
         self,
         command: str | None = None,
         env: Mapping[str, str] | None = None,

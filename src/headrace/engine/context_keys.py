@@ -1,0 +1,50 @@
+"""The run context's standard keys, as Prefect documents them: dates, ids and names.
+
+A flow run's context holds ``scheduled_start_time`` (now, unless the caller's context
+gives one), ``date`` (the same datetime), ``today``, ``yesterday``, ``tomorrow`` as
+``YYYY-MM-DD`` and their ``_nodash`` forms (``YYYYMMDD``), ``flow_run_id`` and
+``flow_run_name`` (the backend's when it runs the flow, else made up here). A task run
+adds ``task_run_id``: derived from the flow run id, the task's slug and its map index,
+so it is the same wherever the task runs and costs nothing until a template asks for it.
+All of them can be used in ``target=`` and result location templates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from headrace.runcontext import task_run_id
+
+__all__ = ["flow_run_keys", "task_run_id", "with_task_run_id"]
+
+
+def flow_run_keys(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The standard keys of a flow run's context; ``given`` (the caller's context) may
+    fix ``scheduled_start_time``, ``flow_run_id`` and ``flow_run_name``."""
+    start = given.get("scheduled_start_time")
+    if not isinstance(start, datetime):
+        start = datetime.now(UTC)
+    day = start.date()
+    keys: dict[str, Any] = {"scheduled_start_time": start, "date": start}
+    for name, when in (
+        ("today", day),
+        ("yesterday", day - timedelta(days=1)),
+        ("tomorrow", day + timedelta(days=1)),
+    ):
+        keys[name] = when.strftime("%Y-%m-%d")
+        keys[f"{name}_nodash"] = when.strftime("%Y%m%d")
+    run_id = given.get("flow_run_id") or str(uuid.uuid4())
+    keys["flow_run_id"] = run_id
+    keys["flow_run_name"] = given.get("flow_run_name") or f"local-{str(run_id)[:8]}"
+    return keys
+
+
+def with_task_run_id(ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """``ctx`` plus its ``task_run_id`` (for templates), unless it has one already."""
+    out = dict(ctx)
+    if out.get("task_run_id") is None and "task_slug" in out:
+        out["task_run_id"] = task_run_id(out)
+    return out
