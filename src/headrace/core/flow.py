@@ -2,7 +2,8 @@
 
 The flow owns the graph (tasks, edges, constants, slugs); the tasks only carry their
 settings. The graph's queries live in :mod:`~headrace.core.flow_graph`, the methods that
-build it in :mod:`~headrace.core.flow_building`; this module holds the flow's settings and
+build it in :mod:`~headrace.core.flow_building` (and edit it in
+:mod:`~headrace.core.flow_editing`); this module holds the flow's settings and
 its entry points. Running delegates to the engine, serializing and registering to the deployment
 and backend layers (imported on call, so building a flow imports none of them).
 """
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.core import active
 from headrace.core.edge import Edge
-from headrace.core.flow_building import FlowBuilding
+from headrace.core.flow_editing import FlowEditing
+from headrace.core.hooks import OnFailure
 from headrace.core.task import Task
+from headrace.core.task_set import TaskSet
 
 if TYPE_CHECKING:
     from headrace.engine.state import State
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Flow"]
 
 
-class Flow(FlowBuilding):
+class Flow(FlowEditing):
     """A named graph of tasks with the settings that say how and where it runs."""
 
     def __init__(
@@ -39,6 +42,7 @@ class Flow(FlowBuilding):
         schedule: Any = None,
         result: Any = None,
         state_handlers: Iterable[Callable[..., Any]] | None = None,
+        on_failure: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a flow's name must be a non-empty string, not {name!r}")
@@ -50,10 +54,12 @@ class Flow(FlowBuilding):
         self.schedule = schedule
         self.result = result
         self.state_handlers = list(state_handlers or ())
+        if on_failure is not None:
+            self.state_handlers.append(OnFailure(on_failure))
         for handler in self.state_handlers:
             if not callable(handler):
                 raise TypeError(f"Flow {name!r}: state handler {handler!r} is not callable")
-        self.tasks: dict[Task, None] = {}
+        self.tasks: TaskSet = TaskSet()
         self.edges: set[Edge] = set()
         self.constants: dict[Task, dict[str, Any]] = {}
         self.slugs: dict[Task, str] = {}
@@ -90,7 +96,7 @@ class Flow(FlowBuilding):
         """A new flow with the same tasks, edges and settings, changeable on its own."""
         new = Flow.__new__(Flow)
         new.__dict__.update(self.__dict__)
-        new.tasks = dict(self.tasks)
+        new.tasks = TaskSet(self.tasks)
         new.edges = set(self.edges)
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         new.slugs = dict(self.slugs)

@@ -15,6 +15,7 @@ from headrace.core.errors import FlowValidationError
 from headrace.core.graph import run_signature, topological_sort
 from headrace.core.parameter import Parameter
 from headrace.core.task import Task
+from headrace.core.task_set import TaskSet
 
 __all__ = ["FlowGraph"]
 
@@ -23,7 +24,7 @@ class FlowGraph:
     """A flow's tasks and edges, with the queries over them."""
 
     name: str
-    tasks: dict[Task, None]  # insertion-ordered set
+    tasks: TaskSet  # insertion-ordered set
     edges: set[Edge]
     constants: dict[Task, dict[str, Any]]
     slugs: dict[Task, str]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, overload
 
+from headrace.core.hooks import OnFailure
 from headrace.core.tagging import active_tags
 from headrace.core.task_settings import normalize_settings, nout_from_annotation
 from headrace.core.task_wiring import TaskWiring
@@ -33,7 +34,10 @@ class Task(TaskWiring):
     ``all_successful``); ``skip_on_upstream_skip`` skips when an upstream task skipped;
     ``cache_for``/``cache_validator``/``cache_key`` reuse earlier results; ``checkpoint``,
     ``result`` and ``target`` persist results; ``state_handlers`` see every state change;
-    ``nout`` makes the task unpackable; ``log_stdout`` sends prints to the task's log.
+    ``nout`` makes the task unpackable (inferred from a ``Tuple[...]`` return annotation);
+    ``log_stdout`` sends prints to the task's log; ``task_run_name`` (a template formatted
+    from the inputs and the context, or a callable) names each run; ``on_failure(task,
+    state)`` is called when the task fails.
     """
 
     __slots__ = (
@@ -54,6 +58,7 @@ class Task(TaskWiring):
         "state_handlers",
         "tags",
         "target",
+        "task_run_name",
         "timeout",
         "trigger",
     )
@@ -76,6 +81,7 @@ class Task(TaskWiring):
     state_handlers: list[Callable[..., Any]]
     nout: int | None
     log_stdout: bool
+    task_run_name: str | Callable[..., str] | None
 
     def __init__(
         self,
@@ -97,6 +103,8 @@ class Task(TaskWiring):
         state_handlers: Iterable[Callable[..., Any]] | None = None,
         nout: int | None = None,
         log_stdout: bool = False,
+        task_run_name: str | Callable[..., str] | None = None,
+        on_failure: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         self.name = name if name is not None else type(self).__name__
         self.slug = slug
@@ -116,6 +124,9 @@ class Task(TaskWiring):
         self.state_handlers = state_handlers  # type: ignore[assignment]
         self.nout = nout
         self.log_stdout = log_stdout
+        self.task_run_name = task_run_name
+        if on_failure is not None:
+            self.state_handlers = [*(state_handlers or ()), OnFailure(on_failure)]
         normalize_settings(self)
         extra = active_tags()
         if extra:

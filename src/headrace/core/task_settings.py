@@ -85,6 +85,9 @@ def normalize_settings(task: Task) -> None:
     if nout is not None and nout < 1:
         raise ValueError(f"Task {label!r}: nout must be positive, not {nout}")
     task.log_stdout = bool(task.log_stdout)
+    run_name = task.task_run_name
+    if run_name is not None and not (isinstance(run_name, str) or callable(run_name)):
+        raise TypeError(f"Task {label!r}: task_run_name must be a string template or callable")
 
 
 def _seconds(value: Any, what: str, task_name: str) -> float | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.engine.boundary import UserCodeError, call_with_timeout
 from headrace.engine.checkpoint import persist
+from headrace.engine.context_keys import task_run_name
 from headrace.engine.errors import TaskTimeoutError
 from headrace.engine.looping import next_iteration
 from headrace.engine.reuse import remember
@@ -42,6 +43,8 @@ def run_attempts(
     """
     task = runner.task
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
+    if task.task_run_name is not None:
+        ctx["task_run_name"] = task_run_name(task, ctx, inputs)
     while True:
         ctx["task_run_count"] = run_count
         state = runner.set_state(state, Running("Starting task run."), map_index)

@@ -6,7 +6,8 @@ gives one), ``date`` (the same datetime), ``today``, ``yesterday``, ``tomorrow``
 ``flow_run_name`` (the backend's when it runs the flow, else made up here). A task run
 adds ``task_run_id``: derived from the flow run id, the task's slug and its map index,
 so it is the same wherever the task runs and costs nothing until a template asks for it.
-All of them can be used in ``target=`` and result location templates.
+All of them can be used in ``target=`` and result location templates, and in a task's
+``task_run_name`` template (the run's name lands in ``context.task_run_name``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from headrace.engine.boundary import UserCodeError, call_user
 from headrace.runcontext import task_run_id
 
-__all__ = ["flow_run_keys", "task_run_id", "with_task_run_id"]
+__all__ = ["flow_run_keys", "task_run_id", "task_run_name", "with_task_run_id"]
 
 
 def flow_run_keys(given: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,3 +50,18 @@ def with_task_run_id(ctx: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("task_run_id") is None and "task_slug" in out:
         out["task_run_id"] = task_run_id(out)
     return out
+
+
+def task_run_name(task: Any, ctx: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
+    """A run's name from the task's ``task_run_name``: a template formatted with the
+    parameters, the context and the task's inputs, or a callable given them as keywords.
+    A template naming an unknown key fails the task naming the template."""
+    values = {**ctx.get("parameters", {}), **with_task_run_id(ctx), **inputs}
+    template = task.task_run_name
+    what = f"task_run_name of task {task.name!r}"
+    if callable(template):
+        return str(call_user(what, template, **values))
+    try:
+        return str(template.format(**values))
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise UserCodeError(f"{what} ({template!r})", exc) from None
