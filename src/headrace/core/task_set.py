@@ -33,9 +33,9 @@ class TaskSet(dict["Task", None]):
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
-    def copy(self) -> TaskSet:  # type: ignore[override]
+    def copy(self) -> TaskSet:
         return TaskSet(self)
 
     def union(self, *others: Iterable[Any]) -> set[Any]:
