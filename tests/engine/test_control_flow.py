@@ -11,6 +11,7 @@ import headrace
 from headrace import Flow, Parameter, case, task
 from headrace.core.errors import NoActiveFlowError
 from headrace.engine import state as s
+from headrace.engine.signals import SKIP
 from headrace.tasks.control_flow import CompareValue, ifelse, merge, switch
 
 
@@ -113,6 +114,23 @@ def test_merge_skips_when_every_branch_skipped() -> None:
     assert type(state.result[joined]) is s.Skipped
     assert type(state.result[after]) is s.Skipped
     assert state.is_successful()  # skipped counts as success for the flow
+
+
+@task
+def maybe(x: int) -> int:
+    if x < 0:
+        raise SKIP("negative")
+    return x
+
+
+def test_merge_passes_over_a_task_that_raised_skip(executor: Any) -> None:
+    with Flow("skip signal") as flow:
+        first = maybe(-1)
+        second = maybe(5)
+        joined = merge(first, second)
+    state = flow.run(executor=executor)
+    assert isinstance(state.result[first].result, SKIP)  # the signal is its result
+    assert state.result[joined].result == 5
 
 
 def test_nested_cases_skip_the_inner_branch_with_the_outer_one() -> None:

@@ -12,6 +12,7 @@ from tests.engine.helpers import bump, count
 from headrace import Flow, Parameter, context, flatten, task
 from headrace.core.parameter import DateTimeParameter
 from headrace.engine import state as s
+from headrace.engine.signals import FAIL, SKIP, TRIGGERFAIL
 
 
 def note_failure(task: Any, state: Any) -> None:
@@ -117,3 +118,37 @@ def test_a_mapped_edge_without_a_key_orders_child_by_child(executor: Any) -> Non
     state = flow.run(executor=executor)
     assert type(state.result[after]) is s.Mapped
     assert state.result[after].result == [0, 1, 2]
+
+
+def fail_on_success(flow: Any, old: s.State, new: s.State) -> None:
+    if new.is_successful():
+        raise FAIL("the flow's handler refused success")
+
+
+@task
+def skip_odd(x: int) -> int:
+    if x % 2:
+        raise SKIP(f"{x} is odd")
+    return x
+
+
+def test_a_flow_handler_raising_fail_ends_the_flow_failed(executor: Any) -> None:
+    with Flow("handler", state_handlers=[fail_on_success]) as flow:
+        numbers()
+    state = flow.run(executor=executor)
+    assert type(state) is s.Failed
+    assert state.message == "the flow's handler refused success"
+
+
+def test_skipped_and_trigger_failed_children_hold_their_signal(executor: Any) -> None:
+    with Flow("signals") as flow:
+        kept = skip_odd.map([1, 2])
+        failed = double.map(length.map([[1], 5]))
+    state = flow.run(executor=executor)
+    odd, even = state.result[kept].map_states
+    assert type(odd) is s.Skipped and isinstance(odd.result, SKIP)
+    assert "1 is odd" in str(odd.result)
+    assert even.result == 2
+    _, bad = state.result[failed].map_states
+    assert type(bad) is s.TriggerFailed and isinstance(bad.result, TRIGGERFAIL)
+    assert s.Skipped("given", result=None).result is None  # a result given stays

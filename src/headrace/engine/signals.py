@@ -25,14 +25,19 @@ __all__ = [
 ]
 
 
+_NO_RESULT: Any = object()
+
+
 class HeadraceSignal(BaseException):
-    """Base of the signals; ``.state`` is the state the task ends in."""
+    """Base of the signals; ``.state`` is the state the task ends in. Its result is
+    ``result`` when given, else the signal itself (as in Prefect: a task that skipped or
+    whose trigger failed holds the signal that said so)."""
 
     state_class: type[state.State] = state.State
 
-    def __init__(self, message: str | None = None, *, result: Any = None) -> None:
+    def __init__(self, message: str | None = None, *, result: Any = _NO_RESULT) -> None:
         super().__init__(message)
-        self.state = self.state_class(message, result)
+        self.state = self.state_class(message, self if result is _NO_RESULT else result)
 
 
 class FAIL(HeadraceSignal):

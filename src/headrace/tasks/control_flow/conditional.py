@@ -17,7 +17,7 @@ from headrace.core import active
 from headrace.core.errors import NoActiveFlowError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
-from headrace.engine.signals import SKIP
+from headrace.engine.signals import SKIP, HeadraceSignal
 from headrace.triggers import not_all_skipped
 
 __all__ = ["CompareValue", "Merge", "ifelse", "merge", "switch"]
@@ -39,8 +39,9 @@ class CompareValue(Task):
 
 
 class Merge(Task):
-    """Returns the first of its inputs ``task_1, task_2, ...`` that is not ``None``: the
-    result of the first branch that ran. Skips only when every input skipped."""
+    """Returns the first of its inputs ``task_1, task_2, ...`` that is not ``None`` (nor
+    the signal a task that raised ``SKIP`` holds): the result of the first branch that
+    ran. Skips only when every input skipped."""
 
     __slots__ = ()
 
@@ -52,7 +53,12 @@ class Merge(Task):
 
     def run(self, **task_results: Any) -> Any:
         ordered = sorted(task_results.items(), key=lambda kv: _position(kv[0]))
-        return next((value for _, value in ordered if value is not None), None)
+        return next((v for _, v in ordered if v is not None and not _skip_mark(v)), None)
+
+
+def _skip_mark(value: Any) -> bool:
+    """A skipped input: a task that raised ``SKIP`` holds the signal as its result."""
+    return isinstance(value, HeadraceSignal)
 
 
 def _position(key: str) -> int:
