@@ -118,11 +118,17 @@ class Flow(FlowEditing):
         task_states: Mapping[Task, State] | None = None,
         runner_cls: type | None = None,
         context: Mapping[str, Any] | None = None,
+        run_on_schedule: bool | None = None,
+        return_tasks: Iterable[Task] | None = None,
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
         **kwargs: Any,
     ) -> State:
         """Run the flow in this process; returns its final state (``.result[task]``).
 
-        ``flow.run(parameters={"x": 1})`` and ``flow.run(x=1)`` are the same.
+        ``flow.run(parameters={"x": 1})`` and ``flow.run(x=1)`` are the same. Prefect's
+        runner keywords work too: ``runner_cls``, ``context``, ``task_contexts``,
+        ``return_tasks``, and ``run_on_schedule=True`` runs a flow that has a schedule at
+        each of its times (sleeping in between) until the schedule ends.
         """
         from headrace.engine import get_default_flow_runner_class
 
@@ -136,9 +142,22 @@ class Flow(FlowEditing):
             )
         merged = {**(parameters or {}), **kwargs}
         runner = (runner_cls or get_default_flow_runner_class())(flow=self)
-        return runner.run(
-            parameters=merged, executor=executor, task_states=task_states, context=context
-        )
+        extra: dict[str, Any] = {}
+        if return_tasks is not None:
+            extra["return_tasks"] = return_tasks
+        if task_contexts is not None:
+            extra["task_contexts"] = task_contexts
+
+        def run_once(ctx: Mapping[str, Any] | None) -> State:
+            return runner.run(
+                parameters=merged, executor=executor, task_states=task_states, context=ctx, **extra
+            )
+
+        if run_on_schedule and self.schedule is not None:
+            from headrace.engine.scheduled_runs import run_on_schedule as on_schedule
+
+            return on_schedule(self, run_once, context)
+        return run_once(context)
 
     def visualize(
         self,

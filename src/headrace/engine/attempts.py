@@ -18,6 +18,7 @@ from headrace.engine.looping import next_iteration
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
 from headrace.engine.state import Failed, Looped, Retrying, Running, State, Success, TimedOut
+from headrace.utilities.debug import TaskRaised, raising
 from headrace.utilities.logging import stdout_capture
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ def _attempt(task: Task, inputs: dict[str, Any]) -> State:
     try:
         return Success("Task run succeeded.", _call(task, inputs))
     except UserCodeError as exc:
+        if raising():
+            raise TaskRaised(exc.exc) from exc.exc
         return Failed(f"Task {task.name!r} failed: {type(exc.exc).__name__}: {exc.exc}", exc.exc)
     except TaskTimeoutError as exc:
         return TimedOut(f"Task {task.name!r}: {exc}", exc)

@@ -11,9 +11,10 @@ chunk *i* downstream starts as soon as chunk *i* upstream is done
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from headrace.core.errors import FlowValidationError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine import cache
@@ -118,14 +119,27 @@ class FlowRunner:
         parameters: Mapping[str, Any] | None = None,
         executor: Any = None,
         context: Mapping[str, Any] | None = None,
+        *,
+        return_tasks: Iterable[Task] | None = None,
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
     ) -> State:
-        """Run the flow; returns its final state whose ``.result`` maps every task to its state.
+        """Run the flow; returns its final state whose ``.result`` maps every task to its state
+        (only the ``return_tasks`` when given, as in Prefect).
 
         Tasks given a successful state in ``task_states`` are not run again (restart from
-        failure); other given states are where those tasks start.
+        failure); other given states are where those tasks start. ``task_contexts`` adds
+        context values for single tasks (``{task: {"key": value}}``).
         """
         flow = self.flow
         flow.validate()
+        wanted = None if return_tasks is None else set(return_tasks)
+        unknown = [t for t in (wanted or ()) if t not in flow.tasks]
+        unknown += [t for t in (task_contexts or ()) if t not in flow.tasks]
+        if unknown:
+            raise FlowValidationError(
+                f"Flow {flow.name!r}: return_tasks/task_contexts name tasks not in the flow: "
+                f"{sorted(getattr(t, 'name', repr(t)) for t in unknown)}"
+            )
         given = {**current(), **(context or {})}
         from_context = given.get("parameters") or {}
         values = self.check_parameters({**from_context, **(parameters or {})})
@@ -144,7 +158,7 @@ class FlowRunner:
                 return state
             state = self.set_flow_state(state, Running("Running flow."))
             logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(chosen_executor, task_states or {}, ctx)
+            results = self._run_tasks(chosen_executor, task_states or {}, ctx, task_contexts)
             final = self.set_flow_state(state, self.final_state(results))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
@@ -154,6 +168,8 @@ class FlowRunner:
         finally:
             reset_context(token)
         logger.info("Flow run %r: %s (%s)", flow.name, type(final).__name__, final.message)
+        if wanted is not None and isinstance(final.result, dict):
+            final.result = {t: st for t, st in final.result.items() if t in wanted}
         return final
 
     def final_state(self, results: dict[Task, State]) -> State:
@@ -184,7 +200,11 @@ class FlowRunner:
         )
 
     def _run_tasks(
-        self, executor: Any, task_states: Mapping[Task, State], ctx: dict[str, Any]
+        self,
+        executor: Any,
+        task_states: Mapping[Task, State],
+        flow_ctx: dict[str, Any],
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
     ) -> dict[Task, State]:
         from headrace.configuration import config
 
@@ -205,6 +225,9 @@ class FlowRunner:
                     e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
                 }
                 runner = self.task_runner(task, checkpoint)
+                ctx = flow_ctx
+                if task_contexts and task in task_contexts:
+                    ctx = {**flow_ctx, **task_contexts[task]}
                 if task.cache_for is not None:
                     runner.cache_candidates = cache.snapshot(runner.cache_base())
                     cached_runners[task] = runner

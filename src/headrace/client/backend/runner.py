@@ -132,8 +132,10 @@ class BackendFlowRunner(FlowRunner):
         parameters: Mapping[str, Any] | None = None,
         executor: Any = None,
         context: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> State:
-        """Run the flow run and report it; returns the flow's final state."""
+        """Run the flow run and report it; returns the flow's final state (``options``:
+        the engine runner's keywords, such as ``task_contexts``)."""
         run = self.client.get_flow_run(self.flow_run_id)
         if run["state"] in _NOT_TO_RUN:
             logger.warning(
@@ -174,7 +176,7 @@ class BackendFlowRunner(FlowRunner):
         self._given = dict(task_states)
         try:
             with live_listener(str(self.flow_run_id), listener):
-                final = super().run(state, task_states, parameters, executor, ctx)
+                final = super().run(state, task_states, parameters, executor, ctx, **options)
         finally:
             if not last_flow or last_flow[-1] != type(final).__name__:
                 reporter.flow_state(final)
