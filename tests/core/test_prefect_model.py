@@ -157,3 +157,17 @@ def test_on_failure_becomes_a_state_handler_and_must_be_callable() -> None:
         Task(name="t", on_failure=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="task_run_name"):
         Task(name="t", task_run_name=3)  # type: ignore[arg-type]
+
+
+def test_all_edges_by_task_and_prefect_import_paths() -> None:
+    with Flow("edges") as flow:
+        a = one()
+        b = inc(a)
+    assert flow.all_upstream_edges()[b] == set(flow.edges_to(b))
+    assert flow.all_downstream_edges()[a] == set(flow.edges_from(a))
+    assert flow.all_upstream_edges()[a] == set()
+    from headrace.engine import cache, cache_validators, serializers
+    from headrace.engine.results import serializers as result_serializers
+
+    assert cache_validators.all_inputs is cache.all_inputs
+    assert serializers.JSONSerializer is result_serializers.JSONSerializer

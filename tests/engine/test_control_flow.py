@@ -207,3 +207,24 @@ def test_prefect_import_paths() -> None:
 
     assert headrace.case is control_flow.case
     assert conditional.merge is control_flow.merge
+
+
+@task
+def risky(x: int) -> int:
+    if x == 2:
+        raise ValueError("two")
+    if x == 3:
+        raise SKIP("three")
+    return x
+
+
+def test_filter_task_keeps_only_real_results(executor: Any) -> None:
+    from headrace.tasks.control_flow import FilterTask
+
+    with Flow("filter") as flow:
+        children = risky.map([1, 2, 3, 4])
+        kept = FilterTask()(children)
+        evens = FilterTask(filter_func=lambda r: isinstance(r, int) and r % 2 == 0)(children)
+    state = flow.run(executor=executor)
+    assert state.result[kept].result == [1, 4]
+    assert state.result[evens].result == [4]

@@ -65,6 +65,14 @@ class FlowGraph:
         """The edges out of ``task`` (to its downstream tasks)."""
         return list(self._downstream.get(task, ()))
 
+    def all_upstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task's incoming edges."""
+        return {t: set(self._upstream[t]) for t in self.tasks}
+
+    def all_downstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task's outgoing edges."""
+        return {t: set(self._downstream[t]) for t in self.tasks}
+
     def upstream_tasks(self, task: Task) -> set[Task]:
         """The tasks that run before ``task`` because an edge says so."""
         return {e.upstream_task for e in self._upstream.get(task, ())}
