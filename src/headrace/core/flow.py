@@ -142,22 +142,37 @@ class Flow(FlowEditing):
             )
         merged = {**(parameters or {}), **kwargs}
         runner = (runner_cls or get_default_flow_runner_class())(flow=self)
+        wanted = None if return_tasks is None else set(return_tasks)
+        unknown = sorted(t.name for t in (wanted or ()) if t not in self.tasks)
+        if unknown:
+            from headrace.core.errors import FlowValidationError
+
+            raise FlowValidationError(
+                f"Flow {self.name!r}: return_tasks not in the flow: {unknown}"
+            )
         extra: dict[str, Any] = {}
-        if return_tasks is not None:
-            extra["return_tasks"] = return_tasks
         if task_contexts is not None:
             extra["task_contexts"] = task_contexts
+        # Prefect's split: the runner returns tasks whose retry starts later as Retrying;
+        # flow.run() comes back for them (run_until_done) until the run is over.
+        run = getattr(runner, "run_until_done", None)
 
         def run_once(ctx: Mapping[str, Any] | None) -> State:
-            return runner.run(
-                parameters=merged, executor=executor, task_states=task_states, context=ctx, **extra
-            )
+            if run is None:
+                return runner.run(
+                    parameters=merged, executor=executor, task_states=task_states, context=ctx
+                )
+            return run(task_states, parameters=merged, executor=executor, context=ctx, **extra)
 
         if run_on_schedule and self.schedule is not None:
             from headrace.engine.scheduled_runs import run_on_schedule as on_schedule
 
-            return on_schedule(self, run_once, context)
-        return run_once(context)
+            final = on_schedule(self, run_once, context)
+        else:
+            final = run_once(context)
+        if wanted is not None and isinstance(final.result, dict):
+            final.result = {t: s for t, s in final.result.items() if t in wanted}
+        return final
 
     def visualize(
         self,

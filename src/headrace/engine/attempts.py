@@ -15,6 +15,7 @@ from headrace.engine.checkpoint import persist
 from headrace.engine.context_keys import task_run_name
 from headrace.engine.errors import TaskTimeoutError
 from headrace.engine.looping import next_iteration
+from headrace.engine.retry_waits import not_yet
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
 from headrace.engine.state import Failed, Looped, Retrying, Running, State, Success, TimedOut
@@ -44,6 +45,8 @@ def run_attempts(
     """
     task = runner.task
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
+    if isinstance(state, Retrying) and not_yet(runner, state):
+        return state  # the flow runner comes back at its start time
     if task.task_run_name is not None:
         ctx["task_run_name"] = task_run_name(task, ctx, inputs)
     while True:
@@ -60,6 +63,8 @@ def run_attempts(
             isinstance(new, Failed) and may_retry(task, new, run_count)
         ):
             state = _wait_to_retry(runner, state, new, run_count, map_index)
+            if runner.retry_later and isinstance(state, Retrying) and not_yet(runner, state):
+                return state  # Retrying: flow.run() runs it again at its start time
             run_count += 1
             continue
         if type(new) is Success:
@@ -127,7 +132,7 @@ def _wait_to_retry(
         run_count=run_count,
     )
     state = runner.set_state(state, retrying, map_index)
-    if delay:
+    if delay and not runner.retry_later:
         time.sleep(delay)
     return state
 

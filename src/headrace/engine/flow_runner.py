@@ -23,10 +23,12 @@ from headrace.engine.context_keys import flow_run_keys
 from headrace.engine.errors import ParameterError
 from headrace.engine.handlers import run_handlers
 from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
+from headrace.engine.retry_waits import run_until_done
 from headrace.engine.state import (
     Cancelled,
     Failed,
     Finished,
+    Looped,
     Mapped,
     Pending,
     Running,
@@ -47,6 +49,10 @@ class FlowRunner:
     """Runs a :class:`~headrace.core.flow.Flow` in this process on an executor."""
 
     task_runner_cls: type[TaskRunner] = TaskRunner
+    #: A task whose retry starts later ends this run ``Retrying`` (Prefect's FlowRunner);
+    #: :meth:`run_until_done` (what ``flow.run()`` calls) comes back for it. A runner that
+    #: must finish in one call sets this to False: its tasks sleep out their retry delays.
+    returns_retrying: bool = True
 
     def __init__(
         self,
@@ -122,13 +128,16 @@ class FlowRunner:
         *,
         return_tasks: Iterable[Task] | None = None,
         task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
+        keep_finished: bool = False,
     ) -> State:
         """Run the flow; returns its final state whose ``.result`` maps every task to its state
         (only the ``return_tasks`` when given, as in Prefect).
 
         Tasks given a successful state in ``task_states`` are not run again (restart from
-        failure); other given states are where those tasks start. ``task_contexts`` adds
-        context values for single tasks (``{task: {"key": value}}``).
+        failure); other given states are where those tasks start, unless ``keep_finished``
+        keeps every finished one as it is (how :meth:`run_until_done` goes on from an
+        earlier pass). ``task_contexts`` adds context values for single tasks
+        (``{task: {"key": value}}``). A task whose retry starts later ends ``Retrying``.
         """
         flow = self.flow
         flow.validate()
@@ -158,7 +167,9 @@ class FlowRunner:
                 return state
             state = self.set_flow_state(state, Running("Running flow."))
             logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(chosen_executor, task_states or {}, ctx, task_contexts)
+            results = self._run_tasks(
+                chosen_executor, task_states or {}, ctx, task_contexts, keep_finished
+            )
             final = self.set_flow_state(state, self.final_state(results))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
@@ -171,6 +182,17 @@ class FlowRunner:
         if wanted is not None and isinstance(final.result, dict):
             final.result = {t: st for t, st in final.result.items() if t in wanted}
         return final
+
+    def run_until_done(
+        self, task_states: Mapping[Task, State] | None = None, **kwargs: Any
+    ) -> State:
+        """:meth:`run`, then again at each waiting retry's start time (keeping what
+        finished) until no task waits to retry: what ``flow.run()`` does."""
+
+        def run_once(states: Any, flow_state: State | None) -> State:
+            return self.run(flow_state, states, keep_finished=flow_state is not None, **kwargs)
+
+        return run_until_done(run_once, task_states)
 
     def final_state(self, results: dict[Task, State]) -> State:
         """The flow's state from its reference tasks' states (a mapped task counts as its
@@ -205,6 +227,7 @@ class FlowRunner:
         task_states: Mapping[Task, State],
         flow_ctx: dict[str, Any],
         task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
+        keep_finished: bool = False,
     ) -> dict[Task, State]:
         from headrace.configuration import config
 
@@ -217,7 +240,7 @@ class FlowRunner:
         with executor.start():
             for task in flow.sorted_tasks():
                 given = task_states.get(task)
-                if given is not None and _complete(given):
+                if given is not None and (_complete(given) or (keep_finished and _kept(given))):
                     futures[task] = given
                     continue
                 edges = upstream_edges[task]
@@ -225,6 +248,8 @@ class FlowRunner:
                     e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
                 }
                 runner = self.task_runner(task, checkpoint)
+                runner.retry_later = self.returns_retrying
+                runner.keep_finished = keep_finished
                 ctx = flow_ctx
                 if task_contexts and task in task_contexts:
                     ctx = {**flow_ctx, **task_contexts[task]}
@@ -273,6 +298,12 @@ def _store_cache_entries(runner: TaskRunner, state: State) -> None:
             assert isinstance(run_state, Success)
             cache.store(runner.cache_key_for(index), entry)
             del run_state.cache_entry
+
+
+def _kept(state: State) -> bool:
+    """Whether a finished given state stands as it is when finished states are kept (a
+    mapped parent goes through its children; a loop goes on)."""
+    return state.is_finished() and not isinstance(state, Mapped | Looped)
 
 
 def _complete(state: State) -> bool:

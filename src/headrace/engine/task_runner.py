@@ -25,9 +25,19 @@ from headrace.engine.context_keys import with_task_run_id
 from headrace.engine.errors import ResultError
 from headrace.engine.handlers import check_replacement, run_handlers
 from headrace.engine.looping import resume_loop
+from headrace.engine.retry_waits import children_finished
 from headrace.engine.reuse import cache_hit, target_hit
 from headrace.engine.signals import RunCancelled
-from headrace.engine.state import Cached, Cancelled, Failed, Mapped, Pending, Resume, State
+from headrace.engine.state import (
+    Cached,
+    Cancelled,
+    Failed,
+    Looped,
+    Mapped,
+    Pending,
+    Resume,
+    State,
+)
 from headrace.engine.transitions import check
 from headrace.engine.upstream import unmappable, upstream_verdict
 from headrace.runcontext import reset_context, set_context
@@ -48,7 +58,9 @@ class TaskRunner:
         "cache_identity",
         "checkpoint",
         "flow_result",
+        "keep_finished",
         "listeners",
+        "retry_later",
         "slug",
         "task",
     )
@@ -74,6 +86,11 @@ class TaskRunner:
         # cache lives in the flow runner's process, so the entries travel with the runner to
         # whichever worker runs it, and new entries travel back on the final state.
         self.cache_candidates: dict[str, list[Cached]] | None = None
+        # Set by the flow runner (Prefect's split between FlowRunner.run and flow.run):
+        # retry_later returns a Retrying state whose start time is ahead instead of
+        # sleeping; keep_finished keeps a given finished state instead of running again.
+        self.retry_later = False
+        self.keep_finished = False
 
     def cache_base(self) -> str:
         """The key this task's results are cached under (``cache_key`` shares it)."""
@@ -190,12 +207,12 @@ class TaskRunner:
         results (target, cache), then the attempts."""
         task = self.task
         if state.is_finished():
-            if state.is_successful():
+            if state.is_successful() or (self.keep_finished and not isinstance(state, Looped)):
                 return state
             resume_loop(state, ctx)
             state = self.set_state(state, Pending("Restarting from a failed state."), map_index)
         for up in upstream.values():
-            if not up.is_finished():
+            if not up.is_finished() or (isinstance(up, Mapped) and not children_finished(up)):
                 return state
         verdict = upstream_verdict(self, state, upstream, map_index)
         if verdict is not None:

@@ -3,6 +3,8 @@ branch are reported and kept in the server's state history."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from headrace import Flow, case, context, task
 from headrace.client import Client
 from headrace.client.backend import BackendFlowRunner
@@ -57,4 +59,30 @@ def test_loop_iterations_and_skipped_branches_reach_the_server(api: Client) -> N
     names = [h["name"] for h in history if h.get("task_run_id") == loop_run]
     assert names.count("Looped") == 2
     assert names[-1] == "Success"
+    assert api.get_flow_run(run["id"])["state"] == "Success"
+
+
+@task(max_retries=1, retry_delay=0.2)
+def flaky_once(marks: str) -> str:
+    from pathlib import Path
+
+    path = Path(marks)
+    if not path.exists():
+        path.write_text("failed once")
+        raise ConnectionError("first attempt")
+    return "second attempt"
+
+
+def test_the_backend_runner_finishes_retries_in_one_run(api: Client, tmp_path: Any) -> None:
+    from headrace import Parameter
+
+    with Flow("parity-retry") as flow:
+        out = flaky_once(Parameter("marks"))
+    run = api.create_flow_run(
+        api.register(flow, project_name="parity", build=False),
+        parameters={"marks": str(tmp_path / "marks")},
+    )
+    state = BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+    assert state.is_successful()
+    assert state.result[out].result == "second attempt"
     assert api.get_flow_run(run["id"])["state"] == "Success"

@@ -70,6 +70,7 @@ class BackendFlowRunner(FlowRunner):
 
     default_client: ClassVar[Any] = None
     default_on_cancel: ClassVar[Callable[[], None] | None] = None
+    returns_retrying = False  # one call runs the flow run to its end: retries sleep
 
     def __init__(
         self,
