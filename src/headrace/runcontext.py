@@ -13,7 +13,6 @@ Dask workers see the same values (the logger is derived on access, never shipped
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -99,14 +98,13 @@ class Context(Mapping[str, Any]):
         return f"<Context {sorted(_current.get())}>"
 
 
-_RUN_IDS = uuid.UUID("7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21")
-
-
 def task_run_id(data: Mapping[str, Any]) -> str:
     """The id of the task run a context describes: derived from its flow run id, task slug
     and map index, so it is the same wherever the task runs and costs nothing until read."""
+    import uuid  # only when an id is read
+
     key = f"{data.get('flow_run_id')}/{data.get('task_slug')}/{data.get('map_index')}"
-    return str(uuid.uuid5(_RUN_IDS, key))
+    return str(uuid.uuid5(uuid.UUID("7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21"), key))
 
 
 def set_context(values: dict[str, Any]) -> Any:
