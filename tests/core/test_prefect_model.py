@@ -4,7 +4,7 @@ upstream_tasks, tags(...), nout from annotations, Task.logger, on_failure wiring
 from __future__ import annotations
 
 import logging
-from typing import Tuple  # noqa: UP035 -- Prefect users annotate with typing.Tuple
+from typing import Any, Tuple  # noqa: UP035 -- Prefect users annotate with typing.Tuple
 
 import pytest
 
@@ -171,3 +171,17 @@ def test_all_edges_by_task_and_prefect_import_paths() -> None:
 
     assert cache_validators.all_inputs is cache.all_inputs
     assert serializers.JSONSerializer is result_serializers.JSONSerializer
+
+
+def test_inputs_and_outputs_describe_the_run_signature() -> None:
+    @task
+    def load(path: str, limit: int = 10, verbose=False) -> list[str]:
+        return []
+
+    assert load.inputs() == {
+        "path": {"type": "str", "required": True, "default": None},
+        "limit": {"type": "int", "required": False, "default": 10},
+        "verbose": {"type": Any, "required": False, "default": False},
+    }
+    assert load.outputs() == "list[str]"  # annotations are strings under `from __future__`
+    assert one.outputs() == "int"

@@ -27,6 +27,7 @@ KEYS = [
     "task_run_id",
     "map_index",
     "task_loop_count",
+    "task_full_name",
 ]
 
 
@@ -64,6 +65,10 @@ def test_date_keys_follow_the_scheduled_start_time(executor: Any) -> None:
     assert first["flow_run_id"] == second["flow_run_id"]
     assert first["flow_run_name"]
     assert first["task_run_id"] != second["task_run_id"]
+    assert (first["task_full_name"], second["task_full_name"]) == (
+        "read_context[0]",
+        "read_context[1]",
+    )
 
 
 def test_each_run_gets_its_own_ids_and_todays_date() -> None:

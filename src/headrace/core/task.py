@@ -145,6 +145,27 @@ class Task(TaskWiring):
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
 
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """Each argument of ``run()``: its annotated ``type`` (``Any`` if none), whether it
+        is ``required`` and its ``default`` (``None`` if required), as Prefect reports."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, param in inspect.signature(self.run).parameters.items():
+            if param.kind is inspect.Parameter.VAR_KEYWORD:
+                continue
+            required = param.default is inspect.Parameter.empty
+            annotation = param.annotation
+            out[name] = {
+                "type": Any if annotation is inspect.Parameter.empty else annotation,
+                "required": required,
+                "default": None if required else param.default,
+            }
+        return out
+
+    def outputs(self) -> Any:
+        """The return annotation of ``run()`` (``Any`` if none)."""
+        returned = inspect.signature(self.run).return_annotation
+        return Any if returned is inspect.Signature.empty else returned
+
     @property
     def logger(self) -> logging.Logger:
         """The task's logger (the one ``context.logger`` gives while the task runs)."""

@@ -4,8 +4,9 @@ A flow run's context holds ``scheduled_start_time`` (now, unless the caller's co
 gives one), ``date`` (the same datetime), ``today``, ``yesterday``, ``tomorrow`` as
 ``YYYY-MM-DD`` and their ``_nodash`` forms (``YYYYMMDD``), ``flow_run_id`` and
 ``flow_run_name`` (the backend's when it runs the flow, else made up here). A task run
-adds ``task_run_id``: derived from the flow run id, the task's slug and its map index,
-so it is the same wherever the task runs and costs nothing until a template asks for it.
+adds ``task_run_id`` (derived from the flow run id, the task's slug and its map index,
+so it is the same wherever the task runs) and ``task_full_name`` (``name[map_index]``),
+both costing nothing until read.
 All of them can be used in ``target=`` and result location templates, and in a task's
 ``task_run_name`` template (the run's name lands in ``context.task_run_name``).
 """
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from headrace.engine.boundary import UserCodeError, call_user
-from headrace.runcontext import task_run_id
+from headrace.runcontext import task_full_name, task_run_id
 
 __all__ = ["flow_run_keys", "task_run_id", "task_run_name", "with_task_run_id"]
 
@@ -45,10 +46,12 @@ def flow_run_keys(given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def with_task_run_id(ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """``ctx`` plus its ``task_run_id`` (for templates), unless it has one already."""
+    """``ctx`` plus its ``task_run_id`` and ``task_full_name`` (for templates), unless it
+    has an id already."""
     out = dict(ctx)
     if out.get("task_run_id") is None and "task_slug" in out:
         out["task_run_id"] = task_run_id(out)
+        out["task_full_name"] = task_full_name(out)
     return out
 
 
