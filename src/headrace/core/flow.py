@@ -43,6 +43,7 @@ class Flow(FlowEditing):
         result: Any = None,
         state_handlers: Iterable[Callable[..., Any]] | None = None,
         on_failure: Callable[[Any, Any], Any] | None = None,
+        terminal_state_handler: Callable[..., Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a flow's name must be a non-empty string, not {name!r}")
@@ -56,6 +57,10 @@ class Flow(FlowEditing):
         self.state_handlers = list(state_handlers or ())
         if on_failure is not None:
             self.state_handlers.append(OnFailure(on_failure))
+        if terminal_state_handler is not None and not callable(terminal_state_handler):
+            raise TypeError(f"Flow {name!r}: terminal_state_handler must be callable")
+        # (flow, final state, reference task states) -> a replacement state or None
+        self.terminal_state_handler = terminal_state_handler
         for handler in self.state_handlers:
             if not callable(handler):
                 raise TypeError(f"Flow {name!r}: state handler {handler!r} is not callable")

@@ -47,7 +47,7 @@ def run_attempts(
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
     if isinstance(state, Retrying) and not_yet(runner, state):
         return state  # the flow runner comes back at its start time
-    if task.task_run_name is not None:
+    if getattr(task, "task_run_name", None) is not None:  # unset on tasks pickled before it
         ctx["task_run_name"] = task_run_name(task, ctx, inputs)
     while True:
         ctx["task_run_count"] = run_count

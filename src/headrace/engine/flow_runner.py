@@ -18,7 +18,7 @@ from headrace.core.errors import FlowValidationError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine import cache
-from headrace.engine.boundary import UserCodeError
+from headrace.engine.boundary import UserCodeError, call_user
 from headrace.engine.context_keys import flow_run_keys
 from headrace.engine.errors import ParameterError
 from headrace.engine.handlers import run_handlers
@@ -170,7 +170,7 @@ class FlowRunner:
             results = self._run_tasks(
                 chosen_executor, task_states or {}, ctx, task_contexts, keep_finished
             )
-            final = self.set_flow_state(state, self.final_state(results))
+            final = self.set_flow_state(state, self.terminal_state(self.final_state(results)))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc)
         except Exception as exc:
@@ -209,6 +209,23 @@ class FlowRunner:
         if any(s.is_cancelled() for s in ref):
             return Cancelled("Some reference tasks were cancelled.", results)
         return Success("All reference tasks succeeded.", results)
+
+    def terminal_state(self, final: State) -> State:
+        """``final``, or what the flow's ``terminal_state_handler(flow, state,
+        reference_task_states)`` replaces it with once the run is over (as in Prefect;
+        the reference states come as a list: states are not hashable here)."""
+        handler = getattr(self.flow, "terminal_state_handler", None)
+        if handler is None or not isinstance(final, Finished):
+            return final
+        results = final.result if isinstance(final.result, dict) else {}
+        refs = [results[t] for t in self.flow.reference_tasks() if t in results]
+        what = f"terminal_state_handler of flow {self.flow.name!r}"
+        replaced = call_user(what, handler, self.flow, final, refs)
+        if replaced is None:
+            return final
+        if not isinstance(replaced, State):
+            raise UserCodeError(what, TypeError(f"returned {replaced!r}, not a State or None"))
+        return replaced
 
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
         """The runner of one task of this flow (a subclass may give it another result)."""
