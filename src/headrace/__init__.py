@@ -7,7 +7,7 @@ headrace server that schedules runs and hands them to agents.
 from typing import TYPE_CHECKING, Any
 
 from headrace.configuration import config
-from headrace.core import Flow, Parameter, Task, flatten, task, unmapped
+from headrace.core import Flow, Parameter, Task, flatten, mapped, task, unmapped
 from headrace.core.apply_map import apply_map
 from headrace.core.tagging import tags
 from headrace.runcontext import context
@@ -45,6 +45,7 @@ __all__ = [
     "config",
     "context",
     "flatten",
+    "mapped",
     "resource_manager",
     "tags",
     "task",

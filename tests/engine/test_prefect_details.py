@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.engine.helpers import bump, count
 
 from headrace import Flow, Parameter, context, flatten, task
@@ -170,3 +171,31 @@ def test_terminal_state_handler_may_replace_the_final_state(executor: Any) -> No
     with Flow("untouched", terminal_state_handler=pass_despite_failures) as other:
         numbers()
     assert other.run().message == "All reference tasks succeeded."
+
+
+@task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+def test_mapped_marks_one_argument_of_a_plain_call(executor: Any) -> None:
+    from headrace import mapped
+
+    with Flow("mapped marker") as flow:
+        sums = add(mapped([1, 2, 3]), 10)
+    state = flow.run(executor=executor)
+    assert type(state.result[sums]) is s.Mapped
+    assert state.result[sums].result == [11, 12, 13]
+
+
+def test_never_use_and_is_serializable() -> None:
+    import threading
+
+    from headrace.engine.cache_validators import never_use
+    from headrace.utilities.debug import is_serializable
+
+    assert never_use(None, {}, {}) is False
+    assert is_serializable({"a": [1, 2]})
+    assert not is_serializable(threading.Lock())
+    with pytest.raises(TypeError):
+        is_serializable(threading.Lock(), raise_on_error=True)

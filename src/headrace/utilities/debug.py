@@ -1,5 +1,6 @@
-"""``with raise_on_exception():``: a task's error escapes ``flow.run()`` instead of ending
-the task ``Failed`` (Prefect's debugging aid, for tests and a debugger's post-mortem).
+"""Prefect's debugging aids: ``is_serializable(obj)``, and ``with raise_on_exception():``
+where a task's error escapes ``flow.run()`` instead of ending the task ``Failed`` (for
+tests and a debugger's post-mortem).
 
 Inside the block the run context carries ``raise_on_exception``; the engine then raises
 the task's exception (wrapped in :class:`TaskRaised`, a ``BaseException``, so the
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from headrace.runcontext import context, current
 
-__all__ = ["TaskRaised", "raise_on_exception", "raising"]
+__all__ = ["TaskRaised", "is_serializable", "raise_on_exception", "raising"]
 
 
 class TaskRaised(BaseException):
@@ -40,3 +42,17 @@ def raise_on_exception() -> Iterator[None]:
 def raising() -> bool:
     """Whether the current run was started inside ``raise_on_exception()``."""
     return bool(current().get("raise_on_exception"))
+
+
+def is_serializable(obj: Any, raise_on_error: bool = False) -> bool:
+    """Whether ``obj`` survives a cloudpickle round trip (how flows and results travel to
+    other processes); with ``raise_on_error`` the pickling error is raised instead."""
+    import cloudpickle
+
+    try:
+        cloudpickle.loads(cloudpickle.dumps(obj))
+    except Exception:
+        if raise_on_error:
+            raise
+        return False
+    return True
