@@ -185,3 +185,11 @@ def test_inputs_and_outputs_describe_the_run_signature() -> None:
     }
     assert load.outputs() == "list[str]"  # annotations are strings under `from __future__`
     assert one.outputs() == "int"
+
+
+def test_the_runners_at_prefects_import_path() -> None:
+    from headrace.engine import FlowRunner, TaskRunner
+    from headrace.engine.flow_runner import FlowRunner as flow_runner_cls
+    from headrace.engine.task_runner import TaskRunner as task_runner_cls
+
+    assert (FlowRunner, TaskRunner) == (flow_runner_cls, task_runner_cls)
