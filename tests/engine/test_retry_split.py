@@ -89,3 +89,19 @@ def test_a_later_pass_keeps_finished_states(tmp_path: Path) -> None:
     assert isinstance(kept.result[b], s.TriggerFailed)
     rerun = FlowRunner(flow=flow).run(task_states=given)  # the default: restart from failure
     assert rerun.result[b].result == 3
+
+
+def test_a_task_given_a_scheduled_start_waits_for_it(executor: Any) -> None:
+    from datetime import timedelta
+
+    with Flow("scheduled start") as flow:
+        a = inc(1)
+        b = inc(a)
+    start = datetime.now(UTC) + timedelta(seconds=0.4)
+    given = {a: s.Scheduled("later", start_time=start)}
+    waiting = FlowRunner(flow=flow).run(task_states=given, executor=executor)
+    assert type(waiting.result[a]) is s.Scheduled
+    assert type(waiting.result[b]) is s.Pending
+    done = flow.run(task_states=given, executor=executor)
+    assert done.result[b].result == 3
+    assert done.result[a].timestamp >= start.timestamp()  # it ran at its start time

@@ -18,7 +18,16 @@ from headrace.engine.looping import next_iteration
 from headrace.engine.retry_waits import not_yet
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
-from headrace.engine.state import Failed, Looped, Retrying, Running, State, Success, TimedOut
+from headrace.engine.state import (
+    Failed,
+    Looped,
+    Retrying,
+    Running,
+    Scheduled,
+    State,
+    Success,
+    TimedOut,
+)
 from headrace.utilities.debug import TaskRaised, raising
 from headrace.utilities.logging import stdout_capture
 
@@ -45,8 +54,8 @@ def run_attempts(
     """
     task = runner.task
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
-    if isinstance(state, Retrying) and not_yet(runner, state):
-        return state  # the flow runner comes back at its start time
+    if isinstance(state, Scheduled) and not_yet(runner, state):
+        return state  # a retry or a scheduled start still ahead: flow.run() comes back
     if getattr(task, "task_run_name", None) is not None:  # unset on tasks pickled before it
         ctx["task_run_name"] = task_run_name(task, ctx, inputs)
     while True:

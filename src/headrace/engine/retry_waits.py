@@ -1,7 +1,8 @@
 """Retries whose start time is ahead, split as Prefect splits them: ``FlowRunner.run()``
 ends such a task ``Retrying`` (its downstream tasks wait, the flow stays ``Running``)
 and returns; ``flow.run()`` (:func:`run_until_done`) sleeps until the earliest start time
-and runs the flow again from the states it has, until nothing is left to retry.
+and runs the flow again from the states it has, until nothing is left to retry. A task
+given a ``Scheduled(start_time=...)`` state waits for that time the same way.
 
 A runner that must finish in one call (the backend's, reporting to a server) keeps the
 old way: it sleeps out the delay inside the task run.
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from headrace.engine.state import Mapped, Retrying, State
+from headrace.engine.state import Mapped, Scheduled, State
 
 if TYPE_CHECKING:
     from headrace.engine.task_runner import TaskRunner
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["children_finished", "not_yet", "retry_times", "run_until_done"]
 
 
-def not_yet(runner: TaskRunner, state: Retrying) -> bool:
-    """Whether ``state``'s start time is ahead; a runner that does not return retries
-    (``retry_later`` unset) sleeps until then and answers ``False``."""
+def not_yet(runner: TaskRunner, state: Scheduled) -> bool:
+    """Whether ``state``'s start time (a retry's, or a given ``Scheduled`` state's) is
+    ahead; a runner that does not return such states (``retry_later`` unset) sleeps until
+    then and answers ``False``."""
     start = state.start_time
     if start is None:
         return False
@@ -43,12 +45,13 @@ def children_finished(state: Mapped) -> bool:
 
 
 def retry_times(results: Mapping[Any, State]) -> list[datetime]:
-    """The start times of the task runs (mapped children too) waiting to retry."""
+    """The start times of the task runs (mapped children too) waiting to retry or to
+    start at a scheduled time."""
     times: list[datetime] = []
     for state in results.values():
         states = state.map_states if isinstance(state, Mapped) else (state,)
         for s in states:
-            if isinstance(s, Retrying) and s.start_time is not None:
+            if isinstance(s, Scheduled) and s.start_time is not None:
                 times.append(s.start_time)
     return times
 
