@@ -13,29 +13,53 @@ from headrace.core.tagging import tags
 from headrace.runcontext import context
 
 if TYPE_CHECKING:
+    from headrace.client import Client
     from headrace.tasks.control_flow.case import case as case
     from headrace.tasks.core.resource_manager import resource_manager
 
-# The task library's names load on first use, so ``import headrace`` stays light.
+# Names that load on first use, so ``import headrace`` stays light: the task library's,
+# ``Client`` (``from prefect import Client``), and the subpackages Prefect users reach as
+# attributes (``headrace.schedules.IntervalSchedule`` after ``import headrace``).
 _LAZY = {
+    "Client": "headrace.client",
     "case": "headrace.tasks.control_flow.case",
     "resource_manager": "headrace.tasks.core.resource_manager",
 }
+_SUBPACKAGES = frozenset(
+    {
+        "agent",
+        "client",
+        "engine",
+        "environments",
+        "executors",
+        "run_configs",
+        "schedules",
+        "serialization",
+        "storage",
+        "tasks",
+        "triggers",
+        "utilities",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'headrace' has no attribute {name!r}")
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module(f"headrace.{name}")
+    else:
+        raise AttributeError(f"module 'headrace' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Client",
     "Flow",
     "Parameter",
     "Task",

@@ -193,3 +193,16 @@ def test_the_runners_at_prefects_import_path() -> None:
     from headrace.engine.task_runner import TaskRunner as task_runner_cls
 
     assert (FlowRunner, TaskRunner) == (flow_runner_cls, task_runner_cls)
+
+
+def test_prefects_top_level_names() -> None:
+    import headrace
+    from headrace.client import Client
+    from headrace.schedules import IntervalSchedule
+
+    assert headrace.Client is Client
+    assert headrace.schedules.IntervalSchedule is IntervalSchedule
+    for name in ("apply_map", "case", "mapped", "resource_manager", "tags"):
+        assert name in headrace.__all__ and hasattr(headrace, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        headrace.no_such_name  # noqa: B018
