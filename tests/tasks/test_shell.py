@@ -82,3 +82,25 @@ def test_no_command_fails_the_task_naming_it() -> None:
     state = flow.run()
     assert state.result[empty].is_failed()
     assert "'empty' has no command" in state.result[empty].message
+
+
+def test_a_timed_out_shell_task_kills_its_command(tmp_path: Path) -> None:
+    import os
+    import time
+
+    pid_file = tmp_path / "pid"
+    script = f"echo $$ > {pid_file}; sleep 30"
+    with Flow("shell timeout") as flow:
+        slow = ShellTask(name="slow", timeout=1)(command=script)
+    state = flow.run()
+    assert isinstance(state.result[slow], s.TimedOut)
+    pid = int(pid_file.read_text())
+    for _ in range(100):  # the helper thread kills it once interrupted
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError("the shell command outlived its timed-out task")

@@ -6,15 +6,20 @@ plus ``env``. The task returns the last line of standard output, or every line w
 ``return_all=True`` (``None``/``[]`` when there is none). A non-zero exit ends the task
 ``Failed`` with a message that names the exit code and the tail of standard error;
 ``log_stderr=True`` also logs all of standard error, ``stream_output`` logs each output
-line (at INFO, or at the level it names).
+line as it comes (at INFO, or at the level it names). A task run that is interrupted (its
+timeout, the flow run stopped) kills the command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import select
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,30 +83,68 @@ class ShellTask(Task):
         with tempfile.NamedTemporaryFile("w", prefix="headrace-shell-", suffix=".sh") as fh:
             fh.write(f"{script}\n{command}\n" if script else f"{command}\n")
             fh.flush()
-            done = subprocess.run(
-                [self.shell, fh.name], capture_output=True, text=True, env=full_env, check=False
-            )
-        lines = [line.rstrip("\r") for line in done.stdout.splitlines()]
-        self._stream(lines)
-        if done.returncode != 0:
-            self._fail(done.returncode, done.stderr)
-        if self.log_stderr and done.stderr:
-            self.logger.info("stderr:\n%s", done.stderr.rstrip())
+            code, lines, stderr = self._execute([self.shell, fh.name], full_env)
+        if code != 0:
+            self._fail(code, stderr)
+        if self.log_stderr and stderr:
+            self.logger.info("stderr:\n%s", stderr.rstrip())
         if self.return_all:
             return lines
         non_empty = [line for line in lines if line.strip()]
         return non_empty[-1] if non_empty else None
 
-    def _stream(self, lines: list[str]) -> None:
+    def _execute(self, argv: list[str], env: dict[str, str]) -> tuple[int, list[str], str]:
+        """Run ``argv``: its exit code, output lines (logged as they come when streaming)
+        and standard error. A run interrupted here (a timeout, the flow run stopped)
+        kills the command rather than leaving it behind."""
+        level = self._stream_level()
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,  # its own process group: a kill reaches its children
+        )
+        out, err = proc.stdout, proc.stderr
+        assert out is not None and err is not None
+        errors: list[str] = []
+        reader = threading.Thread(target=lambda: errors.append(err.read()), daemon=True)
+        reader.start()
+        lines: list[str] = []
+        try:
+            while True:
+                # Wait in short steps, so an interruption (timeout, stop) lands between them.
+                ready, _, _ = select.select([out], [], [], 0.2)
+                if not ready:
+                    continue
+                raw = out.readline()
+                if not raw:
+                    break
+                line = raw.rstrip("\n").rstrip("\r")
+                lines.append(line)
+                if level is not None:
+                    self.logger.log(level, line)
+            code = proc.wait()
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            reader.join(5)
+            out.close()
+        return code, lines, "".join(errors)
+
+    def _stream_level(self) -> int | None:
+        """The level output lines are logged at, or ``None`` when they are not."""
         if not self.stream_output:
-            return
+            return None
         level = self.stream_output
         if isinstance(level, str):
             level = logging.getLevelName(level.upper())
         if not isinstance(level, int) or isinstance(level, bool):
             level = logging.INFO
-        for line in lines:
-            self.logger.log(level, line)
+        return level
 
     def _fail(self, code: int, stderr: str) -> None:
         err_lines = stderr.rstrip().splitlines()
