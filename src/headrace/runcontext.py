@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["Context", "context"]
+__all__ = ["Context", "context", "task_full_name", "task_run_id"]
 
 _EMPTY: dict[str, Any] = {}
 _current: ContextVar[dict[str, Any]] = ContextVar("headrace_context", default=_EMPTY)
@@ -35,6 +35,8 @@ class Context(Mapping[str, Any]):
             return data[key]
         if key == "logger":
             return self._logger(data)
+        if key in _DERIVED and "task_slug" in data:
+            return _DERIVED[key](data)
         raise KeyError(key)
 
     def __getattr__(self, key: str) -> Any:
@@ -60,6 +62,8 @@ class Context(Mapping[str, Any]):
             return data[key]
         if key == "logger":
             return self._logger(data)
+        if key in _DERIVED and "task_slug" in data:
+            return _DERIVED[key](data)
         return default
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,6 +92,26 @@ class Context(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Context {sorted(_current.get())}>"
+
+
+def task_run_id(data: Mapping[str, Any]) -> str:
+    """The id of the task run a context describes: derived from its flow run id, task slug
+    and map index, so it is the same wherever the task runs and costs nothing until read."""
+    import uuid  # only when an id is read
+
+    key = f"{data.get('flow_run_id')}/{data.get('task_slug')}/{data.get('map_index')}"
+    return str(uuid.uuid5(uuid.UUID("7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21"), key))
+
+
+def task_full_name(data: Mapping[str, Any]) -> str:
+    """A task run's name with its map index: ``"load"`` or ``"load[3]"``."""
+    index = data.get("map_index")
+    name = data.get("task_name", "")
+    return name if index is None else f"{name}[{index}]"
+
+
+# Keys a task run's context derives on first read instead of storing for every run.
+_DERIVED = {"task_run_id": task_run_id, "task_full_name": task_full_name}
 
 
 def set_context(values: dict[str, Any]) -> Any:

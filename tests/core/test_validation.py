@@ -135,7 +135,6 @@ def test_reference_tasks_must_be_in_the_flow() -> None:
     [
         lambda f: f.add_task("not a task"),
         lambda f: f.add_edge(step, "nope"),
-        lambda f: f.set_dependencies(step, upstream_tasks=[3]),
         lambda f: Flow(""),
         lambda f: Flow("x", state_handlers=[1]),
     ],

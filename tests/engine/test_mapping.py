@@ -89,7 +89,8 @@ def test_a_failing_child_fails_only_its_own_downstream_child(executor: Any) -> N
     assert [c.result for c in seconds if type(c) is s.Success] == [1, 11, 31]
     # the reduce task sees the failed child
     assert type(state.result[reduce_default]) is s.TriggerFailed
-    assert state.result[reduce_all].result == ["int", "int", "NoneType", "int"]
+    # as in Prefect, the trigger-failed child holds the signal that failed it
+    assert state.result[reduce_all].result == ["int", "int", "TRIGGERFAIL", "int"]
     assert state.is_failed()  # a failed child of a reference task fails the flow
 
 

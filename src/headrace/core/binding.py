@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import flatten, unmapped
+from headrace.core.edge import mapped as mapped_marker
 from headrace.core.task import Task
 
 if TYPE_CHECKING:
@@ -48,13 +49,16 @@ def as_upstream(value: Any, flow: FlowBuilding, mapped: bool) -> tuple[Any, bool
 
     A task is used as is; a collection holding tasks becomes a collection task; a plain
     value stays a constant, unless it is mapped over, when it becomes a ``Constant`` task so
-    the engine can map over its edge.
+    the engine can map over its edge. ``unmapped(x)``, ``flatten(x)`` and ``mapped(x)``
+    override ``mapped`` for their argument.
     """
     flattened = False
     if isinstance(value, unmapped):
         value, mapped = value.value, False
     elif isinstance(value, flatten):
         value, mapped, flattened = value.value, True, True
+    elif isinstance(value, mapped_marker):
+        value, mapped = value.value, True
     if isinstance(value, Task):
         return value, mapped, flattened
     if _contains_task(value):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from headrace.core.task import Task
 
-__all__ = ["Edge", "flatten", "unmapped"]
+__all__ = ["Edge", "flatten", "mapped", "unmapped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,16 @@ class unmapped:
 
 class flatten:
     """Map over the concatenation of a mapped upstream's list results (one level)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class mapped:
+    """Map over this argument in a plain call: ``add(mapped(xs), 10)`` is
+    ``add.map(xs, unmapped(10))`` (Prefect's ``mapped``)."""
 
     __slots__ = ("value",)
 

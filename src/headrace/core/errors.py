@@ -13,6 +13,7 @@ __all__ = [
     "EdgeError",
     "FlowValidationError",
     "NoActiveFlowError",
+    "ParameterValueError",
 ]
 
 
@@ -42,3 +43,7 @@ class DuplicateTaskError(FlowValidationError):
 
 class NoActiveFlowError(CoreError, ValueError):
     """A task was called outside ``with Flow(...)`` and no ``flow=`` was given."""
+
+
+class ParameterValueError(CoreError, ValueError):
+    """A parameter's value cannot be read as its kind says (``DateTimeParameter``)."""

@@ -2,7 +2,8 @@
 
 The flow owns the graph (tasks, edges, constants, slugs); the tasks only carry their
 settings. The graph's queries live in :mod:`~headrace.core.flow_graph`, the methods that
-build it in :mod:`~headrace.core.flow_building`; this module holds the flow's settings and
+build it in :mod:`~headrace.core.flow_building` (and edit it in
+:mod:`~headrace.core.flow_editing`); this module holds the flow's settings and
 its entry points. Running delegates to the engine, serializing and registering to the deployment
 and backend layers (imported on call, so building a flow imports none of them).
 """
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.core import active
 from headrace.core.edge import Edge
-from headrace.core.flow_building import FlowBuilding
+from headrace.core.flow_editing import FlowEditing
+from headrace.core.hooks import OnFailure
 from headrace.core.task import Task
+from headrace.core.task_set import TaskSet
 
 if TYPE_CHECKING:
     from headrace.engine.state import State
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Flow"]
 
 
-class Flow(FlowBuilding):
+class Flow(FlowEditing):
     """A named graph of tasks with the settings that say how and where it runs."""
 
     def __init__(
@@ -39,6 +42,8 @@ class Flow(FlowBuilding):
         schedule: Any = None,
         result: Any = None,
         state_handlers: Iterable[Callable[..., Any]] | None = None,
+        on_failure: Callable[[Any, Any], Any] | None = None,
+        terminal_state_handler: Callable[..., Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a flow's name must be a non-empty string, not {name!r}")
@@ -50,10 +55,16 @@ class Flow(FlowBuilding):
         self.schedule = schedule
         self.result = result
         self.state_handlers = list(state_handlers or ())
+        if on_failure is not None:
+            self.state_handlers.append(OnFailure(on_failure))
+        if terminal_state_handler is not None and not callable(terminal_state_handler):
+            raise TypeError(f"Flow {name!r}: terminal_state_handler must be callable")
+        # (flow, final state, reference task states) -> a replacement state or None
+        self.terminal_state_handler = terminal_state_handler
         for handler in self.state_handlers:
             if not callable(handler):
                 raise TypeError(f"Flow {name!r}: state handler {handler!r} is not callable")
-        self.tasks: dict[Task, None] = {}
+        self.tasks: TaskSet = TaskSet()
         self.edges: set[Edge] = set()
         self.constants: dict[Task, dict[str, Any]] = {}
         self.slugs: dict[Task, str] = {}
@@ -90,7 +101,7 @@ class Flow(FlowBuilding):
         """A new flow with the same tasks, edges and settings, changeable on its own."""
         new = Flow.__new__(Flow)
         new.__dict__.update(self.__dict__)
-        new.tasks = dict(self.tasks)
+        new.tasks = TaskSet(self.tasks)
         new.edges = set(self.edges)
         new.constants = {t: dict(c) for t, c in self.constants.items()}
         new.slugs = dict(self.slugs)
@@ -112,11 +123,17 @@ class Flow(FlowBuilding):
         task_states: Mapping[Task, State] | None = None,
         runner_cls: type | None = None,
         context: Mapping[str, Any] | None = None,
+        run_on_schedule: bool | None = None,
+        return_tasks: Iterable[Task] | None = None,
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
         **kwargs: Any,
     ) -> State:
         """Run the flow in this process; returns its final state (``.result[task]``).
 
-        ``flow.run(parameters={"x": 1})`` and ``flow.run(x=1)`` are the same.
+        ``flow.run(parameters={"x": 1})`` and ``flow.run(x=1)`` are the same. Prefect's
+        runner keywords work too: ``runner_cls``, ``context``, ``task_contexts``,
+        ``return_tasks``, and ``run_on_schedule=True`` runs a flow that has a schedule at
+        each of its times (sleeping in between) until the schedule ends.
         """
         from headrace.engine import get_default_flow_runner_class
 
@@ -130,9 +147,37 @@ class Flow(FlowBuilding):
             )
         merged = {**(parameters or {}), **kwargs}
         runner = (runner_cls or get_default_flow_runner_class())(flow=self)
-        return runner.run(
-            parameters=merged, executor=executor, task_states=task_states, context=context
-        )
+        wanted = None if return_tasks is None else set(return_tasks)
+        unknown = sorted(t.name for t in (wanted or ()) if t not in self.tasks)
+        if unknown:
+            from headrace.core.errors import FlowValidationError
+
+            raise FlowValidationError(
+                f"Flow {self.name!r}: return_tasks not in the flow: {unknown}"
+            )
+        extra: dict[str, Any] = {}
+        if task_contexts is not None:
+            extra["task_contexts"] = task_contexts
+        # Prefect's split: the runner returns tasks whose retry starts later as Retrying;
+        # flow.run() comes back for them (run_until_done) until the run is over.
+        run = getattr(runner, "run_until_done", None)
+
+        def run_once(ctx: Mapping[str, Any] | None) -> State:
+            if run is None:
+                return runner.run(
+                    parameters=merged, executor=executor, task_states=task_states, context=ctx
+                )
+            return run(task_states, parameters=merged, executor=executor, context=ctx, **extra)
+
+        if run_on_schedule and self.schedule is not None:
+            from headrace.engine.scheduled_runs import run_on_schedule as on_schedule
+
+            final = on_schedule(self, run_once, context)
+        else:
+            final = run_once(context)
+        if wanted is not None and isinstance(final.result, dict):
+            final.result = {t: s for t, s in final.result.items() if t in wanted}
+        return final
 
     def visualize(
         self,

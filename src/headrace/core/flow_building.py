@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from headrace.core import active
 from headrace.core.binding import as_upstream
 from headrace.core.edge import Edge
 from headrace.core.errors import CycleError, DuplicateTaskError, EdgeError, FlowValidationError
@@ -56,6 +57,7 @@ class FlowBuilding(FlowGraph):
         self._upstream[task] = []
         self._downstream[task] = []
         self._sorted = None
+        active.task_added(self, task)  # type: ignore[arg-type]
         return task
 
     def _check_key(self, task: Task, key: str) -> None:
@@ -121,13 +123,19 @@ class FlowBuilding(FlowGraph):
         mapped: bool = False,
         validate: bool = True,
     ) -> None:
-        """Wire ``task`` in one call: ordering-only upstream/downstream tasks and keyed inputs."""
+        """Wire ``task`` in one call: ordering-only upstream/downstream tasks and keyed inputs.
+
+        With ``mapped=True`` the upstream tasks are mapped over too (child *i* waits for
+        child *i* of each), unless wrapped in ``unmapped(...)``, as in Prefect.
+        """
         self.add_task(task)
         for up in upstream_tasks or ():
-            source, _, _ = as_upstream(up, self, mapped=False)
-            if not isinstance(source, Task):
-                raise TypeError(f"Flow {self.name!r}: upstream_tasks must be tasks, not {up!r}")
-            self.add_edge(source, task, validate=validate)
+            source, up_mapped, _ = as_upstream(up, self, mapped=mapped)
+            if not isinstance(source, Task):  # a plain value: a constant task, as Prefect does
+                from headrace.core.builtins import Constant
+
+                source = Constant(source)
+            self.add_edge(source, task, mapped=up_mapped, validate=validate)
         for down in downstream_tasks or ():
             self.add_edge(task, down, validate=validate)
         for key, value in (keyword_tasks or {}).items():

@@ -15,6 +15,7 @@ from headrace.core.errors import FlowValidationError
 from headrace.core.graph import run_signature, topological_sort
 from headrace.core.parameter import Parameter
 from headrace.core.task import Task
+from headrace.core.task_set import TaskSet
 
 __all__ = ["FlowGraph"]
 
@@ -23,7 +24,7 @@ class FlowGraph:
     """A flow's tasks and edges, with the queries over them."""
 
     name: str
-    tasks: dict[Task, None]  # insertion-ordered set
+    tasks: TaskSet  # insertion-ordered set
     edges: set[Edge]
     constants: dict[Task, dict[str, Any]]
     slugs: dict[Task, str]
@@ -64,6 +65,14 @@ class FlowGraph:
         """The edges out of ``task`` (to its downstream tasks)."""
         return list(self._downstream.get(task, ()))
 
+    def all_upstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task's incoming edges."""
+        return {t: set(self._upstream[t]) for t in self.tasks}
+
+    def all_downstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task's outgoing edges."""
+        return {t: set(self._downstream[t]) for t in self.tasks}
+
     def upstream_tasks(self, task: Task) -> set[Task]:
         """The tasks that run before ``task`` because an edge says so."""
         return {e.upstream_task for e in self._upstream.get(task, ())}
@@ -81,8 +90,20 @@ class FlowGraph:
         return {t for t in self.tasks if not self._downstream[t]}
 
     def reference_tasks(self) -> set[Task]:
-        """The tasks whose states decide the flow's state (default: the terminal tasks)."""
-        return set(self._reference) or self.terminal_tasks()
+        """The tasks whose states decide the flow's state (default: the terminal tasks,
+        and the upstream tasks of a terminal task that ``references_upstream``, such as a
+        resource manager's cleanup, which runs even when the tasks before it failed)."""
+        if self._reference:
+            return set(self._reference)
+        chosen = self.terminal_tasks()
+        todo = [t for t in chosen if getattr(t, "references_upstream", False)]
+        while todo:
+            for up in self.upstream_tasks(todo.pop()):
+                if up not in chosen:
+                    chosen.add(up)
+                    if getattr(up, "references_upstream", False):
+                        todo.append(up)
+        return chosen
 
     def parameters(self) -> set[Parameter]:
         """The flow's parameters (they are tasks too)."""

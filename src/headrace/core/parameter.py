@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from headrace.core.errors import ParameterValueError
 from headrace.core.task import Task
 from headrace.runcontext import context
 
-__all__ = ["NO_DEFAULT", "Parameter"]
+__all__ = ["NO_DEFAULT", "DateTimeParameter", "Parameter"]
 
 
 class _NoDefault:
@@ -54,3 +56,34 @@ class Parameter(Task):
 
     def run(self) -> Any:
         return context.get("parameters", {}).get(self.name, self.default)
+
+
+class DateTimeParameter(Parameter):
+    """A parameter whose value is a ``datetime``: given as one, or as an ISO 8601 string
+    (``"2024-03-01"``, ``"2024-03-01T06:30:00+00:00"``, a ``Z`` suffix too). ``None``
+    stays ``None`` (a parameter that is not required); anything else fails the run's
+    parameter task naming the parameter and the value."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = NO_DEFAULT,
+        required: bool | None = None,
+        tags: Any = None,
+    ) -> None:
+        super().__init__(name, default=default, required=required, tags=tags)
+
+    def run(self) -> Any:
+        value = super().run()
+        if value is None or isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ParameterValueError(
+            f"DateTimeParameter {self.name!r}: {value!r} is not an ISO 8601 date and time"
+        )

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, overload
 
-from headrace.core.task_settings import normalize_settings
+from headrace.core.hooks import OnFailure
+from headrace.core.tagging import active_tags
+from headrace.core.task_settings import normalize_settings, nout_from_annotation
 from headrace.core.task_wiring import TaskWiring
+from headrace.utilities.logging import get_logger
 
 __all__ = ["FunctionTask", "Task", "task"]
 
@@ -30,7 +34,10 @@ class Task(TaskWiring):
     ``all_successful``); ``skip_on_upstream_skip`` skips when an upstream task skipped;
     ``cache_for``/``cache_validator``/``cache_key`` reuse earlier results; ``checkpoint``,
     ``result`` and ``target`` persist results; ``state_handlers`` see every state change;
-    ``nout`` makes the task unpackable; ``log_stdout`` sends prints to the task's log.
+    ``nout`` makes the task unpackable (inferred from a ``Tuple[...]`` return annotation);
+    ``log_stdout`` sends prints to the task's log; ``task_run_name`` (a template formatted
+    from the inputs and the context, or a callable) names each run; ``on_failure(task,
+    state)`` is called when the task fails.
     """
 
     __slots__ = (
@@ -51,6 +58,7 @@ class Task(TaskWiring):
         "state_handlers",
         "tags",
         "target",
+        "task_run_name",
         "timeout",
         "trigger",
     )
@@ -73,6 +81,7 @@ class Task(TaskWiring):
     state_handlers: list[Callable[..., Any]]
     nout: int | None
     log_stdout: bool
+    task_run_name: str | Callable[..., str] | None
 
     def __init__(
         self,
@@ -94,6 +103,8 @@ class Task(TaskWiring):
         state_handlers: Iterable[Callable[..., Any]] | None = None,
         nout: int | None = None,
         log_stdout: bool = False,
+        task_run_name: str | Callable[..., str] | None = None,
+        on_failure: Callable[[Any, Any], Any] | None = None,
     ) -> None:
         self.name = name if name is not None else type(self).__name__
         self.slug = slug
@@ -113,7 +124,15 @@ class Task(TaskWiring):
         self.state_handlers = state_handlers  # type: ignore[assignment]
         self.nout = nout
         self.log_stdout = log_stdout
+        self.task_run_name = task_run_name
+        if on_failure is not None:
+            self.state_handlers = [*(state_handlers or ()), OnFailure(on_failure)]
         normalize_settings(self)
+        extra = active_tags()
+        if extra:
+            self.tags = self.tags | extra
+        if self.nout is None:
+            self.nout = nout_from_annotation(self.run)
         for param in inspect.signature(self.run).parameters.values():
             if param.kind is inspect.Parameter.VAR_POSITIONAL:
                 raise TypeError(
@@ -125,6 +144,32 @@ class Task(TaskWiring):
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
+
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """Each argument of ``run()``: its annotated ``type`` (``Any`` if none), whether it
+        is ``required`` and its ``default`` (``None`` if required), as Prefect reports."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, param in inspect.signature(self.run).parameters.items():
+            if param.kind is inspect.Parameter.VAR_KEYWORD:
+                continue
+            required = param.default is inspect.Parameter.empty
+            annotation = param.annotation
+            out[name] = {
+                "type": Any if annotation is inspect.Parameter.empty else annotation,
+                "required": required,
+                "default": None if required else param.default,
+            }
+        return out
+
+    def outputs(self) -> Any:
+        """The return annotation of ``run()`` (``Any`` if none)."""
+        returned = inspect.signature(self.run).return_annotation
+        return Any if returned is inspect.Signature.empty else returned
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The task's logger (the one ``context.logger`` gives while the task runs)."""
+        return get_logger(f"task.{self.name}")
 
     # ---- copying ----------------------------------------------------------------------
 
@@ -144,6 +189,9 @@ class Task(TaskWiring):
         new.state_handlers = list(new.state_handlers)
         if overrides:
             normalize_settings(new)
+        extra = active_tags()
+        if extra:
+            new.tags = new.tags | extra
         return new
 
 

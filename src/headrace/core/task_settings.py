@@ -7,13 +7,15 @@ a ``timedelta``, tags a frozenset, retry exception types a tuple).
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from headrace.core.task import Task
 
-__all__ = ["normalize_settings"]
+__all__ = ["normalize_settings", "nout_from_annotation"]
 
 
 def normalize_settings(task: Task) -> None:
@@ -83,6 +85,9 @@ def normalize_settings(task: Task) -> None:
     if nout is not None and nout < 1:
         raise ValueError(f"Task {label!r}: nout must be positive, not {nout}")
     task.log_stdout = bool(task.log_stdout)
+    run_name = task.task_run_name
+    if run_name is not None and not (isinstance(run_name, str) or callable(run_name)):
+        raise TypeError(f"Task {label!r}: task_run_name must be a string template or callable")
 
 
 def _seconds(value: Any, what: str, task_name: str) -> float | None:
@@ -98,3 +103,19 @@ def _seconds(value: Any, what: str, task_name: str) -> float | None:
     if value < 0:
         raise ValueError(f"Task {task_name!r}: {what} must not be negative (got {value})")
     return float(value)
+
+
+def nout_from_annotation(fn: Callable[..., Any]) -> int | None:
+    """The length of a fixed-size tuple ``fn`` is annotated to return (``-> Tuple[int, str]``
+    or ``-> tuple[int, str]``), else ``None``: Prefect infers ``nout`` this way."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable string annotations: nothing to infer
+        return None
+    returned = hints.get("return")
+    if typing.get_origin(returned) is not tuple:
+        return None
+    args = typing.get_args(returned)
+    if not args or Ellipsis in args or args == ((),):
+        return None
+    return len(args)

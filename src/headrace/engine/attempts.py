@@ -13,11 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 from headrace.engine.boundary import UserCodeError, call_with_timeout
 from headrace.engine.checkpoint import persist
+from headrace.engine.context_keys import task_run_name
 from headrace.engine.errors import TaskTimeoutError
 from headrace.engine.failure import ErrorInfo, describe_error
+from headrace.engine.looping import next_iteration
+from headrace.engine.retry_waits import not_yet
 from headrace.engine.reuse import remember
 from headrace.engine.signals import ENDRUN, HeadraceSignal
-from headrace.engine.state import Failed, Retrying, Running, State, Success, TimedOut
+from headrace.engine.state import (
+    Failed,
+    Looped,
+    Retrying,
+    Running,
+    Scheduled,
+    State,
+    Success,
+    TimedOut,
+)
+from headrace.utilities.debug import TaskRaised, raising
 from headrace.utilities.logging import get_logger, stdout_capture
 
 if TYPE_CHECKING:
@@ -38,20 +51,33 @@ def run_attempts(
     """Run the task until it succeeds, fails for good or signals; its final state.
 
     A successful result is persisted when ``fmt`` is given and cached when the task has
-    ``cache_for``. ``ctx["task_run_count"]`` counts the attempts (1 on the first).
+    ``cache_for``. ``ctx["task_run_count"]`` counts the attempts (1 on the first); a
+    ``LOOP`` ends an iteration ``Looped`` and starts the next (:mod:`~headrace.engine.looping`).
     """
     task = runner.task
     run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
+    if isinstance(state, Scheduled) and not_yet(runner, state):
+        return state  # a retry or a scheduled start still ahead: flow.run() comes back
+    if getattr(task, "task_run_name", None) is not None:  # unset on tasks pickled before it
+        ctx["task_run_name"] = task_run_name(task, ctx, inputs)
     while True:
         ctx["task_run_count"] = run_count
         state = runner.set_state(state, Running("Starting task run."), map_index)
         new = _attempt(task, inputs)
         if isinstance(new, Failed) and new.error is not None:
             _log_failure(task, new.error, run_count)
+        if isinstance(new, Looped):
+            state = next_iteration(runner, state, new, ctx, fmt, map_index)
+            if state.is_failed():
+                return state
+            run_count = 1
+            continue
         if isinstance(new, Retrying) or (
             isinstance(new, Failed) and may_retry(task, new, run_count)
         ):
             state = _wait_to_retry(runner, state, new, run_count, map_index)
+            if runner.retry_later and isinstance(state, Retrying) and not_yet(runner, state):
+                return state  # Retrying: flow.run() runs it again at its start time
             run_count += 1
             continue
         if type(new) is Success:
@@ -76,6 +102,8 @@ def _attempt(task: Task, inputs: dict[str, Any]) -> State:
     try:
         return Success("Task run succeeded.", _call(task, inputs))
     except UserCodeError as exc:
+        if raising():
+            raise TaskRaised(exc.exc) from exc.exc
         return Failed(
             f"Task {task.name!r} failed: {type(exc.exc).__name__}: {exc.exc}",
             exc.exc,
@@ -138,7 +166,7 @@ def _wait_to_retry(
         run_count=run_count,
     )
     state = runner.set_state(state, retrying, map_index)
-    if delay:
+    if delay and not runner.retry_later:
         time.sleep(delay)
     return state
 

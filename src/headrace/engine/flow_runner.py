@@ -11,22 +11,25 @@ chunk *i* downstream starts as soon as chunk *i* upstream is done
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from headrace.core.errors import FlowValidationError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine import cache
-from headrace.engine.boundary import UserCodeError
+from headrace.engine.boundary import UserCodeError, call_user
+from headrace.engine.context_keys import flow_run_keys
 from headrace.engine.errors import ParameterError
 from headrace.engine.failure import describe_error
 from headrace.engine.handlers import run_handlers
 from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
+from headrace.engine.retry_waits import run_until_done
 from headrace.engine.state import (
     Cancelled,
     Failed,
     Finished,
+    Looped,
     Mapped,
     Pending,
     Running,
@@ -47,6 +50,10 @@ class FlowRunner:
     """Runs a :class:`~headrace.core.flow.Flow` in this process on an executor."""
 
     task_runner_cls: type[TaskRunner] = TaskRunner
+    #: A task whose retry starts later ends this run ``Retrying`` (Prefect's FlowRunner);
+    #: :meth:`run_until_done` (what ``flow.run()`` calls) comes back for it. A runner that
+    #: must finish in one call sets this to False: its tasks sleep out their retry delays.
+    returns_retrying: bool = True
 
     def __init__(
         self,
@@ -119,29 +126,44 @@ class FlowRunner:
         parameters: Mapping[str, Any] | None = None,
         executor: Any = None,
         context: Mapping[str, Any] | None = None,
+        *,
+        return_tasks: Iterable[Task] | None = None,
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
+        keep_finished: bool = False,
     ) -> State:
-        """Run the flow; returns its final state whose ``.result`` maps every task to its state.
+        """Run the flow; returns its final state whose ``.result`` maps every task to its state
+        (only the ``return_tasks`` when given, as in Prefect).
 
         Tasks given a successful state in ``task_states`` are not run again (restart from
-        failure); other given states are where those tasks start. A mapped task given a
-        ``Mapped`` state is expanded again over its upstream's items, as on its first run:
-        each child given a successful state in ``map_states`` keeps it, every other child
-        (failed, pending, or beyond the given list: a map that was interrupted before all
-        its children ran) runs, so what takes the whole map sees all of its children.
+        failure); other given states are where those tasks start, unless ``keep_finished``
+        keeps every finished one as it is (how :meth:`run_until_done` goes on from an
+        earlier pass). A mapped task given a ``Mapped`` state is expanded again over its
+        upstream's items, as on its first run: each child given a successful state in
+        ``map_states`` keeps it, every other child (failed, pending, or beyond the given
+        list: a map interrupted before all its children ran) runs, so what takes the whole
+        map sees all of its children. ``task_contexts`` adds context values for single tasks
+        (``{task: {"key": value}}``). A task whose retry starts later ends ``Retrying``.
         """
         flow = self.flow
         flow.validate()
-        values = self.check_parameters(parameters)
+        wanted = None if return_tasks is None else set(return_tasks)
+        unknown = [t for t in (wanted or ()) if t not in flow.tasks]
+        unknown += [t for t in (task_contexts or ()) if t not in flow.tasks]
+        if unknown:
+            raise FlowValidationError(
+                f"Flow {flow.name!r}: return_tasks/task_contexts name tasks not in the flow: "
+                f"{sorted(getattr(t, 'name', repr(t)) for t in unknown)}"
+            )
+        given = {**current(), **(context or {})}
+        from_context = given.get("parameters") or {}
+        values = self.check_parameters({**from_context, **(parameters or {})})
         chosen_executor = self.resolve_executor(executor)
-        now = datetime.now(UTC)
         ctx = {
             **current(),
             "flow_name": flow.name,
-            "parameters": values,
-            "scheduled_start_time": now,
-            "date": now,
-            "today": now.strftime("%Y-%m-%d"),
+            **flow_run_keys(given),
             **(context or {}),
+            "parameters": values,
         }
         token = set_context(ctx)
         state = state or Pending()
@@ -150,8 +172,10 @@ class FlowRunner:
                 return state
             state = self.set_flow_state(state, Running("Running flow."))
             logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(chosen_executor, task_states or {}, ctx)
-            final = self.set_flow_state(state, self.final_state(results))
+            results = self._run_tasks(
+                chosen_executor, task_states or {}, ctx, task_contexts, keep_finished
+            )
+            final = self.set_flow_state(state, self.terminal_state(self.final_state(results)))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc, error=describe_error(exc.exc))
         except Exception as exc:
@@ -162,7 +186,20 @@ class FlowRunner:
         finally:
             reset_context(token)
         logger.info("Flow run %r: %s (%s)", flow.name, type(final).__name__, final.message)
+        if wanted is not None and isinstance(final.result, dict):
+            final.result = {t: st for t, st in final.result.items() if t in wanted}
         return final
+
+    def run_until_done(
+        self, task_states: Mapping[Task, State] | None = None, **kwargs: Any
+    ) -> State:
+        """:meth:`run`, then again at each waiting retry's start time (keeping what
+        finished) until no task waits to retry: what ``flow.run()`` does."""
+
+        def run_once(states: Any, flow_state: State | None) -> State:
+            return self.run(flow_state, states, keep_finished=flow_state is not None, **kwargs)
+
+        return run_until_done(run_once, task_states)
 
     def final_state(self, results: dict[Task, State]) -> State:
         """The flow's state from its reference tasks' states (a mapped task counts as its
@@ -180,6 +217,23 @@ class FlowRunner:
             return Cancelled("Some reference tasks were cancelled.", results)
         return Success("All reference tasks succeeded.", results)
 
+    def terminal_state(self, final: State) -> State:
+        """``final``, or what the flow's ``terminal_state_handler(flow, state,
+        reference_task_states)`` replaces it with once the run is over (as in Prefect;
+        the reference states come as a list: states are not hashable here)."""
+        handler = getattr(self.flow, "terminal_state_handler", None)
+        if handler is None or not isinstance(final, Finished):
+            return final
+        results = final.result if isinstance(final.result, dict) else {}
+        refs = [results[t] for t in self.flow.reference_tasks() if t in results]
+        what = f"terminal_state_handler of flow {self.flow.name!r}"
+        replaced = call_user(what, handler, self.flow, final, refs)
+        if replaced is None:
+            return final
+        if not isinstance(replaced, State):
+            raise UserCodeError(what, TypeError(f"returned {replaced!r}, not a State or None"))
+        return replaced
+
     def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
         """The runner of one task of this flow (a subclass may give it another result)."""
         return self.task_runner_cls(
@@ -192,7 +246,12 @@ class FlowRunner:
         )
 
     def _run_tasks(
-        self, executor: Any, task_states: Mapping[Task, State], ctx: dict[str, Any]
+        self,
+        executor: Any,
+        task_states: Mapping[Task, State],
+        flow_ctx: dict[str, Any],
+        task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
+        keep_finished: bool = False,
     ) -> dict[Task, State]:
         from headrace.configuration import config
 
@@ -207,10 +266,9 @@ class FlowRunner:
                 given = task_states.get(task)
                 edges = upstream_edges[task]
                 is_map = any(e.mapped for e in edges)
-                if (
-                    given is not None
-                    and _complete(given)
-                    and not (is_map and isinstance(given, Mapped))
+                if given is not None and (
+                    (_complete(given) and not (is_map and isinstance(given, Mapped)))
+                    or (keep_finished and _kept(given))
                 ):
                     futures[task] = given
                     continue
@@ -218,6 +276,11 @@ class FlowRunner:
                     e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
                 }
                 runner = self.task_runner(task, checkpoint)
+                runner.retry_later = self.returns_retrying
+                runner.keep_finished = keep_finished
+                ctx = flow_ctx
+                if task_contexts and task in task_contexts:
+                    ctx = {**flow_ctx, **task_contexts[task]}
                 if task.cache_for is not None:
                     runner.cache_candidates = cache.snapshot(runner.cache_base())
                     cached_runners[task] = runner
@@ -263,6 +326,12 @@ def _store_cache_entries(runner: TaskRunner, state: State) -> None:
             assert isinstance(run_state, Success)
             cache.store(runner.cache_key_for(index), entry)
             del run_state.cache_entry
+
+
+def _kept(state: State) -> bool:
+    """Whether a finished given state stands as it is when finished states are kept (a
+    mapped parent goes through its children; a loop goes on)."""
+    return state.is_finished() and not isinstance(state, Mapped | Looped)
 
 
 def _complete(state: State) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from headrace.engine.boundary import UserCodeError, call_user
 from headrace.engine.errors import InvalidTransitionError
+from headrace.engine.signals import ENDRUN, HeadraceSignal
 from headrace.engine.state import State
 from headrace.engine.transitions import check
 
@@ -27,12 +28,19 @@ def run_handlers(
     """``new``, or what the handlers replace it with, each handler seeing the last one's.
 
     ``owner_label`` names the owner in errors (``"task 'load'"``); a handler that raises or
-    returns something that may not follow ``old`` fails the run naming the handler.
+    returns something that may not follow ``old`` fails the run naming the handler. A
+    handler that raises a signal (``FAIL``, ``ENDRUN``...) replaces ``new`` with the
+    signal's state: a flow handler raising ``FAIL`` ends the flow run ``Failed``.
     """
     for handler in handlers:
         name = getattr(handler, "__name__", handler)
         what = f"state handler {name!r} of {owner_label}"
-        replaced = call_user(what, handler, owner, old, new)
+        try:
+            replaced = call_user(what, handler, owner, old, new)
+        except ENDRUN as end:  # a handler may end the run in a state of its choosing
+            replaced = end.state
+        except HeadraceSignal as signal:  # FAIL, SKIP...: the signal's state, as in a task
+            replaced = signal.state
         if replaced is not None:
             check_replacement(what, old, replaced)
             new = replaced

@@ -14,6 +14,7 @@ from headrace.engine import state
 __all__ = [
     "ENDRUN",
     "FAIL",
+    "LOOP",
     "PAUSE",
     "RETRY",
     "SKIP",
@@ -24,14 +25,19 @@ __all__ = [
 ]
 
 
+_NO_RESULT: Any = object()
+
+
 class HeadraceSignal(BaseException):
-    """Base of the signals; ``.state`` is the state the task ends in."""
+    """Base of the signals; ``.state`` is the state the task ends in. Its result is
+    ``result`` when given, else the signal itself (as in Prefect: a task that skipped or
+    whose trigger failed holds the signal that said so)."""
 
     state_class: type[state.State] = state.State
 
-    def __init__(self, message: str | None = None, *, result: Any = None) -> None:
+    def __init__(self, message: str | None = None, *, result: Any = _NO_RESULT) -> None:
         super().__init__(message)
-        self.state = self.state_class(message, result)
+        self.state = self.state_class(message, self if result is _NO_RESULT else result)
 
 
 class FAIL(HeadraceSignal):
@@ -56,6 +62,13 @@ class RETRY(HeadraceSignal):
     """Fail this attempt and retry (even beyond ``max_retries``)."""
 
     state_class = state.Retrying
+
+
+class LOOP(HeadraceSignal):
+    """End this iteration ``Looped`` with ``result`` and run the task again: the next call
+    reads ``context.task_loop_result`` (this ``result``) and ``context.task_loop_count``."""
+
+    state_class = state.Looped
 
 
 class SKIP(HeadraceSignal):

@@ -21,12 +21,24 @@ from headrace.core.task import Task
 from headrace.engine.attempts import run_attempts
 from headrace.engine.boundary import UserCodeError
 from headrace.engine.checkpoint import persists
+from headrace.engine.context_keys import with_task_run_id
 from headrace.engine.errors import ResultError
 from headrace.engine.failure import describe_error
 from headrace.engine.handlers import check_replacement, run_handlers
+from headrace.engine.looping import resume_loop
+from headrace.engine.retry_waits import children_finished
 from headrace.engine.reuse import cache_hit, target_hit
 from headrace.engine.signals import RunCancelled
-from headrace.engine.state import Cached, Cancelled, Failed, Mapped, Pending, Resume, State
+from headrace.engine.state import (
+    Cached,
+    Cancelled,
+    Failed,
+    Looped,
+    Mapped,
+    Pending,
+    Resume,
+    State,
+)
 from headrace.engine.transitions import check
 from headrace.engine.upstream import unmappable, upstream_verdict
 from headrace.runcontext import reset_context, set_context
@@ -50,8 +62,10 @@ class TaskRunner:
         "cache_identity",
         "checkpoint",
         "flow_result",
+        "keep_finished",
         "listeners",
         "recall",
+        "retry_later",
         "slug",
         "task",
     )
@@ -81,6 +95,11 @@ class TaskRunner:
         # mapped children before it runs them, so a chunk that a cluster runs again (its
         # worker died) reuses the children that had already finished and were recorded.
         self.recall: Recall | None = None
+        # Set by the flow runner (Prefect's split between FlowRunner.run and flow.run):
+        # retry_later returns a Retrying state whose start time is ahead instead of
+        # sleeping; keep_finished keeps a given finished state instead of running again.
+        self.retry_later = False
+        self.keep_finished = False
 
     def cache_base(self) -> str:
         """The key this task's results are cached under (``cache_key`` shares it)."""
@@ -133,6 +152,7 @@ class TaskRunner:
         ctx["task_tags"] = task.tags
         ctx["map_index"] = map_index
         ctx.setdefault("task_run_count", 1)
+        ctx.setdefault("task_loop_count", 1)
         token = set_context(ctx)
         state = state or Pending()
         try:
@@ -196,11 +216,12 @@ class TaskRunner:
         results (target, cache), then the attempts."""
         task = self.task
         if state.is_finished():
-            if state.is_successful():
+            if state.is_successful() or (self.keep_finished and not isinstance(state, Looped)):
                 return state
+            resume_loop(state, ctx)
             state = self.set_state(state, Pending("Restarting from a failed state."), map_index)
         for up in upstream.values():
-            if not up.is_finished():
+            if not up.is_finished() or (isinstance(up, Mapped) and not children_finished(up)):
                 return state
         verdict = upstream_verdict(self, state, upstream, map_index)
         if verdict is not None:
@@ -215,7 +236,7 @@ class TaskRunner:
                 inputs[edge.key] = up.result
         fmt: dict[str, Any] | None = None
         if task.target is not None or persists(self):
-            fmt = {**ctx.get("parameters", _EMPTY), **ctx, **inputs}
+            fmt = {**ctx.get("parameters", _EMPTY), **with_task_run_id(ctx), **inputs}
         if task.target is not None:
             assert fmt is not None
             found = target_hit(self, state, fmt, map_index)

@@ -36,6 +36,7 @@ class Event(enum.Enum):
     MAP = "map"
     CANCEL = "cancel"
     RESTART = "restart"
+    LOOP = "loop"
 
 
 E = Event
@@ -74,7 +75,9 @@ TABLE: dict[type[s.State], dict[Event, type[s.State]]] = {
         E.MAP: s.Mapped,
         E.CACHE_HIT: s.Cached,
         E.CANCEL: s.Cancelled,
+        E.LOOP: s.Looped,
     },
+    s.Looped: {E.START: s.Running, E.RESTART: s.Pending, E.CANCEL: s.Cancelled},
     s.Finished: {E.RESTART: s.Pending},
 }
 

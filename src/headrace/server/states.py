@@ -48,7 +48,12 @@ _KINDS = {
     if isinstance(cls := getattr(engine_state, name), type) and issubclass(cls, engine_state.State)
 }
 SUCCESS_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Success))
-FINISHED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Finished))
+# Looped ends one iteration of a looping task, which then runs again: not final here.
+FINISHED_NAMES = frozenset(
+    n
+    for n, c in _KINDS.items()
+    if issubclass(c, engine_state.Finished) and not issubclass(c, engine_state.Looped)
+)
 RUNNING_NAMES = frozenset({"Running", CANCELLING})
 FAILED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Failed))
 

@@ -188,13 +188,14 @@ class _StopsOnRequest(FlowRunner):
         parameters: Mapping[str, Any] | None = None,
         executor: Any = None,
         context: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> State:
         stops = current_stop_requests()
         if stops is None:
-            return super().run(state, task_states, parameters, executor, context)
+            return super().run(state, task_states, parameters, executor, context, **options)
         try:
             with stops.armed():
-                return super().run(state, task_states, parameters, executor, context)
+                return super().run(state, task_states, parameters, executor, context, **options)
         except RunCancelled as stop:
             return self._stopped(str(stop) or stops.reason)
 

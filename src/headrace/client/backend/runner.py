@@ -87,6 +87,7 @@ class BackendFlowRunner(FlowRunner):
 
     default_client: ClassVar[Any] = None
     default_on_cancel: ClassVar[Callable[[], None] | None] = None
+    returns_retrying = False  # one call runs the flow run to its end: retries sleep
 
     def __init__(
         self,
@@ -157,8 +158,10 @@ class BackendFlowRunner(FlowRunner):
         parameters: Mapping[str, Any] | None = None,
         executor: Any = None,
         context: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> State:
-        """Run the flow run and report it; returns the flow's final state."""
+        """Run the flow run and report it; returns the flow's final state (``options``:
+        the engine runner's keywords, such as ``task_contexts``)."""
         run = self.client.get_flow_run(self.flow_run_id)
         if run["state"] in _NOT_TO_RUN:
             logger.warning(
@@ -203,7 +206,7 @@ class BackendFlowRunner(FlowRunner):
         self._given = dict(task_states)
         try:
             with live_listener(str(self.flow_run_id), listener):
-                final = super().run(state, task_states, parameters, executor, ctx)
+                final = super().run(state, task_states, parameters, executor, ctx, **options)
         finally:
             self._reconcile(final, listener)
             if final.is_finished() or not last_flow or last_flow[-1] != type(final).__name__:

@@ -18,6 +18,7 @@ from headrace.engine.results.base import Result
 from headrace.engine.state import (
     NOT_LOADED,
     Failed,
+    Looped,
     Mapped,
     Pending,
     Skipped,
@@ -91,6 +92,8 @@ def state_parts(
             serialized["result"] = result
     if isinstance(state, Mapped):
         serialized["n_map_states"] = len(state.map_states)
+    if isinstance(state, Looped):
+        serialized["loop_count"] = state.loop_count
     if message is not None and not (isinstance(message, str) and len(message) <= 4000):
         message = str(message)[:4000]
     if message:
@@ -130,6 +133,8 @@ def state_from_json(name: str, message: str | None, serialized: dict[str, Any] |
     cls = state_class(name)
     if issubclass(cls, Failed):
         return cls(message, error=ErrorInfo.from_dict((serialized or {}).get("error")))
+    if issubclass(cls, Looped):
+        return _looped_from_json(message, serialized or {})
     if issubclass(cls, Skipped):
         return Skipped(message)
     if not issubclass(cls, Success) or cls is Mapped:
@@ -139,3 +144,14 @@ def state_from_json(name: str, message: str | None, serialized: dict[str, Any] |
     if result is None:
         return Pending("its result was not persisted; running it again")
     return Success(message, NOT_LOADED, persisted=result)
+
+
+def _looped_from_json(message: str | None, serialized: dict[str, Any]) -> State:
+    """A ``Looped`` state to resume from: only when its iteration's result was persisted
+    (the next iteration reads it), else ``Pending`` so the loop starts over."""
+    doc = serialized.get("result")
+    result = result_from_json(doc) if doc else None
+    if result is None:
+        return Pending("its loop result was not persisted; running it again")
+    loop_count = int(serialized.get("loop_count", 1))
+    return Looped(message, NOT_LOADED, loop_count=loop_count, persisted=result)

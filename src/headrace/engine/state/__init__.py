@@ -4,7 +4,8 @@ States are small plain objects (``__slots__``): a message, a result and a timest
 a few kind-specific fields. The kinds form a hierarchy so questions are ``isinstance``
 checks: ``TriggerFailed`` and ``TimedOut`` are kinds of ``Failed``; ``Cached``, ``Mapped``
 and ``Skipped`` are kinds of ``Success``; ``Scheduled``, ``Submitted``, ``Retrying`` and
-``Paused`` are kinds of ``Pending``. Which state may follow which is decided by
+``Paused`` are kinds of ``Pending``; ``Looped`` (one iteration of a looping task) is
+finished but neither success nor failure. Which state may follow which is decided by
 :mod:`headrace.engine.transitions`, not here.
 """
 
@@ -17,6 +18,7 @@ from headrace.engine.state.finished import (
     Cancelled,
     Failed,
     Finished,
+    Looped,
     Mapped,
     Skipped,
     Success,
@@ -39,6 +41,7 @@ __all__ = [
     "Cancelled",
     "Failed",
     "Finished",
+    "Looped",
     "Mapped",
     "Paused",
     "Pending",
@@ -64,6 +67,7 @@ KINDS: tuple[type[State], ...] = (
     Retrying,
     Resume,
     Running,
+    Looped,
     Success,
     Cached,
     Mapped,

@@ -17,6 +17,7 @@ __all__ = [
     "Cancelled",
     "Failed",
     "Finished",
+    "Looped",
     "Mapped",
     "Skipped",
     "Success",
@@ -96,6 +97,21 @@ class Skipped(Success):
 
     __slots__ = ()
     color = "#62757f"
+
+
+class Looped(Finished):
+    """One iteration of a looping task finished (it raised ``LOOP``); the task runs again
+    with ``context.task_loop_result`` = this state's result and ``task_loop_count`` =
+    ``loop_count + 1``. A run restarted from a ``Looped`` state resumes at that iteration."""
+
+    __slots__ = ("loop_count",)
+    color = "#003ccb"
+
+    def __init__(
+        self, message: str | None = None, result: Any = None, loop_count: int = 1, **kw: Any
+    ) -> None:
+        self.loop_count = loop_count
+        super().__init__(message, result, **kw)
 
 
 class Failed(Finished):

@@ -50,10 +50,21 @@ class Submitted(Pending):
 
 
 class Paused(Pending):
-    """Waits for approval (``manual_only``) or a ``PAUSE`` signal."""
+    """Waits for approval (``manual_only``) or a ``PAUSE`` signal; ``start_time`` (as in
+    Prefect) is when it may go on by itself, if ever."""
 
-    __slots__ = ()
+    __slots__ = ("start_time",)
     color = "#99ccff"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: datetime | None = None,
+        **kw: Any,
+    ) -> None:
+        self.start_time = start_time
+        super().__init__(message, result, **kw)
 
 
 class Retrying(Scheduled):

@@ -76,8 +76,9 @@ class Environment(Serializable):
         from headrace.engine import get_default_flow_runner_class
 
         flow = storage.get_flow(flow_location)
-        runner_cls = get_default_flow_runner_class()
-        return runner_cls(flow=flow).run(executor=executor, **kwargs)
+        runner = get_default_flow_runner_class()(flow=flow)
+        run = getattr(runner, "run_until_done", runner.run)  # comes back for later retries
+        return run(executor=executor, **kwargs)
 
     def executor_for(self, storage: Storage, flow_location: str) -> Any:
         """The executor (instance or class) runs use; the base class takes the default."""

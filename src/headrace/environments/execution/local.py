@@ -41,7 +41,9 @@ class LocalEnvironment(Environment):
 
         flow = storage.get_flow(flow_location)
         chosen = executor if executor is not None else flow.executor
-        return get_default_flow_runner_class()(flow=flow).run(executor=chosen, **kwargs)
+        runner = get_default_flow_runner_class()(flow=flow)
+        run = getattr(runner, "run_until_done", runner.run)  # comes back for later retries
+        return run(executor=chosen, **kwargs)
 
     def executor_for(self, storage: Storage, flow_location: str) -> Any:
         # None lets the flow's own executor (or the configured default) decide.

@@ -4,13 +4,13 @@ import { h, s } from "./dom.js";
 const GROUPS = {
   Success: "ok", Cached: "ok", Mapped: "ok", Skipped: "skip",
   Failed: "bad", TriggerFailed: "bad", TimedOut: "bad",
-  Cancelled: "cancel", Cancelling: "cancel",
+  Cancelled: "cancel", Cancelling: "cancel", Looped: "retry",
   Running: "run", Submitted: "wait", Retrying: "retry", Resume: "wait",
   Scheduled: "wait", Pending: "pending", Paused: "pending",
 };
 
 export const STATE_NAMES = [
-  "Scheduled", "Pending", "Submitted", "Running", "Retrying", "Paused", "Success", "Cached",
+  "Scheduled", "Pending", "Submitted", "Running", "Looped", "Retrying", "Paused", "Success", "Cached",
   "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut", "Cancelling", "Cancelled",
 ];
 

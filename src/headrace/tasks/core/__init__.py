@@ -1,0 +1,1 @@
+"""Core tasks of the library: constants, collections, functions, resource managers."""
