@@ -43,7 +43,7 @@ def test_migrations_run_from_empty_and_are_idempotent(empty_url: str) -> None:
         assert set(Base.metadata.tables) <= tables
         with db.engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0001",)]
+        assert versions == [("i15_orchestration",)]
         for table in Base.metadata.sorted_tables:
             stored = {c["name"] for c in inspector.get_columns(table.name)}
             assert stored == set(table.columns.keys()), table.name

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Any
+
 import click
 from rich.console import Console
 from rich.table import Table
 
 from headrace.cli.options import api_option, make_client
 
-__all__ = ["get_group"]
+__all__ = ["get_group", "next_run"]
 
 
 @click.group("get")
 def get_group() -> None:
     """List flows, flow runs or a run's logs."""
+
+
+def next_run(schedule: dict[str, Any] | None) -> str:
+    """The schedule's next event: its time (UTC), and its clock's parameters and labels."""
+    if not schedule:
+        return ""
+    from headrace.schedules import ScheduleError, schedule_from_dict
+
+    try:
+        events = schedule_from_dict(schedule).next(1, return_events=True)
+    except ScheduleError as exc:
+        return f"(unreadable schedule: {exc})"
+    if not events:
+        return "none"
+    event = events[0]
+    text = event.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if event.parameter_defaults:
+        text += " " + ", ".join(f"{k}={v!r}" for k, v in event.parameter_defaults.items())
+    if event.labels is not None:
+        text += " [" + ",".join(event.labels) + "]"
+    return text
 
 
 @get_group.command("flows")
@@ -29,7 +53,7 @@ def get_flows(project: str | None, api: str | None) -> None:
                 raise click.ClickException(f"no project named {project!r}")
             project_id = found[0]["id"]
         projects = {p["id"]: p["name"] for p in client.get_projects()}
-        table = Table("name", "version", "project", "labels", "schedule")
+        table = Table("name", "version", "project", "labels", "schedule", "next run")
         table.add_column("id", no_wrap=True, min_width=36)
         for flow in client.get_flows(project_id=project_id):
             table.add_row(
@@ -38,6 +62,7 @@ def get_flows(project: str | None, api: str | None) -> None:
                 projects.get(flow["project_id"], flow["project_id"]),
                 ",".join(flow["labels"]),
                 "yes" if flow.get("schedule") else "",
+                next_run(flow.get("schedule")),
                 flow["id"],
             )
         Console().print(table)

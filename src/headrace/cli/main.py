@@ -11,11 +11,13 @@ import sys
 import click
 
 from headrace.cli.agent import agent_group
+from headrace.cli.backfill import backfill_command
 from headrace.cli.control import cancel_command, restart_command
 from headrace.cli.execute import execute_group
 from headrace.cli.get import get_group
 from headrace.cli.register import register_command
 from headrace.cli.run import run_command
+from headrace.cli.secret import secret_group
 from headrace.cli.server import server_group
 from headrace.cli.up import up_command
 
@@ -38,6 +40,8 @@ for command in (
     cancel_command,
     restart_command,
     execute_group,
+    backfill_command,
+    secret_group,
 ):
     cli.add_command(command)
 

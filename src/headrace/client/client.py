@@ -362,3 +362,36 @@ class Client:
 
     def delete_api_key(self, key_id: str) -> None:
         self.request("DELETE", f"/api_keys/{key_id}")
+
+    # --- backfills and secrets ----------------------------------------------------------
+    def backfill(
+        self,
+        flow_id: str,
+        start: datetime,
+        end: datetime,
+        max_concurrent: int | None = None,
+    ) -> Json:
+        """Create, once each, the runs the flow's schedule has from ``start`` to ``end``;
+        at most ``max_concurrent`` of them active at once."""
+        body = {
+            "flow_id": flow_id,
+            "start": _iso(start),
+            "end": _iso(end),
+            "max_concurrent": max_concurrent,
+        }
+        return dict(self._post("/backfills", body))
+
+    def set_secret(self, name: str, value: str) -> Json:
+        """Store secret ``name`` on the server (encrypted there; admin keys only)."""
+        return dict(self.request("PUT", f"/secrets/{name}", json={"value": value}))
+
+    def get_secret(self, name: str) -> str:
+        """The value of server-side secret ``name``."""
+        return str(self._get(f"/secrets/{name}")["value"])
+
+    def get_secrets(self) -> list[Json]:
+        """Names and times of the server's secrets (never their values)."""
+        return list(self._get("/secrets"))
+
+    def delete_secret(self, name: str) -> None:
+        self.request("DELETE", f"/secrets/{name}")

@@ -11,6 +11,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidInputError",
     "NotFoundError",
+    "SecretsKeyError",
     "ServerError",
     "TransitionError",
     "VersionConflictError",
@@ -80,3 +81,10 @@ class ConcurrencyLimitError(ConflictError):
     """Starting this would exceed a concurrency limit (task tag or flow label); retry later."""
 
     code = "concurrency_limit"
+
+
+class SecretsKeyError(ServerError, ValueError):
+    """The server's secrets key is malformed, or does not open a stored secret."""
+
+    status = 500
+    code = "secrets_key"

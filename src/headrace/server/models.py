@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Agent",
     "ApiKey",
+    "Backfill",
     "Base",
     "ConcurrencyLimit",
     "Flow",
@@ -27,6 +28,7 @@ __all__ = [
     "Log",
     "Project",
     "ReportBatch",
+    "Secret",
     "StateRecord",
     "TaskRun",
     "UTCDateTime",
@@ -141,6 +143,10 @@ class FlowRun(Base):
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     is_late: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The backfill that made this run (its concurrency cap applies when claiming).
+    backfill_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    # The task run of a parent flow that started this run (flows of flows).
+    parent_task_run_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
 
 
 class FlowRunLabel(Base):
@@ -243,3 +249,30 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(sa.String(16))
     project_ids: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Backfill(Base):
+    """A request to create the runs a flow's schedule would have made in a past window;
+    at most ``max_concurrent`` of its runs are active at once (None: no cap)."""
+
+    __tablename__ = "backfills"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_group_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_groups.id", ondelete="CASCADE"), index=True
+    )
+    flow_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("flows.id", ondelete="CASCADE"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_concurrent: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Secret(Base):
+    """A server-side secret: its value only ever stored encrypted (Fernet, server key)."""
+
+    __tablename__ = "secrets"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    ciphertext: Mapped[str] = mapped_column(sa.Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

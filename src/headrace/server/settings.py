@@ -43,6 +43,8 @@ class ServerSettings:
     report_batch_ttl: float = 86400.0
     log_retention_days: float = 30.0
     log_retention_batch_size: int = 1000
+    # Never in a repr or a log line: it opens every stored secret.
+    secrets_key: str = dataclasses.field(default="", repr=False)
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

@@ -29,6 +29,13 @@ from headrace.server.schemas.flows import (
     ProjectIn,
     ProjectOut,
 )
+from headrace.server.schemas.orchestration import (
+    BackfillIn,
+    BackfillOut,
+    SecretIn,
+    SecretOut,
+    SecretValueOut,
+)
 from headrace.server.schemas.reports import (
     ReportIn,
     ReportOut,
@@ -60,6 +67,8 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyIn",
     "ApiKeyOut",
+    "BackfillIn",
+    "BackfillOut",
     "ClaimIn",
     "ConcurrencyLimitIn",
     "ConcurrencyLimitOut",
@@ -77,6 +86,9 @@ __all__ = [
     "ProjectOut",
     "ReportIn",
     "ReportOut",
+    "SecretIn",
+    "SecretOut",
+    "SecretValueOut",
     "StateIn",
     "StateOut",
     "StateSetIn",

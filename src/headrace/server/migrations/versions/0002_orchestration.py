@@ -1,0 +1,59 @@
+"""Orchestration features (issue 15): backfills, server-side secrets, and on flow runs the
+backfill that made them and the parent task run that started them.
+
+Revision ID: i15_orchestration
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "i15_orchestration"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("flow_runs") as batch:
+        batch.add_column(sa.Column("backfill_id", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("parent_task_run_id", sa.String(length=36), nullable=True))
+        batch.create_index("ix_flow_runs_backfill_id", ["backfill_id"])
+        batch.create_index("ix_flow_runs_parent_task_run_id", ["parent_task_run_id"])
+    op.create_table(
+        "backfills",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("flow_group_id", sa.String(length=36), nullable=False),
+        sa.Column("flow_id", sa.String(length=36), nullable=False),
+        sa.Column("start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("end", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("max_concurrent", sa.Integer(), nullable=True),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["flow_group_id"], ["flow_groups.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["flow_id"], ["flows.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_backfills_flow_group_id", "backfills", ["flow_group_id"])
+    op.create_table(
+        "secrets",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("ciphertext", sa.Text(), nullable=False),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("secrets")
+    op.drop_index("ix_backfills_flow_group_id", table_name="backfills")
+    op.drop_table("backfills")
+    with op.batch_alter_table("flow_runs") as batch:
+        batch.drop_index("ix_flow_runs_parent_task_run_id")
+        batch.drop_index("ix_flow_runs_backfill_id")
+        batch.drop_column("parent_task_run_id")
+        batch.drop_column("backfill_id")
