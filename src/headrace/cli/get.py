@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from headrace.cli.options import api_option, make_client
@@ -62,7 +63,7 @@ def get_flows(project: str | None, api: str | None) -> None:
                 projects.get(flow["project_id"], flow["project_id"]),
                 ",".join(flow["labels"]),
                 "yes" if flow.get("schedule") else "",
-                next_run(flow.get("schedule")),
+                escape(next_run(flow.get("schedule"))),
                 flow["id"],
             )
         Console().print(table)

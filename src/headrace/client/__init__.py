@@ -10,11 +10,13 @@ from headrace.client.errors import (
     ForbiddenError,
     InvalidTransitionError,
     NotFoundError,
+    SecretNotFoundError,
     ServerUnavailableError,
     UnauthorizedError,
     ValidationError,
     VersionConflictError,
 )
+from headrace.client.secrets import Secret
 
 __all__ = [
     "ApiError",
@@ -24,6 +26,8 @@ __all__ = [
     "ForbiddenError",
     "InvalidTransitionError",
     "NotFoundError",
+    "Secret",
+    "SecretNotFoundError",
     "ServerUnavailableError",
     "UnauthorizedError",
     "ValidationError",

@@ -3,8 +3,8 @@
 Each record is tagged with the task run it came from (the run context's ``task_slug`` and
 ``map_index``) and queued on the run's :class:`Reporter`; it reaches the server in the next
 batch. Secret values (the ``[context.secrets]`` config section, environment variables a
-storage lists as ``secrets``, the API key) are replaced by ``********`` before a record
-leaves the process.
+storage lists as ``secrets``, the API key, every value ``Secret(name).get()`` resolved in
+this process) are replaced by ``********`` before a record leaves the process.
 """
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ class BackendLogHandler(logging.Handler):
         self.secrets = list(secrets)
 
     def redact(self, text: str) -> str:
-        for value in self.secrets:
+        from headrace.client.secrets import resolved_secret_values
+
+        for value in [*self.secrets, *resolved_secret_values()]:
             if value in text:
                 text = text.replace(value, MASK)
         return text
