@@ -3,6 +3,7 @@ the value reaches the server's logs only masked."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.agent.backend_support import register_script, wait_for_state
@@ -17,7 +18,7 @@ VALUE = "tok-9f8e7d6c5b4a"
 def test_a_run_reads_a_server_secret_and_logs_it_masked(
     api: Client, agent_env: dict[str, str], tmp_path: Path
 ) -> None:
-    api.set_secret("API_TOKEN", '{"token": "%s"}' % VALUE)
+    api.set_secret("API_TOKEN", json.dumps({"token": VALUE}))
     env = {**agent_env, "HEADRACE_TEST_COUNTS": str(tmp_path)}
     run = api.create_flow_run(register_script(api, FLOWS / "uses_secret.py"))
     agent = LocalAgent(labels=[], client=api, poll_interval=0.1, env=env).start()
