@@ -9,6 +9,7 @@ from headrace import Flow, context, task
 from headrace.client import Secret, SecretNotFoundError
 from headrace.client.secrets import resolved_secret_values
 from headrace.configuration import config, load_config
+from headrace.engine.results import SecretResult
 from headrace.tasks import EnvVarSecret, PrefectSecret, SecretTask
 
 
@@ -60,12 +61,12 @@ def test_secret_tasks_in_a_flow(monkeypatch: pytest.MonkeyPatch) -> None:
     assert state.is_successful(), state
     assert seen == {"token": "t0k3n", "port": 8125, "missing": None}
     assert SecretTask is PrefectSecret
-    assert PrefectSecret("X").checkpoint is False
+    assert isinstance(PrefectSecret("X").result, SecretResult)
 
 
 def test_env_var_secret_can_insist(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HR_UNSET", raising=False)
     with pytest.raises(ValueError, match="'HR_UNSET' is not set"):
         EnvVarSecret("HR_UNSET", raise_if_missing=True).run()
-    with pytest.raises(ValueError, match="never kept"):
-        PrefectSecret("X", checkpoint=True)
+    with pytest.raises(ValueError, match="only their name is ever kept"):
+        PrefectSecret("X", result=SecretResult(EnvVarSecret("Y")))

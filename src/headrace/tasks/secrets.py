@@ -2,8 +2,9 @@
 
 ``PrefectSecret(name)`` (alias ``SecretTask``) returns ``Secret(name).get()``;
 ``EnvVarSecret(name)`` returns an environment variable of the process the task runs in.
-Their results are never checkpointed (a secret never reaches a result file or the server as
-a result), and their values are masked in the run's logs.
+Their results are kept only as the secret's name (``SecretResult``): a secret never reaches
+a result file or the server, and a restart fetches it again. Their values are masked in the
+run's logs.
 """
 
 from __future__ import annotations
@@ -14,20 +15,25 @@ from typing import Any
 
 from headrace.client.secrets import Secret, remember_secret_value
 from headrace.core import Task
+from headrace.engine.results import SecretResult
 
 __all__ = ["EnvVarSecret", "PrefectSecret", "SecretBase", "SecretTask"]
 
 
 class SecretBase(Task):
-    """A task whose result is a secret: never checkpointed; retried twice by default."""
+    """A task whose result is a secret: its only ``Result`` is a ``SecretResult``, which
+    keeps the secret's name (never its value), so a restarted run fetches it again instead
+    of finding it in a file or on the server. Retried twice by default."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_retries", 2)
         kwargs.setdefault("retry_delay", 1.0)
-        if kwargs.get("checkpoint") or kwargs.get("result") is not None:
-            raise ValueError(f"{type(self).__name__} results are secrets: they are never kept")
-        kwargs["checkpoint"] = False
+        if kwargs.get("result") is not None:
+            raise ValueError(
+                f"{type(self).__name__} results are secrets: only their name is ever kept"
+            )
         super().__init__(**kwargs)
+        self.result = SecretResult(self)
 
 
 class PrefectSecret(SecretBase):
