@@ -200,6 +200,7 @@ class Client:
         run_config: Mapping[str, Any] | None = None,
         name: str | None = None,
         max_retries: int | None = None,
+        parent_task_run_id: str | None = None,
     ) -> Json:
         # A key per call makes the transport's retries safe: a POST that reached the
         # server before the connection broke returns the same run when retried.
@@ -215,6 +216,8 @@ class Client:
             "name": name,
             "max_retries": max_retries,
         }
+        if parent_task_run_id is not None:
+            body["parent_task_run_id"] = parent_task_run_id
         return dict(self._post("/flow_runs", body))
 
     def get_flow_runs(self, **filters: Any) -> list[Json]:

@@ -18,6 +18,7 @@ export function mount(ctx) {
   ctx.logGen = 0;
   ctx.parts = {
     head: h("div"), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
+    links: h("div", { id: "run-links" }),
     counts: h("div"), graph: h("div", { class: "graphwrap" }), gantt: h("div", { class: "graphwrap" }),
     logs: h("div", { class: "logs", id: "logs", role: "log" }), logInfo: h("span", { class: "muted" }),
   };
@@ -31,6 +32,7 @@ export function mount(ctx) {
   const p = ctx.parts;
   replace(ctx.root, p.head, p.actions,
     h("div", { class: "columns" }, section("Run", p.info), section("Parameters", p.params)),
+    p.links,
     section("Task runs", p.counts, p.graph),
     section("Timeline", p.gantt),
     section("Logs", h("div", { class: "filters" }, level, search, p.logInfo), p.logs));
@@ -113,6 +115,7 @@ export function render(ctx, d) {
     h("dt", null, "Agent"), h("dd", null, r.agent_id || "—")));
   const params = Object.entries(r.parameters || {});
   update(p.params, r.parameters, () => table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
+  update(p.links, [d.parent, d.child_runs], () => renderLinks(d.parent, d.child_runs || []));
   update(p.counts, d.task_counts, () => countsBar(d.task_counts));
   const runId = encodeURIComponent(r.id);
   const childrenHref = (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null);
@@ -123,4 +126,15 @@ export function render(ctx, d) {
         `${n.name} (${n.child_count.toLocaleString("en-US")} children)`))) : null]);
   update(p.gantt, [d.graph.nodes, r.start_time, FINISHED.has(r.state) ? 0 : d.now], () => renderGantt(d.graph.nodes, r, d.now));
   appendLogs(ctx, d);
+}
+
+// Flows of flows: the run and task that started this run, and the runs its tasks started.
+function renderLinks(parent, children) {
+  const taskLabel = (x) => `${x.task_name}${x.map_index >= 0 ? `[${x.map_index}]` : ""}`;
+  if (!parent && !children.length) return null;
+  return section("Flows of flows",
+    parent ? h("p", { id: "parent-run" }, "Started by task ", h("code", null, taskLabel(parent)), " of run ",
+      h("a", { href: `/runs/${encodeURIComponent(parent.flow_run_id)}`, class: "parent-link" }, parent.flow_run_name), " ", badge(parent.state)) : null,
+    children.length ? table(["Child run", "State", "Started by task"], children.map((c) => [
+      h("a", { href: `/runs/${encodeURIComponent(c.id)}`, class: "child-link" }, c.name), badge(c.state), taskLabel(c)])) : null);
 }
