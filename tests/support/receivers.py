@@ -15,7 +15,7 @@ __all__ = ["http_receiver", "smtp_receiver"]
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length", 0))
         body = self.rfile.read(length)
         self.server.received.append(  # type: ignore[attr-defined]
@@ -49,12 +49,13 @@ def smtp_receiver() -> Iterator[tuple[int, list[Any]]]:
     from email import message_from_bytes
 
     from aiosmtpd.controller import Controller
+
     from support.processes import free_port
 
     received: list[Any] = []
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             received.append(message_from_bytes(envelope.content))
             return "250 OK"
 

@@ -4,12 +4,11 @@ filtered by state."""
 
 from __future__ import annotations
 
-from support.receivers import http_receiver, smtp_receiver  # noqa: F401 - fixtures
-
 from headrace import Flow, context, task
 from headrace.engine.signals import FAIL
 from headrace.engine.state import Failed, Success, TimedOut
 from headrace.utilities.notifications import email_notifier, slack_notifier, webhook_notifier
+from support.receivers import http_receiver, smtp_receiver  # noqa: F401 - fixtures
 
 
 def _flow(handlers: list, fail: bool) -> Flow:
@@ -70,9 +69,8 @@ def test_email_notifier_sends_through_smtp(smtp_receiver) -> None:
 def test_an_unreachable_receiver_never_changes_the_run() -> None:
     import logging
 
-    from support.processes import free_port
-
     from headrace.utilities.notifications import logger
+    from support.processes import free_port
 
     seen: list[str] = []
     handler = logging.Handler()
