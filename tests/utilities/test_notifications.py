@@ -8,7 +8,6 @@ from headrace import Flow, context, task
 from headrace.engine.signals import FAIL
 from headrace.engine.state import Failed, Success, TimedOut
 from headrace.utilities.notifications import email_notifier, slack_notifier, webhook_notifier
-from support.receivers import http_receiver, smtp_receiver  # noqa: F401 - fixtures
 
 
 def _flow(handlers: list, fail: bool) -> Flow:
