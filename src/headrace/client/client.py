@@ -398,3 +398,51 @@ class Client:
 
     def delete_secret(self, name: str) -> None:
         self.request("DELETE", f"/secrets/{name}")
+
+    # --- notification rules and artifacts ------------------------------------------------
+    def create_notification_rule(
+        self,
+        flow_id: str,
+        states: Sequence[str],
+        *,
+        url: str | None = None,
+        url_secret: str | None = None,
+        kind: str = "webhook",
+    ) -> Json:
+        """Post to ``url`` (or server secret ``url_secret``'s URL) when a run of the flow
+        enters one of ``states`` (state names, or ``"Late"``); ``kind``: webhook|slack."""
+        body = {
+            "flow_id": flow_id,
+            "states": list(states),
+            "kind": kind,
+            "url": url,
+            "url_secret": url_secret,
+        }
+        return dict(self._post("/notification_rules", body))
+
+    def get_notification_rules(self, flow_group_id: str) -> list[Json]:
+        return list(self._get("/notification_rules", flow_group_id=flow_group_id))
+
+    def delete_notification_rule(self, rule_id: str) -> None:
+        self.request("DELETE", f"/notification_rules/{rule_id}")
+
+    def create_artifact(
+        self,
+        flow_run_id: str,
+        kind: str,
+        data: Mapping[str, Any],
+        task_slug: str | None = None,
+        map_index: int = -1,
+    ) -> Json:
+        body = {
+            "flow_run_id": flow_run_id,
+            "kind": kind,
+            "data": dict(data),
+            "task_slug": task_slug,
+            "map_index": map_index,
+        }
+        return dict(self._post("/artifacts", body))
+
+    def get_artifacts(self, flow_run_id: str, task_run_id: str | None = None) -> list[Json]:
+        filters = {} if task_run_id is None else {"task_run_id": task_run_id}
+        return list(self._get(f"/flow_runs/{flow_run_id}/artifacts", **filters))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Agent",
     "ApiKey",
+    "Artifact",
     "Backfill",
     "Base",
     "ConcurrencyLimit",
@@ -26,6 +27,8 @@ __all__ = [
     "FlowRun",
     "FlowRunLabel",
     "Log",
+    "NotificationRule",
+    "NotificationSent",
     "Project",
     "ReportBatch",
     "Secret",
@@ -276,3 +279,47 @@ class Secret(Base):
     ciphertext: Mapped[str] = mapped_column(sa.Text)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationRule(Base):
+    """Post to ``url`` (or the URL in server secret ``url_secret``) when a run of the flow
+    group enters one of ``states`` (state names, or ``"Late"``); ``kind`` is ``webhook`` or
+    ``slack``. ``cursor`` is the last state record already examined."""
+
+    __tablename__ = "notification_rules"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_group_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_groups.id", ondelete="CASCADE"), index=True
+    )
+    states: Mapped[list[str]] = mapped_column(sa.JSON)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    url: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    url_secret: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    cursor: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationSent(Base):
+    """One row per notification sent (``key``: ``state:<record id>`` or ``late:<run id>``),
+    so each is sent once even when two server processes step the service."""
+
+    __tablename__ = "notifications_sent"
+    rule_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("notification_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Artifact(Base):
+    """Something a task made for people to read: markdown, a link or a table (``data``)."""
+
+    __tablename__ = "artifacts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_run_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_runs.id", ondelete="CASCADE"), index=True
+    )
+    task_run_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

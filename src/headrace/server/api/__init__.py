@@ -46,6 +46,11 @@ Routes
                           created_runs, existing_runs, ...} (201 when it created runs)
     PUT    /secrets/{name} {value} (admin)   GET /secrets (names and times, never values)
     GET    /secrets/{name} -> {name, value, secret: true}   DELETE /secrets/{name} (admin)
+    POST   /notification_rules {flow_id, states, kind: webhook|slack, url|url_secret}
+    GET    /notification_rules?flow_group_id=   DELETE /notification_rules/{id}
+    POST   /artifacts    {flow_run_id, task_slug?, map_index?, kind: markdown|link|table,
+                          data: {markdown} | {link, text?} | {columns, rows}}
+    GET    /flow_runs/{id}/artifacts[?task_run_id]
 
 Lifecycle of a flow run
     Scheduled (v1) -> Submitted (claimed by an agent) -> Running (runner) -> a finished
@@ -77,7 +82,16 @@ Batched report: ``POST /flow_runs/{id}/report``
 
 from __future__ import annotations
 
-from headrace.server.api import admin, agents, backfills, flow_runs, flows, secrets, task_runs
+from headrace.server.api import (
+    admin,
+    agents,
+    backfills,
+    flow_runs,
+    flows,
+    notifications,
+    secrets,
+    task_runs,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -89,4 +103,5 @@ ROUTERS = [
     admin.router,
     backfills.router,
     secrets.router,
+    notifications.router,
 ]

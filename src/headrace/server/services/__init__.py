@@ -15,6 +15,7 @@ from datetime import datetime
 from headrace.server.db import Database
 from headrace.server.services.housekeeping import prune_report_batches
 from headrace.server.services.late import mark_late_runs
+from headrace.server.services.notify import send_notifications
 from headrace.server.services.reaper import reap_zombies
 from headrace.server.services.retention import delete_old_logs
 from headrace.server.services.scheduler import schedule_flow_runs
@@ -29,6 +30,7 @@ __all__ = [
     "prune_report_batches",
     "reap_zombies",
     "schedule_flow_runs",
+    "send_notifications",
 ]
 
 Step = Callable[[Database, ServerSettings, "datetime | None"], int]
@@ -38,6 +40,7 @@ SERVICES: dict[str, Step] = {
     "late_runs": mark_late_runs,
     "housekeeping": prune_report_batches,
     "log_retention": delete_old_logs,
+    "notifications": send_notifications,
 }
 
 

@@ -16,11 +16,20 @@ from sqlalchemy.orm import Session
 from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
-from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
+from headrace.server.models import (
+    Artifact,
+    Flow,
+    FlowGroup,
+    FlowRun,
+    FlowRunLabel,
+    Log,
+    StateRecord,
+    TaskRun,
+)
 from headrace.server.ui.graph import flow_graph
 from headrace.server.ui.sql import iso, run_columns, run_row
 
-__all__ = ["mapped_children", "run_links", "run_page", "runs_list"]
+__all__ = ["mapped_children", "run_artifacts", "run_links", "run_page", "runs_list"]
 
 LOG_TAIL = 300
 LOG_PAGE = 1000
@@ -180,6 +189,7 @@ def run_page(
         if parent.task_slug not in children:
             task_counts[parent.state] = task_counts.get(parent.state, 0) + 1
     links = run_links(session, flow_run_id)
+    artifacts = run_artifacts(session, flow_run_id)
     logs = _logs(session, flow_run_id, logs_after, log_level, log_search)
     cursor = logs[-1]["id"] if logs else logs_after
     if cursor is None:
@@ -191,10 +201,48 @@ def run_page(
         "task_counts": task_counts,
         "parent": links["parent"],
         "child_runs": links["children"],
+        "artifacts": artifacts,
         "logs": logs,
         "log_cursor": cursor,
         "logs_reset": logs_after is None,
     }
+
+
+def run_artifacts(
+    session: Session, flow_run_id: str, task_slug: str | None = None
+) -> list[dict[str, Any]]:
+    """A run's artifacts (of one task's runs when ``task_slug`` is given), oldest first,
+    each with the task slug, name and map index that made it."""
+    query = (
+        sa.select(
+            Artifact.id,
+            Artifact.kind,
+            Artifact.data,
+            Artifact.created,
+            TaskRun.task_slug,
+            TaskRun.task_name,
+            TaskRun.map_index,
+        )
+        .select_from(Artifact)
+        .outerjoin(TaskRun, TaskRun.id == Artifact.task_run_id)
+        .where(Artifact.flow_run_id == flow_run_id)
+        .order_by(Artifact.created, Artifact.id)
+        .limit(200)
+    )
+    if task_slug is not None:
+        query = query.where(TaskRun.task_slug == task_slug)
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "data": r.data,
+            "created": iso(r.created),
+            "task_slug": r.task_slug,
+            "task_name": r.task_name,
+            "map_index": r.map_index,
+        }
+        for r in session.execute(query)
+    ]
 
 
 def run_links(session: Session, flow_run_id: str) -> dict[str, Any]:
@@ -321,6 +369,7 @@ def mapped_children(
             "state_message": parent.state_message if parent else None,
         },
         "counts": counts,
+        "artifacts": run_artifacts(session, flow_run_id, task_slug),
         "total": int(total or 0),
         "limit": limit,
         "offset": offset,

@@ -7,6 +7,7 @@ import { badge, countsBar, FINISHED } from "../states.js";
 import { renderGraph } from "../graph.js";
 import { renderGantt } from "../gantt.js";
 import { flowLink, header, labels } from "./common.js";
+import { artifactList } from "../artifacts.js";
 
 const LEVELS = [["0", "all levels"], ["10", "DEBUG+"], ["20", "INFO+"], ["30", "WARNING+"], ["40", "ERROR+"]];
 const LEVEL_NAMES = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
@@ -18,7 +19,7 @@ export function mount(ctx) {
   ctx.logGen = 0;
   ctx.parts = {
     head: h("div"), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
-    links: h("div", { id: "run-links" }),
+    links: h("div", { id: "run-links" }), artifacts: h("div", { id: "run-artifacts" }),
     counts: h("div"), graph: h("div", { class: "graphwrap" }), gantt: h("div", { class: "graphwrap" }),
     logs: h("div", { class: "logs", id: "logs", role: "log" }), logInfo: h("span", { class: "muted" }),
   };
@@ -34,6 +35,7 @@ export function mount(ctx) {
     h("div", { class: "columns" }, section("Run", p.info), section("Parameters", p.params)),
     p.links,
     section("Task runs", p.counts, p.graph),
+    section("Artifacts", p.artifacts),
     section("Timeline", p.gantt),
     section("Logs", h("div", { class: "filters" }, level, search, p.logInfo), p.logs));
 }
@@ -116,6 +118,10 @@ export function render(ctx, d) {
   const params = Object.entries(r.parameters || {});
   update(p.params, r.parameters, () => table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
   update(p.links, [d.parent, d.child_runs], () => renderLinks(d.parent, d.child_runs || []));
+  update(p.artifacts, d.artifacts, () => artifactList(d.artifacts || [], { label: (a) => (a.task_slug
+    ? h("a", { href: `/runs/${encodeURIComponent(r.id)}/tasks/${encodeURIComponent(a.task_slug)}`, class: "artifact-task" },
+      `${a.task_name}${a.map_index >= 0 ? `[${a.map_index}]` : ""}`)
+    : "flow run") }));
   update(p.counts, d.task_counts, () => countsBar(d.task_counts));
   const runId = encodeURIComponent(r.id);
   const childrenHref = (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null);
