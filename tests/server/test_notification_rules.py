@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.support.receivers import http_receiver  # noqa: F401 - fixture
 
 from headrace.client.errors import NotFoundError, ValidationError
 from headrace.server.services import mark_late_runs, reap_zombies, send_notifications
