@@ -158,17 +158,18 @@ def _read_task_result(flow_run_id: str, task_slug: str, map_index: int) -> Any:
 
 @task(name="create_flow_run")
 def create_flow_run(
+    flow_id: str | None = None,
     flow_name: str | None = None,
     project_name: str | None = None,
     parameters: dict[str, Any] | None = None,
     labels: list[str] | None = None,
     run_name: str | None = None,
-    flow_id: str | None = None,
-    scheduled_start_time: datetime | None = None,
     run_config: dict[str, Any] | None = None,
+    scheduled_start_time: datetime | None = None,
     idempotency_key: str | None = None,
 ) -> str:
-    """Task: start a run of a registered flow (once per parent task run); its id."""
+    """Task: start a run of a registered flow (once per parent task run); its id. The
+    arguments are Prefect 1's, in its order (its ``context`` argument is not supported)."""
     return start_child_run(
         flow_name,
         project_name,
