@@ -86,3 +86,34 @@ def test_parent_and_child_runs_link_both_ways(
     page.locator("a.child-link").click()
     expect(page.locator("#parent-run")).to_be_visible()
     probe.shot("parent-child")
+
+
+def test_the_flow_page_shows_next_runs_with_their_clocks_parameters(
+    probe: PageProbe, ui_server: LiveServer, ui_client: Client
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from headrace.schedules import IntervalClock, Schedule
+    from headrace.server.services import schedule_flow_runs
+
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    schedule = Schedule(
+        [
+            IntervalClock(
+                timedelta(minutes=20),
+                start_date=start,
+                parameter_defaults={"region": "<eu>"},
+                labels=["gpu"],
+            )
+        ]
+    )
+    params = [{"name": "region", "default": "us", "required": False}]
+    doc = flow_document("scheduled", parameters=params, schedule=schedule.serialize())
+    flow = ui_client.register_document(doc, project_name=ui_client.create_project("s")["name"])
+    assert schedule_flow_runs(ui_server.db, ui_server.settings) >= 1
+    expect, page = _expect(), probe.page
+    page.goto(f"{ui_server.url}/flows/{flow['id']}")
+    expect(page.locator("main")).to_contain_text('with region="<eu>" labels gpu')
+    expect(page.locator("main .params").first).to_have_text('region="<eu>"')
+    assert page.locator("main eu").count() == 0
+    probe.shot("flow-upcoming-parameters")
