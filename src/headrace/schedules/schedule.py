@@ -75,13 +75,23 @@ class Schedule:
 
     def _clock_events(self, after: datetime | None) -> Iterator[ClockEvent]:
         """The clocks' events merged by instant, each (instant, parameters, labels) once."""
-        merged = heapq.merge(*(c.events(after) for c in self.clocks), key=lambda e: e.key()[0])
+        merged = heapq.merge(
+            *(c.events(after) for c in self.clocks), key=lambda e: e.start_time.astimezone(UTC)
+        )
         instant: datetime | None = None
-        seen: set[tuple[datetime, str, str]] = set()
+        first: ClockEvent | None = None
+        seen: set[tuple[datetime, str, str]] | None = None
         for event in merged:
+            when = event.start_time.astimezone(UTC)
+            if when != instant:
+                instant, first, seen = when, event, None
+                yield event
+                continue
+            # Another event at the same instant: the same run only if all fields match.
+            if seen is None:
+                assert first is not None
+                seen = {first.key()}
             key = event.key()
-            if key[0] != instant:
-                instant, seen = key[0], set()
             if key not in seen:
                 seen.add(key)
                 yield event
