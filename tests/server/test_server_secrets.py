@@ -87,3 +87,28 @@ def test_cli_sets_from_stdin_and_lists_names_only(client, server) -> None:
     assert "SLACK_URL" in listed.output and VALUE not in listed.output
     gone = runner.invoke(cli, ["secret", "delete", "SLACK_URL", "--api", server.url])
     assert gone.exit_code == 0 and client.get_secrets() == []
+
+
+def test_only_admin_keys_set_or_delete_secrets_and_no_key_reads_them(database_url) -> None:
+    from headrace.client.errors import ForbiddenError, UnauthorizedError
+    from headrace.server.auth import create_api_key
+
+    live = LiveServer(make_settings(database_url, require_api_key=True)).start()
+    try:
+        with live.db.session() as s:
+            _row, admin = create_api_key(s, "admin")
+        with Client(live.url, api_key=admin, retries=0) as c:
+            project = c.create_project("team")
+            scoped = c.create_api_key("team", project_ids=[project["id"]])["key"]
+            c.set_secret("TOKEN", VALUE)
+        with Client(live.url, api_key=scoped, retries=0) as team:
+            with pytest.raises(ForbiddenError):
+                team.set_secret("TOKEN", "overwrite")
+            with pytest.raises(ForbiddenError):
+                team.delete_secret("TOKEN")
+            assert team.get_secret("TOKEN") == VALUE  # runs of any project may read
+        with Client(live.url, api_key="", retries=0) as anonymous:
+            with pytest.raises(UnauthorizedError):
+                anonymous.get_secret("TOKEN")
+    finally:
+        live.stop()
