@@ -107,8 +107,10 @@ def test_only_admin_keys_set_or_delete_secrets_and_no_key_reads_them(database_ur
             with pytest.raises(ForbiddenError):
                 team.delete_secret("TOKEN")
             assert team.get_secret("TOKEN") == VALUE  # runs of any project may read
-        with Client(live.url, api_key="", retries=0) as anonymous:
-            with pytest.raises(UnauthorizedError):
-                anonymous.get_secret("TOKEN")
+        with (
+            Client(live.url, api_key="", retries=0) as anonymous,
+            pytest.raises(UnauthorizedError),
+        ):
+            anonymous.get_secret("TOKEN")
     finally:
         live.stop()
