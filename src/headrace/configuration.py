@@ -111,9 +111,12 @@ def _apply_env(data: dict[str, Any], environ: Mapping[str, str]) -> None:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
+        raw_path = [part for part in name[len(ENV_PREFIX) :].split("__") if part]
+        path = [part.lower() for part in raw_path]
         if not path:
             continue
+        if len(path) == 3 and path[:2] == ["context", "secrets"]:
+            path[2] = raw_path[2]  # a secret's name keeps its case, as in Prefect
         node = data
         for depth, part in enumerate(path[:-1]):
             child = node.get(part)

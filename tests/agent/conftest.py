@@ -9,3 +9,5 @@ from tests.agent.backend_support import (  # noqa: F401 - fixtures
     sqlite_template,
     sqlite_url,
 )
+
+from support.s3 import s3_server  # noqa: F401 - fixture

@@ -68,6 +68,11 @@ def test_union_merges_and_deduplicates() -> None:
     ]
 
 
+def test_a_schedule_without_clocks_never_fires() -> None:
+    # Prefect 1 accepts Schedule(clocks=[]); it simply has no next times.
+    assert Schedule(clocks=[]).next(3, after=T0) == []
+
+
 @pytest.mark.parametrize(
     "schedule",
     [
@@ -101,7 +106,8 @@ def test_json_round_trip_gives_the_same_times(schedule: Schedule) -> None:
             ),
             "end_date",
         ),
-        (lambda: Schedule([]), "at least one clock"),
+        (lambda: Schedule(clocks=5), "clocks must be a list"),
+        (lambda: Schedule([lambda d: d]), "clocks must be clocks"),
         (lambda: schedule_from_dict({"type": "RRule"}), "unknown schedule type 'RRule'"),
         (lambda: schedule_from_dict({"type": "IntervalSchedule", "interval": "1h"}), "interval"),
         (

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import require
 from tests.support.headrace_server import LiveServer
 from tests.support.postgres import PostgresServer, postgres_available, start_postgres
+from tests.support.receivers import http_receiver  # noqa: F401 - fixture
 
 from headrace.client import Client
 from headrace.server.db import Database

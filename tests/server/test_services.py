@@ -186,7 +186,14 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
     every = IntervalSchedule(start_date=start, interval=timedelta(minutes=10)).serialize()
     client.register_document(flow_document(schedule=every), project_id=project["id"])
     done = ServiceLoop(server.db, server.settings).run_once()
-    assert set(done) == {"scheduler", "zombie_reaper", "late_runs", "housekeeping", "log_retention"}
+    assert set(done) == {
+        "scheduler",
+        "zombie_reaper",
+        "late_runs",
+        "housekeeping",
+        "log_retention",
+        "notifications",
+    }
     assert done["scheduler"] >= 1
 
 

@@ -4,6 +4,7 @@ server (``--output json`` for scripts); run ids may be any unique prefix."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 
 import click
@@ -15,12 +16,33 @@ from headrace.cli.ids import resolve_run_id
 from headrace.cli.options import api_option, make_client
 from headrace.cli.output import emit_json, make_console, output_option
 
-__all__ = ["get_group"]
+__all__ = ["get_group", "next_run"]
 
 
 @click.group("get")
 def get_group() -> None:
     """List flows, flow runs, a run's task runs or its logs."""
+
+
+def next_run(schedule: dict[str, Any] | None) -> str:
+    """The schedule's next event: its time (UTC), and its clock's parameters and labels."""
+    if not schedule:
+        return ""
+    from headrace.schedules import ScheduleError, schedule_from_dict
+
+    try:
+        events = schedule_from_dict(schedule).next(1, return_events=True)
+    except ScheduleError as exc:
+        return f"(unreadable schedule: {exc})"
+    if not events:
+        return "none"
+    event = events[0]
+    text = event.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if event.parameter_defaults:
+        text += " " + ", ".join(f"{k}={v!r}" for k, v in event.parameter_defaults.items())
+    if event.labels is not None:
+        text += " [" + ",".join(event.labels) + "]"
+    return text
 
 
 @get_group.command("flows")
@@ -41,7 +63,7 @@ def get_flows(project: str | None, output: str, api: str | None) -> None:
             emit_json(flows)
             return
         projects = {p["id"]: p["name"] for p in client.get_projects()}
-        table = Table("name", "version", "project", "labels", "schedule")
+        table = Table("name", "version", "project", "labels", "schedule", "next run")
         table.add_column("id", no_wrap=True, min_width=36)
         for flow in flows:
             table.add_row(
@@ -50,6 +72,7 @@ def get_flows(project: str | None, output: str, api: str | None) -> None:
                 escape(projects.get(flow["project_id"], flow["project_id"])),
                 escape(",".join(flow["labels"])),
                 "yes" if flow.get("schedule") else "",
+                escape(next_run(flow.get("schedule"))),
                 flow["id"],
             )
         make_console().print(table)

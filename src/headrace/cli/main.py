@@ -11,6 +11,7 @@ import sys
 import click
 
 from headrace.cli.agent import agent_group
+from headrace.cli.backfill import backfill_command
 from headrace.cli.control import cancel_command, restart_command
 from headrace.cli.describe import describe_group
 from headrace.cli.execute import execute_group
@@ -18,6 +19,7 @@ from headrace.cli.flow import flow_group
 from headrace.cli.get import get_group
 from headrace.cli.register import register_command
 from headrace.cli.run import run_command
+from headrace.cli.secret import secret_group
 from headrace.cli.server import server_group
 from headrace.cli.up import up_command
 
@@ -43,6 +45,8 @@ for command in (
     cancel_command,
     restart_command,
     execute_group,
+    backfill_command,
+    secret_group,
 ):
     cli.add_command(command)
 

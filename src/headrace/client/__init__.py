@@ -10,12 +10,14 @@ from headrace.client.errors import (
     ForbiddenError,
     InvalidTransitionError,
     NotFoundError,
+    SecretNotFoundError,
     ServerUnavailableError,
     UnauthorizedError,
     UnfinishedTaskRunsError,
     ValidationError,
     VersionConflictError,
 )
+from headrace.client.secrets import Secret
 
 __all__ = [
     "ApiError",
@@ -25,6 +27,8 @@ __all__ = [
     "ForbiddenError",
     "InvalidTransitionError",
     "NotFoundError",
+    "Secret",
+    "SecretNotFoundError",
     "ServerUnavailableError",
     "UnauthorizedError",
     "UnfinishedTaskRunsError",

@@ -202,6 +202,7 @@ class Client:
         run_config: Mapping[str, Any] | None = None,
         name: str | None = None,
         max_retries: int | None = None,
+        parent_task_run_id: str | None = None,
     ) -> Json:
         # A key per call makes the transport's retries safe: a POST that reached the
         # server before the connection broke returns the same run when retried.
@@ -217,6 +218,8 @@ class Client:
             "name": name,
             "max_retries": max_retries,
         }
+        if parent_task_run_id is not None:
+            body["parent_task_run_id"] = parent_task_run_id
         return dict(self._post("/flow_runs", body))
 
     def get_flow_runs(self, **filters: Any) -> list[Json]:
@@ -383,3 +386,84 @@ class Client:
 
     def delete_api_key(self, key_id: str) -> None:
         self.request("DELETE", f"/api_keys/{key_id}")
+
+    # --- backfills and secrets ----------------------------------------------------------
+    def backfill(
+        self,
+        flow_id: str,
+        start: datetime,
+        end: datetime,
+        max_concurrent: int | None = None,
+    ) -> Json:
+        """Create, once each, the runs the flow's schedule has from ``start`` to ``end``;
+        at most ``max_concurrent`` of them active at once."""
+        body = {
+            "flow_id": flow_id,
+            "start": _iso(start),
+            "end": _iso(end),
+            "max_concurrent": max_concurrent,
+        }
+        return dict(self._post("/backfills", body))
+
+    def set_secret(self, name: str, value: str) -> Json:
+        """Store secret ``name`` on the server (encrypted there; admin keys only)."""
+        return dict(self.request("PUT", f"/secrets/{name}", json={"value": value}))
+
+    def get_secret(self, name: str) -> str:
+        """The value of server-side secret ``name``."""
+        return str(self._get(f"/secrets/{name}")["value"])
+
+    def get_secrets(self) -> list[Json]:
+        """Names and times of the server's secrets (never their values)."""
+        return list(self._get("/secrets"))
+
+    def delete_secret(self, name: str) -> None:
+        self.request("DELETE", f"/secrets/{name}")
+
+    # --- notification rules and artifacts ------------------------------------------------
+    def create_notification_rule(
+        self,
+        flow_id: str,
+        states: Sequence[str],
+        *,
+        url: str | None = None,
+        url_secret: str | None = None,
+        kind: str = "webhook",
+    ) -> Json:
+        """Post to ``url`` (or server secret ``url_secret``'s URL) when a run of the flow
+        enters one of ``states`` (state names, or ``"Late"``); ``kind``: webhook|slack."""
+        body = {
+            "flow_id": flow_id,
+            "states": list(states),
+            "kind": kind,
+            "url": url,
+            "url_secret": url_secret,
+        }
+        return dict(self._post("/notification_rules", body))
+
+    def get_notification_rules(self, flow_group_id: str) -> list[Json]:
+        return list(self._get("/notification_rules", flow_group_id=flow_group_id))
+
+    def delete_notification_rule(self, rule_id: str) -> None:
+        self.request("DELETE", f"/notification_rules/{rule_id}")
+
+    def create_artifact(
+        self,
+        flow_run_id: str,
+        kind: str,
+        data: Mapping[str, Any],
+        task_slug: str | None = None,
+        map_index: int = -1,
+    ) -> Json:
+        body = {
+            "flow_run_id": flow_run_id,
+            "kind": kind,
+            "data": dict(data),
+            "task_slug": task_slug,
+            "map_index": map_index,
+        }
+        return dict(self._post("/artifacts", body))
+
+    def get_artifacts(self, flow_run_id: str, task_run_id: str | None = None) -> list[Json]:
+        filters = {} if task_run_id is None else {"task_run_id": task_run_id}
+        return list(self._get(f"/flow_runs/{flow_run_id}/artifacts", **filters))

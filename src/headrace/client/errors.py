@@ -19,6 +19,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidTransitionError",
     "NotFoundError",
+    "SecretNotFoundError",
     "ServerUnavailableError",
     "UnauthorizedError",
     "UnfinishedTaskRunsError",
@@ -123,3 +124,13 @@ def error_for(method: str, path: str, status: int, body: Any) -> ApiError:
     elif status == 403:
         cls = ForbiddenError
     return cls(method, path, status, detail, code=code, field=field)
+
+
+class SecretNotFoundError(ClientError, ValueError):
+    """``Secret(name).get()`` found no value; ``name`` and ``looked_in`` say where it looked."""
+
+    def __init__(self, name: str, looked_in: list[str]) -> None:
+        places = ", ".join(looked_in)
+        super().__init__(f"secret {name!r} was not found (looked in: {places})")
+        self.name = name
+        self.looked_in = looked_in

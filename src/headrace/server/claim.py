@@ -8,7 +8,9 @@ with the agent's id in the same transaction that selected it, so two agents neve
 run: on SQLite the write transaction is ``BEGIN IMMEDIATE`` (one writer at a time); on
 PostgreSQL the candidate rows are locked ``FOR UPDATE SKIP LOCKED`` (concurrent claimers
 take different rows), and when flow-label limits exist their rows are locked too so two
-claimers cannot both take the last slot.
+claimers cannot both take the last slot. A backfill's ``max_concurrent`` caps its runs the
+same way: a run of a backfill whose cap of active runs is reached is skipped (its backfill
+row locked on PostgreSQL).
 
 Projects: an agent only ever claims runs of the projects its API key sees (a
 project-scoped key claims only its projects' runs), and an agent started for some projects
@@ -23,11 +25,18 @@ from collections import Counter
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
-from headrace.server.models import Agent, ConcurrencyLimit, FlowRun, FlowRunLabel, Project
+from headrace.server.models import (
+    Agent,
+    Backfill,
+    ConcurrencyLimit,
+    FlowRun,
+    FlowRunLabel,
+    Project,
+)
 from headrace.server.states import CANCELLING, set_flow_run_state
 
 __all__ = ["ACTIVE_STATES", "claim_flow_runs", "visible_project_ids"]
@@ -50,6 +59,45 @@ def _active_label_counts(session: Session, labels: list[str]) -> Counter[str]:
         .group_by(FlowRunLabel.label)
     )
     return Counter({label: int(count) for label, count in rows})
+
+
+def _backfill_full() -> sa.ColumnElement[bool]:
+    """True for a run of a backfill whose cap of active runs is already reached."""
+    other = aliased(FlowRun)
+    active = (
+        sa.select(sa.func.count())
+        .where(other.backfill_id == Backfill.id, other.state.in_(ACTIVE_STATES))
+        .scalar_subquery()
+    )
+    return sa.exists().where(
+        Backfill.id == FlowRun.backfill_id,
+        Backfill.max_concurrent.is_not(None),
+        Backfill.max_concurrent <= active,
+    )
+
+
+def _backfill_room(session: Session, runs: list[FlowRun], postgres: bool) -> dict[str, int]:
+    """For each capped backfill among ``runs``: how many more of its runs may start."""
+    ids = sorted({r.backfill_id for r in runs if r.backfill_id})
+    if not ids:
+        return {}
+    query = sa.select(Backfill.id, Backfill.max_concurrent).where(
+        Backfill.id.in_(ids), Backfill.max_concurrent.is_not(None)
+    )
+    if postgres:
+        query = query.with_for_update()
+    caps = {bid: int(cap or 0) for bid, cap in session.execute(query)}
+    if not caps:
+        return {}
+    active = {
+        bid: int(n)
+        for bid, n in session.execute(
+            sa.select(FlowRun.backfill_id, sa.func.count())
+            .where(FlowRun.backfill_id.in_(list(caps)), FlowRun.state.in_(ACTIVE_STATES))
+            .group_by(FlowRun.backfill_id)
+        )
+    }
+    return {bid: cap - int(active.get(bid, 0)) for bid, cap in caps.items()}
 
 
 def visible_project_ids(session: Session, principal: Principal, names: list[str]) -> list[str]:
@@ -92,6 +140,7 @@ def claim_flow_runs(
             principal.scope(FlowRun.project_id),
             sa.true() if project_ids is None else FlowRun.project_id.in_(project_ids),
             ~foreign,
+            ~_backfill_full(),
         )
         .order_by(FlowRun.scheduled_start, FlowRun.id)
         .limit(limit * 4 if limits else limit)
@@ -100,6 +149,7 @@ def claim_flow_runs(
         query = query.with_for_update(skip_locked=True, of=FlowRun)
     candidates = list(session.scalars(query))
     active = _active_label_counts(session, list(limits)) if limits else Counter()
+    backfill_room = _backfill_room(session, candidates, postgres)
     claimed: list[FlowRun] = []
     for run in candidates:
         if len(claimed) >= limit:
@@ -107,6 +157,10 @@ def claim_flow_runs(
         limited = [lb for lb in run.labels if lb in limits]
         if any(active[lb] >= limits[lb] for lb in limited):
             continue
+        if run.backfill_id in backfill_room:
+            if backfill_room[run.backfill_id] <= 0:
+                continue
+            backfill_room[run.backfill_id] -= 1
         set_flow_run_state(
             session,
             run,

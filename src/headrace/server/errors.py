@@ -12,6 +12,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidInputError",
     "NotFoundError",
+    "SecretsKeyError",
     "ServerError",
     "TransitionError",
     "UnfinishedTaskRunsError",
@@ -102,3 +103,10 @@ class DatabaseInUseError(ServerError, RuntimeError):
 
     status = 503
     code = "database_in_use"
+
+
+class SecretsKeyError(ServerError, ValueError):
+    """The server's secrets key is malformed, or does not open a stored secret."""
+
+    status = 500
+    code = "secrets_key"

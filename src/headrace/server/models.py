@@ -18,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Agent",
     "ApiKey",
+    "Artifact",
+    "Backfill",
     "Base",
     "ConcurrencyLimit",
     "Flow",
@@ -25,8 +27,11 @@ __all__ = [
     "FlowRun",
     "FlowRunLabel",
     "Log",
+    "NotificationRule",
+    "NotificationSent",
     "Project",
     "ReportBatch",
+    "Secret",
     "StateRecord",
     "TaskRun",
     "UTCDateTime",
@@ -141,6 +146,10 @@ class FlowRun(Base):
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     is_late: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The backfill that made this run (its concurrency cap applies when claiming).
+    backfill_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    # The task run of a parent flow that started this run (flows of flows).
+    parent_task_run_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
 
 
 class FlowRunLabel(Base):
@@ -248,3 +257,74 @@ class ApiKey(Base):
     #: Set on a per-run token: it may only report for this flow run, until ``expires``.
     flow_run_id: Mapped[str | None] = mapped_column(sa.String(36), nullable=True, default=None)
     expires: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
+
+
+class Backfill(Base):
+    """A request to create the runs a flow's schedule would have made in a past window;
+    at most ``max_concurrent`` of its runs are active at once (None: no cap)."""
+
+    __tablename__ = "backfills"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_group_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_groups.id", ondelete="CASCADE"), index=True
+    )
+    flow_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("flows.id", ondelete="CASCADE"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_concurrent: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Secret(Base):
+    """A server-side secret: its value only ever stored encrypted (Fernet, server key)."""
+
+    __tablename__ = "secrets"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    ciphertext: Mapped[str] = mapped_column(sa.Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationRule(Base):
+    """Post to ``url`` (or the URL in server secret ``url_secret``) when a run of the flow
+    group enters one of ``states`` (state names, or ``"Late"``); ``kind`` is ``webhook`` or
+    ``slack``. ``cursor`` is the last state record already examined."""
+
+    __tablename__ = "notification_rules"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_group_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_groups.id", ondelete="CASCADE"), index=True
+    )
+    states: Mapped[list[str]] = mapped_column(sa.JSON)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    url: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    url_secret: Mapped[str | None] = mapped_column(sa.String(200), nullable=True)
+    cursor: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationSent(Base):
+    """One row per notification sent (``key``: ``state:<record id>`` or ``late:<run id>``),
+    so each is sent once even when two server processes step the service."""
+
+    __tablename__ = "notifications_sent"
+    rule_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("notification_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Artifact(Base):
+    """Something a task made for people to read: markdown, a link or a table (``data``)."""
+
+    __tablename__ = "artifacts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_run_id: Mapped[str] = mapped_column(
+        ID, sa.ForeignKey("flow_runs.id", ondelete="CASCADE"), index=True
+    )
+    task_run_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,12 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from headrace.schedules import ScheduleError, schedule_from_dict
 from headrace.server.auth import Principal
 from headrace.server.errors import ConflictError, InvalidInputError, NotFoundError
 from headrace.server.models import Flow, FlowGroup, FlowRun, Project
 from headrace.server.schemas import FlowIn
 
-__all__ = ["document_hash", "document_labels", "register_flow", "resolve_project"]
+__all__ = ["check_schedule", "document_hash", "document_labels", "register_flow", "resolve_project"]
 
 
 def document_hash(document: dict[str, Any], labels: list[str]) -> str:
@@ -75,6 +76,37 @@ def validate_document(document: dict[str, Any]) -> None:
     schedule = document.get("schedule")
     if schedule is not None and not isinstance(schedule, dict):
         raise InvalidInputError("document.schedule must be an object or null")
+    if schedule is not None:
+        params = document.get("parameters", [])
+        check_schedule(
+            schedule, {p["name"] for p in params}, {p["name"] for p in params if p.get("required")}
+        )
+
+
+def check_schedule(schedule: dict[str, Any], parameters: set[str], required: set[str]) -> None:
+    """A schedule document loads (headrace's own clocks, filters and adjustments only), its
+    clocks' ``parameter_defaults`` name parameters the flow has, and every clock gives the
+    flow's required parameters (else its runs could not start, as Prefect refuses too)."""
+    try:
+        loaded = schedule_from_dict(schedule)
+    except ScheduleError as exc:
+        raise InvalidInputError(f"document.schedule: {exc}", field="document.schedule") from None
+    for i, clock in enumerate(loaded.clocks):
+        unknown = sorted(set(clock.parameter_defaults) - parameters)
+        if unknown:
+            known = ", ".join(sorted(parameters)) or "none"
+            raise InvalidInputError(
+                f"document.schedule.clocks[{i}].parameter_defaults: the flow has no parameter "
+                f"{unknown[0]!r} (it has: {known})",
+                field="document.schedule",
+            )
+        missing = sorted(required - set(clock.parameter_defaults))
+        if missing:
+            raise InvalidInputError(
+                f"document.schedule.clocks[{i}]: the flow's required parameter {missing[0]!r} "
+                "has no value in the clock's parameter_defaults, so its runs could not start",
+                field="document.schedule",
+            )
 
 
 def resolve_project(

@@ -101,6 +101,8 @@ def create_flow_run(
     name: str | None = None,
     max_retries: int = 0,
     auto_scheduled: bool = False,
+    backfill_id: str | None = None,
+    parent_task_run_id: str | None = None,
 ) -> tuple[FlowRun, bool]:
     """Create a run of ``flow`` (or return the one with the same idempotency key)."""
     parameters = parameters or {}
@@ -128,6 +130,8 @@ def create_flow_run(
         "run_count": 0,
         "is_late": False,
         "created": now,
+        "backfill_id": backfill_id,
+        "parent_task_run_id": parent_task_run_id,
     }
     if not _insert_ignoring_duplicate(session, values):
         existing = session.scalar(

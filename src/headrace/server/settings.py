@@ -47,6 +47,8 @@ class ServerSettings:
     max_log_message_chars: int = 20_000
     allow_shared_sqlite: bool = False
     run_token_ttl: float = 86400.0
+    # Never in a repr or a log line: it opens every stored secret.
+    secrets_key: str = dataclasses.field(default="", repr=False)
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

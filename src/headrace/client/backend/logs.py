@@ -4,9 +4,9 @@ Each record is tagged with the task run it came from (the run context's ``task_s
 ``map_index``) and queued on the run's :class:`Reporter`; it reaches the server in the next
 batch. Secret values (the ``[context.secrets]`` config section, environment variables a
 storage lists as ``secrets``, the API key, ``HEADRACE__...KEY`` and other secret-named
-variables) are replaced by ``********`` before a record leaves the process, through the one
-masking path, :func:`headrace.utilities.secrets.redact` (state messages and agent output
-use it too).
+variables, every value ``Secret(name).get()`` resolved in this process) are replaced by
+``********`` before a record leaves the process, through the one masking path,
+:func:`headrace.utilities.secrets.redact` (state messages and agent output use it too).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 from headrace.client.backend.states import state_from_json
 from headrace.core.flow import Flow
 from headrace.core.task import Task
-from headrace.engine.state import Mapped, Pending, State
+from headrace.engine.state import NOT_LOADED, Mapped, Pending, State, Success
 from headrace.utilities.logging import get_logger
 
 __all__ = ["earlier_task_states", "server_task_states", "task_run_rows"]
@@ -40,6 +40,36 @@ def task_run_rows(client: Any, flow_run_id: str) -> Iterator[dict[str, Any]]:
         offset += len(page)
 
 
+def _configured_result(task: Task, flow: Flow, doc: dict[str, Any] | None) -> Any:
+    """The task's (or flow's) own ``Result`` pointed at ``doc``'s location, when it is the
+    kind of result that wrote it: it has what the server never receives (credentials,
+    endpoints, the secret task of a ``SecretResult``)."""
+    chosen = task.result or flow.result
+    if chosen is None or not doc or not isinstance(doc.get("location"), str):
+        return None
+    try:
+        mine = chosen.to_dict()
+    except Exception:
+        return None
+    if mine.get("type") != doc.get("type"):
+        return None
+    if "dir" in doc and str(getattr(chosen, "dir", doc["dir"])) != str(doc["dir"]):
+        return None
+    new = chosen.copy()
+    new.location = doc["location"]
+    return new
+
+
+def _state(task: Task, flow: Flow, row: dict[str, Any]) -> State:
+    state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
+    if state.is_successful() or isinstance(state, Pending):
+        doc = (row["state_serialized"] or {}).get("result")
+        configured = _configured_result(task, flow, doc)
+        if configured is not None and row["state"] not in ("Mapped", "Pending"):
+            return Success(row["state_message"], NOT_LOADED, persisted=configured)
+    return state
+
+
 def earlier_task_states(client: Any, flow_run_id: str, flow: Flow) -> dict[Task, State]:
     """States of an earlier attempt: successful task runs (with their results) and the
     mapped children that succeeded (in a ``Mapped`` state the engine expands again, see the
@@ -54,8 +84,7 @@ def earlier_task_states(client: Any, flow_run_id: str, flow: Flow) -> dict[Task,
         if row["map_index"] < 0:
             parents[task] = row
         elif row["state"] != "Pending":
-            state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
-            children.setdefault(task, {})[row["map_index"]] = state
+            children.setdefault(task, {})[row["map_index"]] = _state(task, flow, row)
     states: dict[Task, State] = {}
     for task, row in parents.items():
         if row["state"] == "Mapped" or task in children:
@@ -66,7 +95,7 @@ def earlier_task_states(client: Any, flow_run_id: str, flow: Flow) -> dict[Task,
                     "restarted", map_states=[kids.get(i, Pending()) for i in range(size)]
                 )
             continue
-        state = state_from_json(row["state"], row["state_message"], row["state_serialized"])
+        state = _state(task, flow, row)
         if state.is_successful():
             states[task] = state
     return states

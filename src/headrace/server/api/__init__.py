@@ -47,6 +47,15 @@ Routes
     POST   /agents/{id}/claim             {limit} -> [flow run] (now Submitted, yours)
     GET    /concurrency_limits   PUT/DELETE /concurrency_limits/{task_tag|flow_label}/{name}
     POST   /api_keys {name, project_ids|null} -> {..., key}   GET /api_keys  DELETE /api_keys/{id}
+    POST   /backfills    {flow_id, start, end, max_concurrent?} -> {id, run_ids,
+                          created_runs, existing_runs, ...} (201 when it created runs)
+    PUT    /secrets/{name} {value} (admin)   GET /secrets (names and times, never values)
+    GET    /secrets/{name} -> {name, value, secret: true}   DELETE /secrets/{name} (admin)
+    POST   /notification_rules {flow_id, states, kind: webhook|slack, url|url_secret}
+    GET    /notification_rules?flow_group_id=   DELETE /notification_rules/{id}
+    POST   /artifacts    {flow_run_id, task_slug?, map_index?, kind: markdown|link|table,
+                          data: {markdown} | {link, text?} | {columns, rows}}
+    GET    /flow_runs/{id}/artifacts[?task_run_id]
 
 Lifecycle of a flow run
     Scheduled (v1) -> Submitted (claimed by an agent) -> Running (runner) -> a finished
@@ -78,8 +87,26 @@ Batched report: ``POST /flow_runs/{id}/report``
 
 from __future__ import annotations
 
-from headrace.server.api import admin, agents, flow_runs, flows, task_runs
+from headrace.server.api import (
+    admin,
+    agents,
+    backfills,
+    flow_runs,
+    flows,
+    notifications,
+    secrets,
+    task_runs,
+)
 
 __all__ = ["ROUTERS"]
 
-ROUTERS = [flows.router, flow_runs.router, task_runs.router, agents.router, admin.router]
+ROUTERS = [
+    flows.router,
+    flow_runs.router,
+    task_runs.router,
+    agents.router,
+    admin.router,
+    backfills.router,
+    secrets.router,
+    notifications.router,
+]

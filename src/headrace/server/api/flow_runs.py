@@ -13,7 +13,7 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
 from headrace.server.limits import MAX_OFFSET
-from headrace.server.lookup import get_flow, get_flow_run
+from headrace.server.lookup import get_flow, get_flow_run, get_task_run
 from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
 from headrace.server.report import apply_report
 from headrace.server.retries import runner_lost
@@ -64,6 +64,8 @@ def create_run(
 ) -> FlowRunOut:
     with db.session() as s:
         flow = get_flow(s, body.flow_id, who)
+        if body.parent_task_run_id is not None:
+            get_task_run(s, body.parent_task_run_id, who)  # 404 naming it if unknown
         run, created = create_flow_run(
             s,
             flow,
@@ -77,6 +79,7 @@ def create_run(
             max_retries=settings.flow_run_max_retries
             if body.max_retries is None
             else body.max_retries,
+            parent_task_run_id=body.parent_task_run_id,
         )
         response.status_code = 201 if created else 200
         return FlowRunOut.model_validate(run)

@@ -72,6 +72,8 @@ class FlowRunIn(In):
     idempotency_key: str | None = Field(default=None, max_length=200)
     run_config: dict[str, Any] | None = None
     max_retries: Retries | None = None
+    # The task run of a parent flow run that starts this one (flows of flows).
+    parent_task_run_id: str | None = Field(default=None, min_length=1, max_length=36)
 
     @field_validator("labels")
     @classmethod
@@ -105,6 +107,8 @@ class FlowRunOut(Out):
     end_time: datetime | None
     is_late: bool
     created: datetime
+    backfill_id: str | None = None
+    parent_task_run_id: str | None = None
     task_run_counts: dict[str, int] | None = None
 
 

@@ -23,6 +23,7 @@ from headrace.server.db import Database
 from headrace.server.models import utcnow
 from headrace.server.services.housekeeping import prune_report_batches, prune_run_tokens
 from headrace.server.services.late import mark_late_runs
+from headrace.server.services.notify import send_notifications
 from headrace.server.services.reaper import reap_zombies
 from headrace.server.services.retention import delete_old_logs
 from headrace.server.services.scheduler import schedule_flow_runs
@@ -38,6 +39,7 @@ __all__ = [
     "prune_run_tokens",
     "reap_zombies",
     "schedule_flow_runs",
+    "send_notifications",
 ]
 
 Step = Callable[[Database, ServerSettings, "datetime | None"], int]
@@ -48,6 +50,7 @@ SERVICES: dict[str, Step] = {
     "housekeeping": prune_report_batches,
     "run_tokens": prune_run_tokens,
     "log_retention": delete_old_logs,
+    "notifications": send_notifications,
 }
 
 

@@ -2,30 +2,73 @@
 
 For every flow group with ``schedule_active`` whose current (unarchived) version has a
 schedule, it keeps up to ``server.schedule_max_runs`` future ``Scheduled`` runs within
-``server.schedule_horizon`` seconds. Each run's idempotency key is ``auto:<ISO time>``,
-unique per flow group in the database, so a scheduled time yields at most one run even when
-the step runs twice or in two processes at once.
+``server.schedule_horizon`` seconds. Each run's idempotency key is ``auto:<ISO time>``
+(followed by a digest of the clock's parameters and labels when it has any), unique per flow
+group in the database, so a scheduled event yields at most one run even when the step runs
+twice or in two processes at once. A run takes its clock's ``parameter_defaults`` as its
+parameters and its clock's ``labels`` (when the clock has labels) in place of the flow's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from headrace.schedules import schedule_from_dict
+from headrace.schedules import ClockEvent, schedule_from_dict
 from headrace.server.db import Database
 from headrace.server.models import Flow, FlowGroup, FlowRun, utcnow
 from headrace.server.runs import create_flow_run
 from headrace.server.settings import ServerSettings
 from headrace.utilities.logging import get_logger
 
-__all__ = ["schedule_flow_runs", "schedule_key"]
+__all__ = ["create_event_run", "event_key", "schedule_flow_runs", "schedule_key"]
 
 
 def schedule_key(when: datetime) -> str:
     """The idempotency key of the auto-scheduled run at ``when`` (UTC, ISO 8601)."""
     return f"auto:{when.astimezone(UTC).isoformat()}"
+
+
+def event_key(event: ClockEvent) -> str:
+    """The idempotency key of the run a schedule event creates: its time, and a digest of its
+    parameters and labels when it has any (two clocks firing at one time with different
+    parameters make two runs; the same event twice makes one)."""
+    key = schedule_key(event.start_time)
+    if not event.parameter_defaults and event.labels is None:
+        return key
+    extra = json.dumps([event.parameter_defaults, event.labels], sort_keys=True, default=str)
+    return f"{key}:{hashlib.sha256(extra.encode()).hexdigest()[:16]}"
+
+
+def create_event_run(
+    session: Session,
+    flow: Flow,
+    event: ClockEvent,
+    *,
+    now: datetime,
+    max_retries: int,
+    auto_scheduled: bool = True,
+    backfill_id: str | None = None,
+) -> tuple[FlowRun, bool]:
+    """The run ``event`` of ``flow``'s schedule stands for (created once, see :func:`event_key`)."""
+    extra: dict[str, Any] = {"backfill_id": backfill_id} if backfill_id else {}
+    return create_flow_run(
+        session,
+        flow,
+        now=now,
+        parameters=dict(event.parameter_defaults),
+        labels=event.labels,
+        scheduled_start=event.start_time,
+        auto_scheduled=auto_scheduled,
+        idempotency_key=event_key(event),
+        max_retries=max_retries,
+        **extra,
+    )
 
 
 def _flows_with_schedules(db: Database) -> list[str]:
@@ -61,21 +104,19 @@ def _schedule_one(db: Database, settings: ServerSettings, flow_id: str, now: dat
         if room <= 0:
             return 0
         last = s.scalar(sa.select(sa.func.max(FlowRun.scheduled_start)).where(auto))
-        after = max(now, last) if last is not None else now
+        # From just before the last run's time: another clock's event at that same time
+        # (other parameters) may still be missing; the ones made already come back as is.
+        after = max(now, last - timedelta(microseconds=1)) if last is not None else now
         horizon = now + timedelta(seconds=settings.schedule_horizon)
-        times = [
-            t for t in schedule_from_dict(flow.schedule).next(room, after=after) if t <= horizon
+        events = [
+            e
+            for e in schedule_from_dict(flow.schedule).next(room, after, return_events=True)
+            if e.start_time <= horizon
         ]
         created = 0
-        for when in times:
-            _, new = create_flow_run(
-                s,
-                flow,
-                now=now,
-                scheduled_start=when,
-                auto_scheduled=True,
-                idempotency_key=schedule_key(when),
-                max_retries=settings.flow_run_max_retries,
+        for event in events:
+            _, new = create_event_run(
+                s, flow, event, now=now, max_retries=settings.flow_run_max_retries
             )
             created += new
         return created

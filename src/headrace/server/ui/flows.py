@@ -114,9 +114,11 @@ def flow_page(session: Session, who: Principal, flow_id: str, now: datetime) -> 
         )
     ]
     upcoming = [
-        run_row(r)
+        {**run_row(r), "parameters": r.parameters or {}}
         for r in session.execute(
-            base.where(
+            sa.select(*run_columns(), FlowRun.parameters)
+            .join(Flow, Flow.id == FlowRun.flow_id)
+            .where(
                 FlowRun.flow_group_id == flow.flow_group_id,
                 FlowRun.scheduled_start > now,
                 FlowRun.state == "Scheduled",

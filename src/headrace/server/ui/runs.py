@@ -16,12 +16,21 @@ from sqlalchemy.orm import Session
 from headrace.server.auth import Principal
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow_run
-from headrace.server.models import Flow, FlowGroup, FlowRun, FlowRunLabel, Log, StateRecord, TaskRun
+from headrace.server.models import (
+    Artifact,
+    Flow,
+    FlowGroup,
+    FlowRun,
+    FlowRunLabel,
+    Log,
+    StateRecord,
+    TaskRun,
+)
 from headrace.server.task_detail import error_of, failed_task_runs, first_task_failures
 from headrace.server.ui.graph import flow_graph
 from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
-__all__ = ["mapped_children", "run_page", "runs_list"]
+__all__ = ["mapped_children", "run_artifacts", "run_links", "run_page", "runs_list"]
 
 LOG_TAIL = 300
 LOG_PAGE = 1000
@@ -199,6 +208,8 @@ def run_page(
     for parent in parents.values():
         if parent.task_slug not in children:
             task_counts[parent.state] = task_counts.get(parent.state, 0) + 1
+    links = run_links(session, flow_run_id)
+    artifacts = run_artifacts(session, flow_run_id)
     logs = _logs(session, flow_run_id, logs_after, log_level, log_search)
     cursor = logs[-1]["id"] if logs else logs_after
     if cursor is None:
@@ -210,10 +221,108 @@ def run_page(
         "task_counts": task_counts,
         "failures": failed_task_runs(session, flow_run_id) if run.state in FAILED_NAMES else [],
         "run_error": _run_error(session, flow_run_id) if run.state in FAILED_NAMES else None,
+        "parent": links["parent"],
+        "child_runs": links["children"],
+        "artifacts": artifacts,
         "logs": logs,
         "log_cursor": cursor,
         "logs_reset": logs_after is None,
     }
+
+
+def run_artifacts(
+    session: Session, flow_run_id: str, task_slug: str | None = None
+) -> list[dict[str, Any]]:
+    """A run's artifacts (of one task's runs when ``task_slug`` is given), oldest first,
+    each with the task slug, name and map index that made it."""
+    query = (
+        sa.select(
+            Artifact.id,
+            Artifact.kind,
+            Artifact.data,
+            Artifact.created,
+            TaskRun.task_slug,
+            TaskRun.task_name,
+            TaskRun.map_index,
+        )
+        .select_from(Artifact)
+        .outerjoin(TaskRun, TaskRun.id == Artifact.task_run_id)
+        .where(Artifact.flow_run_id == flow_run_id)
+        .order_by(Artifact.created, Artifact.id)
+        .limit(200)
+    )
+    if task_slug is not None:
+        query = query.where(TaskRun.task_slug == task_slug)
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "data": r.data,
+            "created": iso(r.created),
+            "task_slug": r.task_slug,
+            "task_name": r.task_name,
+            "map_index": r.map_index,
+        }
+        for r in session.execute(query)
+    ]
+
+
+def run_links(session: Session, flow_run_id: str) -> dict[str, Any]:
+    """Flows of flows: the parent run and task run that started this run (or None), and the
+    runs this run's tasks started, each with the task that started it."""
+    parent = None
+    parent_id = session.scalar(
+        sa.select(FlowRun.parent_task_run_id).where(FlowRun.id == flow_run_id)
+    )
+    if parent_id is not None:
+        row = session.execute(
+            sa.select(
+                TaskRun.id,
+                TaskRun.task_name,
+                TaskRun.map_index,
+                FlowRun.id.label("run_id"),
+                FlowRun.name,
+                FlowRun.state,
+            )
+            .select_from(TaskRun)
+            .join(FlowRun, FlowRun.id == TaskRun.flow_run_id)
+            .where(TaskRun.id == parent_id)
+        ).first()
+        if row is not None:
+            parent = {
+                "flow_run_id": row.run_id,
+                "flow_run_name": row.name,
+                "state": row.state,
+                "task_run_id": row.id,
+                "task_name": row.task_name,
+                "map_index": row.map_index,
+            }
+    children = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "state": r.state,
+            "task_run_id": r.task_run_id,
+            "task_name": r.task_name,
+            "map_index": r.map_index,
+        }
+        for r in session.execute(
+            sa.select(
+                FlowRun.id,
+                FlowRun.name,
+                FlowRun.state,
+                TaskRun.id.label("task_run_id"),
+                TaskRun.task_name,
+                TaskRun.map_index,
+            )
+            .select_from(FlowRun)
+            .join(TaskRun, TaskRun.id == FlowRun.parent_task_run_id)
+            .where(TaskRun.flow_run_id == flow_run_id)
+            .order_by(FlowRun.created, FlowRun.id)
+            .limit(500)
+        )
+    ]
+    return {"parent": parent, "children": children}
 
 
 def mapped_children(
@@ -282,6 +391,7 @@ def mapped_children(
             "state_message": parent.state_message if parent else None,
         },
         "counts": counts,
+        "artifacts": run_artifacts(session, flow_run_id, task_slug),
         "total": int(total or 0),
         "limit": limit,
         "offset": offset,

@@ -14,8 +14,9 @@ export function labels(list) {
   return h("span", { class: "labels" }, (list || []).map((l) => h("span", { class: "label" }, l)));
 }
 
-export function runsTable(runs, nowIso, { message = false, stateMessage = false, empty } = {}) {
+export function runsTable(runs, nowIso, { message = false, stateMessage = false, parameters = false, empty } = {}) {
   const headers = ["Run", "Flow", "State", "Scheduled", "Duration", "Labels"];
+  if (parameters) headers.push("Parameters");
   if (message) headers.push("Message");
   return table(
     headers,
@@ -29,6 +30,10 @@ export function runsTable(runs, nowIso, { message = false, stateMessage = false,
         duration(r.start_time, r.end_time, nowIso),
         labels(r.labels),
       ];
+      if (parameters) {
+        const entries = Object.entries(r.parameters || {});
+        cells.push(h("span", { class: "params" }, entries.length ? entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ") : "—"));
+      }
       if (message) {
         const cause = r.task_failure;
         cells.push(h("span", { class: "message" }, r.state_message || "",

@@ -23,19 +23,33 @@ export function mount(ctx) {
 export const load = (ctx) => get(`/ui/flows/${encodeURIComponent(ctx.flowId)}`);
 export const interval = () => 4000;
 
+// The IANA zone a serialized datetime carries ("...+01:00[Europe/Berlin]"), if any.
+const zoneOf = (iso) => (typeof iso === "string" && iso.endsWith("]") ? iso.slice(iso.lastIndexOf("[") + 1, -1) : null);
+
+function describeClock(c) {
+  const zone = c.timezone || zoneOf(c.start_date) || zoneOf(c.dtstart);
+  let text;
+  if (c.cron) text = `cron ${c.cron}`;
+  else if (c.interval !== undefined) text = `every ${fmtDuration(c.interval)}`;
+  else if (c.dates) text = `on ${c.dates.length} date${c.dates.length === 1 ? "" : "s"}`;
+  else if (c.rrule) text = c.rrule.replace(/^RRULE:/, "");
+  else text = c.type || json(c);
+  if (zone) text += ` (${zone})`;
+  const params = Object.entries(c.parameter_defaults || {});
+  if (params.length) text += ` with ${params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}`;
+  if (c.labels && c.labels.length) text += ` labels ${c.labels.join(", ")}`;
+  return text;
+}
+
 function describeSchedule(schedule) {
   if (!schedule) return "none";
-  const parts = [];
-  const walk = (x) => {
-    if (Array.isArray(x)) return x.forEach(walk);
-    if (x && typeof x === "object") {
-      if (x.cron) parts.push(`cron ${x.cron}${x.timezone ? ` (${x.timezone})` : ""}`);
-      if (x.interval !== undefined) parts.push(`every ${fmtDuration(x.interval)}`);
-      Object.values(x).forEach((v) => (typeof v === "object" ? walk(v) : null));
-    }
-  };
-  walk(schedule);
-  return parts.length ? parts.join(", ") : json(schedule);
+  const clocks = schedule.clocks || [schedule];
+  const parts = [clocks.map(describeClock).join("; ") || "no clocks"];
+  for (const key of ["filters", "or_filters", "not_filters", "adjustments"]) {
+    const rules = schedule[key] || [];
+    if (rules.length) parts.push(`${key.replace("_", " ")}: ${rules.map((r) => r.args && r.args.length ? `${r.name}(${r.args.join(", ")})` : r.name).join(", ")}`);
+  }
+  return parts.join(" · ");
 }
 
 function field(p) {
@@ -151,7 +165,7 @@ export function render(ctx, d) {
     h("dt", null, "Registered"), h("dd", null, fmtTime(d.flow.registered))));
   update(p.counts, d.runs_by_state, () => countsBar(d.runs_by_state));
   update(p.runs, runsKey(d.recent_runs, d.now), () => runsTable(d.recent_runs, d.now, { message: true, empty: "No runs yet: use the Run form." }));
-  update(p.upcoming, runsKey(d.upcoming_runs, d.now), () => runsTable(d.upcoming_runs, d.now, { empty: "Nothing scheduled." }));
+  update(p.upcoming, runsKey(d.upcoming_runs, d.now), () => runsTable(d.upcoming_runs, d.now, { parameters: true, empty: "Nothing scheduled." }));
   update(p.versions, d.versions, () => table(["Version", "Registered", ""],
     d.versions.map((v) => [h("a", { href: `/flows/${encodeURIComponent(v.id)}` }, `v${v.version}`), fmtTime(v.created), v.archived ? "archived" : "current"])));
 }

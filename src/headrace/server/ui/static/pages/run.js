@@ -8,6 +8,7 @@ import { renderGraph } from "../graph.js";
 import { renderGantt } from "../gantt.js";
 import { flowLink, header, labels } from "./common.js";
 import { errorBox, taskRunHref } from "./taskrun.js";
+import { artifactList } from "../artifacts.js";
 
 const LEVELS = [["0", "all levels"], ["10", "DEBUG+"], ["20", "INFO+"], ["30", "WARNING+"], ["40", "ERROR+"]];
 const LEVEL_NAMES = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL" };
@@ -19,6 +20,7 @@ export function mount(ctx) {
   ctx.logGen = 0;
   ctx.parts = {
     head: h("div"), failures: h("div", { id: "failures" }), actions: h("div", { class: "actions" }), info: h("div"), params: h("div"),
+    links: h("div", { id: "run-links" }), artifacts: h("div", { id: "run-artifacts" }),
     counts: h("div"), graph: h("div", { class: "graphwrap" }), gantt: h("div", { class: "graphwrap" }),
     logs: h("div", { class: "logs", id: "logs", role: "log" }), logInfo: h("span", { class: "muted" }),
   };
@@ -32,7 +34,9 @@ export function mount(ctx) {
   const p = ctx.parts;
   replace(ctx.root, p.head, p.failures, p.actions,
     h("div", { class: "columns" }, section("Run", p.info), section("Parameters", p.params)),
+    p.links,
     section("Task runs", p.counts, p.graph),
+    section("Artifacts", p.artifacts),
     section("Timeline", p.gantt),
     section("Logs", h("div", { class: "filters" }, level, search, p.logInfo), p.logs));
 }
@@ -139,6 +143,11 @@ export function render(ctx, d) {
     h("dt", null, "Agent"), h("dd", null, r.agent_id || "—")));
   const params = Object.entries(r.parameters || {});
   update(p.params, r.parameters, () => table(["Name", "Value"], params.map(([k, v]) => [k, h("code", null, json(v))]), "No parameters."));
+  update(p.links, [d.parent, d.child_runs], () => renderLinks(d.parent, d.child_runs || []));
+  update(p.artifacts, d.artifacts, () => artifactList(d.artifacts || [], { label: (a) => (a.task_slug
+    ? h("a", { href: `/runs/${encodeURIComponent(r.id)}/tasks/${encodeURIComponent(a.task_slug)}`, class: "artifact-task" },
+      `${a.task_name}${a.map_index >= 0 ? `[${a.map_index}]` : ""}`)
+    : "flow run") }));
   update(p.counts, d.task_counts, () => countsBar(d.task_counts));
   const runId = encodeURIComponent(r.id);
   const childrenHref = (n) => (n.mapped && n.child_count ? `/runs/${runId}/tasks/${encodeURIComponent(n.slug)}` : null);
@@ -150,4 +159,15 @@ export function render(ctx, d) {
         `${n.name} (${n.child_count.toLocaleString("en-US")} children)`))) : null]);
   update(p.gantt, [d.graph.nodes, r.start_time, FINISHED.has(r.state) ? 0 : d.now], () => renderGantt(d.graph.nodes, r, d.now, { link: nodeHref }));
   appendLogs(ctx, d);
+}
+
+// Flows of flows: the run and task that started this run, and the runs its tasks started.
+function renderLinks(parent, children) {
+  const taskLabel = (x) => `${x.task_name}${x.map_index >= 0 ? `[${x.map_index}]` : ""}`;
+  if (!parent && !children.length) return null;
+  return section("Flows of flows",
+    parent ? h("p", { id: "parent-run" }, "Started by task ", h("code", null, taskLabel(parent)), " of run ",
+      h("a", { href: `/runs/${encodeURIComponent(parent.flow_run_id)}`, class: "parent-link" }, parent.flow_run_name), " ", badge(parent.state)) : null,
+    children.length ? table(["Child run", "State", "Started by task"], children.map((c) => [
+      h("a", { href: `/runs/${encodeURIComponent(c.id)}`, class: "child-link" }, c.name), badge(c.state), taskLabel(c)])) : null);
 }

@@ -4,6 +4,7 @@ import { get } from "../api.js";
 import { badge, countsBar } from "../states.js";
 import { header } from "./common.js";
 import { taskRunHref } from "./taskrun.js";
+import { artifactList } from "../artifacts.js";
 
 const PAGE = 50;
 
@@ -12,7 +13,8 @@ export function mount(ctx) {
   ctx.offset = Number(ctx.search.get("offset") || 0);
   ctx.state = ctx.search.get("state") || "";
   ctx.parts = { head: h("div"), counts: h("div"), list: h("div"), pager: h("div", { class: "pager" }) };
-  replace(ctx.root, ctx.parts.head, section("Children by state", ctx.parts.counts),
+  ctx.parts.artifacts = h("div", { id: "task-artifacts" });
+  replace(ctx.root, ctx.parts.head, section("Artifacts", ctx.parts.artifacts), section("Children by state", ctx.parts.counts),
     section("Children", ctx.parts.list, ctx.parts.pager));
 }
 
@@ -24,9 +26,10 @@ export function render(ctx, d) {
   const p = ctx.parts;
   const runHref = `/runs/${encodeURIComponent(d.flow_run.id)}`;
   document.title = `${d.task.name} · headrace`;
-  update(p.head, [d.task, d.flow_run], () => header(`${d.task.name} (mapped)`,
+  update(p.head, [d.task, d.flow_run], () => header(`${d.task.name}${d.total ? " (mapped)" : ""}`,
     h("p", null, "in run ", h("a", { href: runHref }, d.flow_run.name), " of ", d.flow_run.flow_name, " ", badge(d.task.state))));
   const setState = (state) => () => { ctx.state = state; ctx.offset = 0; ctx.refresh(); };
+  update(p.artifacts, d.artifacts, () => artifactList(d.artifacts || [], { label: (a) => (a.map_index >= 0 ? `child ${a.map_index}` : null) }));
   update(p.counts, [d.counts, ctx.state], () => [countsBar(d.counts),
     h("div", { class: "chips" },
       h("button", { type: "button", class: ctx.state ? "chip" : "chip active", on: { click: setState("") } }, "all"),

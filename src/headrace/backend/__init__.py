@@ -1,0 +1,1 @@
+"""Prefect 1's ``prefect.backend`` import paths that headrace keeps (``.artifacts``)."""

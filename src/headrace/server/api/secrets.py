@@ -1,0 +1,62 @@
+"""Server-side secrets: set and delete (admin), list names, read one value (for runs)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+from fastapi import APIRouter, Request
+
+from headrace.server.auth import Principal
+from headrace.server.db import Database
+from headrace.server.deps import DB, WHO, get_settings
+from headrace.server.models import Secret, utcnow
+from headrace.server.schemas import SecretIn, SecretOut, SecretValueOut
+from headrace.server.secrets import check_name, delete_secret, load_fernet, read_secret, set_secret
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["secrets"])
+
+
+def _fernet(request: Request) -> Fernet:
+    cached: Fernet | None = getattr(request.app.state, "secrets_fernet", None)
+    if cached is None:
+        cached = load_fernet(get_settings(request).secrets_key)
+        request.app.state.secrets_fernet = cached
+    return cached
+
+
+@router.put("/secrets/{name}", response_model=SecretOut, summary="Set a secret (admin)")
+def put_secret(
+    name: str, body: SecretIn, request: Request, db: Database = DB, who: Principal = WHO
+) -> SecretOut:
+    who.require_admin("setting a secret")
+    fernet = _fernet(request)
+    with db.session() as s:
+        return SecretOut.model_validate(
+            set_secret(s, fernet, check_name(name), body.value, utcnow())
+        )
+
+
+@router.get("/secrets", response_model=list[SecretOut], summary="Secret names (never values)")
+def list_secrets(db: Database = DB, who: Principal = WHO) -> list[SecretOut]:
+    with db.session(write=False) as s:
+        return [
+            SecretOut.model_validate(r) for r in s.scalars(sa.select(Secret).order_by(Secret.name))
+        ]
+
+
+@router.get("/secrets/{name}", response_model=SecretValueOut, summary="One secret's value")
+def get_secret(
+    name: str, request: Request, db: Database = DB, who: Principal = WHO
+) -> SecretValueOut:
+    fernet = _fernet(request)
+    with db.session(write=False) as s:
+        return SecretValueOut(name=name, value=read_secret(s, fernet, check_name(name)))
+
+
+@router.delete("/secrets/{name}", status_code=204, summary="Delete a secret (admin)")
+def remove_secret(name: str, db: Database = DB, who: Principal = WHO) -> None:
+    who.require_admin("deleting a secret")
+    with db.session() as s:
+        delete_secret(s, check_name(name))
