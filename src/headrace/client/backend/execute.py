@@ -111,6 +111,10 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
         _fail(client, flow_run_id, message, exc)
         return "Failed"
 
+    # Set for this run only: a caller in a longer-lived process (a test, a notebook) gets
+    # its own flow runner class and environment back afterwards.
+    runner_before = config.engine.flow_runner.get("default_class")
+    run_id_before = os.environ.get("HEADRACE__CONTEXT__FLOW_RUN_ID")
     config.engine.flow_runner["default_class"] = RUNNER_CLASS
     os.environ["HEADRACE__CONTEXT__FLOW_RUN_ID"] = flow_run_id
     previous = (BackendFlowRunner.default_client, BackendFlowRunner.default_on_cancel)
@@ -144,6 +148,11 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
         return _end_stopped(client, flow_run_id, stops)
     finally:
         BackendFlowRunner.default_client, BackendFlowRunner.default_on_cancel = previous
+        config.engine.flow_runner["default_class"] = runner_before
+        if run_id_before is None:
+            os.environ.pop("HEADRACE__CONTEXT__FLOW_RUN_ID", None)
+        else:
+            os.environ["HEADRACE__CONTEXT__FLOW_RUN_ID"] = run_id_before
         if stops is not None:
             stops.uninstall()
     final = client.get_flow_run(flow_run_id)["state"]
