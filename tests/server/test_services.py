@@ -193,6 +193,7 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
         "housekeeping",
         "log_retention",
         "notifications",
+        "run_tokens",
     }
     assert done["scheduler"] >= 1
 

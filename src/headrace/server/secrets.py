@@ -10,6 +10,7 @@ Only the ciphertext is stored; list routes give names and times, never values.
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from headrace.server.errors import InvalidInputError, NotFoundError, SecretsKeyError
 from headrace.server.models import Secret
+from headrace.server.schemas.names import SECRET_NAME_PATTERN
 
 __all__ = [
     "check_name",
@@ -90,7 +92,8 @@ def delete_secret(session: Session, name: str) -> None:
 
 
 def check_name(name: str) -> str:
-    if not name or len(name) > 200 or not all(c.isalnum() or c in "_.-" for c in name):
+    """``name`` if it is a valid secret name (ASCII letters, digits, ``_ . -``), else a 422."""
+    if not name or len(name) > 200 or not re.fullmatch(SECRET_NAME_PATTERN, name):
         raise InvalidInputError(
             f"secret name {name!r} must be 1-200 letters, digits, '_', '.' or '-'", field="name"
         )

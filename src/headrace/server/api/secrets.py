@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO, get_settings
 from headrace.server.models import Secret, utcnow
 from headrace.server.schemas import SecretIn, SecretOut, SecretValueOut
+from headrace.server.schemas.names import SECRET_NAME_PATTERN
 from headrace.server.secrets import check_name, delete_secret, load_fernet, read_secret, set_secret
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["secrets"])
+
+#: A secret's name in a path, with the rule the schema documents (checked again below).
+SecretPathName = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=SECRET_NAME_PATTERN, description="Secret name")
+]
 
 
 def _fernet(request: Request) -> Fernet:
@@ -28,7 +36,7 @@ def _fernet(request: Request) -> Fernet:
 
 @router.put("/secrets/{name}", response_model=SecretOut, summary="Set a secret (admin)")
 def put_secret(
-    name: str, body: SecretIn, request: Request, db: Database = DB, who: Principal = WHO
+    name: SecretPathName, body: SecretIn, request: Request, db: Database = DB, who: Principal = WHO
 ) -> SecretOut:
     who.require_admin("setting a secret")
     fernet = _fernet(request)
@@ -48,7 +56,7 @@ def list_secrets(db: Database = DB, who: Principal = WHO) -> list[SecretOut]:
 
 @router.get("/secrets/{name}", response_model=SecretValueOut, summary="One secret's value")
 def get_secret(
-    name: str, request: Request, db: Database = DB, who: Principal = WHO
+    name: SecretPathName, request: Request, db: Database = DB, who: Principal = WHO
 ) -> SecretValueOut:
     fernet = _fernet(request)
     with db.session(write=False) as s:
@@ -56,7 +64,7 @@ def get_secret(
 
 
 @router.delete("/secrets/{name}", status_code=204, summary="Delete a secret (admin)")
-def remove_secret(name: str, db: Database = DB, who: Principal = WHO) -> None:
+def remove_secret(name: SecretPathName, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("deleting a secret")
     with db.session() as s:
         delete_secret(s, check_name(name))

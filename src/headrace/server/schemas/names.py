@@ -27,6 +27,7 @@ __all__ = [
     "LABEL_PATTERN",
     "NAME_PATTERN",
     "PATTERN_RULES",
+    "SECRET_NAME_PATTERN",
     "STATE_NAME_VALUES",
     "Bool",
     "ClaimLimit",
@@ -45,12 +46,15 @@ __all__ = [
 
 LABEL_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/@=+\-]*$"
 NAME_PATTERN = r"^[^/\\\s.\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*$"
+#: A server-side secret's name: 1-200 ASCII letters, digits, ``_``, ``.`` or ``-``.
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 #: What each pattern means, in the words a 422 uses instead of the regular expression.
 PATTERN_RULES = {
     LABEL_PATTERN: "a label is 1-100 letters, digits and _ . : / @ = + - (not starting with "
     "a punctuation mark other than _)",
     NAME_PATTERN: "a name is 1-200 characters without / \\ or control characters, not "
     "starting with . or a space",
+    SECRET_NAME_PATTERN: "a secret name is 1-200 ASCII letters, digits, '_', '.' or '-'",
 }
 
 #: Every state name the server knows (the engine's state kinds and ``Cancelling``).

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from headrace.server.schemas.base import In, Out
+from headrace.server.schemas.names import SECRET_NAME_PATTERN
 
 __all__ = [
     "ArtifactIn",
@@ -21,7 +22,7 @@ __all__ = [
     "SecretValueOut",
 ]
 
-SecretName = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+SecretName = Field(min_length=1, max_length=200, pattern=SECRET_NAME_PATTERN)
 
 
 class BackfillIn(In):
