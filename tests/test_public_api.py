@@ -26,7 +26,7 @@ PUBLIC = {
         "TimedOut",
         "Cancelled",
     ],
-    "headrace.engine.signals": ["FAIL", "SKIP", "RETRY", "ENDRUN", "PAUSE"],
+    "headrace.engine.signals": ["FAIL", "SKIP", "RETRY", "ENDRUN", "PAUSE", "signal_from_state"],
     "headrace.triggers": [
         "all_successful",
         "all_failed",
@@ -46,6 +46,7 @@ PUBLIC = {
         "CronClock",
         "DatesClock",
         "RRuleClock",
+        "RRuleSchedule",
         "ClockEvent",
         "filters",
         "adjustments",
@@ -62,6 +63,7 @@ PUBLIC = {
         "is_weekend",
         "is_month_start",
         "is_month_end",
+        "is_day_of_week",
     ],
     "headrace.schedules.adjustments": ["add", "next_weekday"],
     "headrace.tasks": ["PrefectSecret", "SecretTask", "EnvVarSecret", "StartFlowRun"],
@@ -90,6 +92,36 @@ PUBLIC = {
     "headrace.storage": ["Storage", "Local", "Module", "FileSystem", "Git", "Docker"],
     "headrace.run_configs": ["UniversalRun", "LocalRun", "DockerRun", "KubernetesRun"],
     "headrace.serialization": ["load_environment", "load_storage", "load_run_config"],
+    # Prefect 1's import paths kept for ported flows
+    "headrace.utilities.edges": ["unmapped", "mapped", "flatten"],
+    "headrace.utilities.tasks": [
+        "task",
+        "tags",
+        "apply_map",
+        "as_task",
+        "pause_task",
+        "defaults_from_attrs",
+    ],
+    "headrace.utilities.collections": [
+        "DotDict",
+        "as_nested_dict",
+        "merge_dicts",
+        "flatten_seq",
+        "dict_to_flatdict",
+        "flatdict_to_dict",
+        "CompoundKey",
+    ],
+    "headrace.engine.serializers": [
+        "Serializer",
+        "PickleSerializer",
+        "JSONSerializer",
+        "DateTimeSerializer",
+        "CompressedSerializer",
+    ],
+    "headrace.engine.executors": ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"],
+    "headrace.tasks.core.collections": ["List", "Tuple", "Set", "Dict", "VarArgsTask"],
+    "headrace.backend": ["create_markdown_artifact", "create_link_artifact"],
+    "headrace.artifacts": ["create_link", "create_markdown"],
 }
 
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["create_link_artifact", "create_markdown_artifact", "create_table_artifact"]
+__all__ = [
+    "create_link",
+    "create_link_artifact",
+    "create_markdown",
+    "create_markdown_artifact",
+    "create_table_artifact",
+]
 
 
 def _create(kind: str, data: dict[str, Any]) -> str | None:
@@ -69,6 +75,16 @@ def create_table_artifact(
         if bad:
             raise ValueError(f"table row {bad[0]} has a different length from columns")
     return _create("table", {"columns": [str(c) for c in names], "rows": body})
+
+
+def create_link(link: str) -> str | None:
+    """Prefect 0.15's older name of :func:`create_link_artifact`."""
+    return create_link_artifact(link)
+
+
+def create_markdown(markdown: str) -> str | None:
+    """Prefect 0.15's older name of :func:`create_markdown_artifact`."""
+    return create_markdown_artifact(markdown)
 
 
 def _cell(value: Any) -> Any:

@@ -22,6 +22,7 @@ __all__ = [
     "TRIGGERFAIL",
     "HeadraceSignal",
     "RunCancelled",
+    "signal_from_state",
 ]
 
 
@@ -97,3 +98,24 @@ class RunCancelled(BaseException):
     :mod:`headrace.client.backend.cancel`. A ``BaseException`` so a task's
     ``except Exception:`` cannot swallow it; the task it interrupts ends ``Cancelled``
     (its listeners hear of it) and the signal goes on up to the flow run."""
+
+
+def signal_from_state(state_: state.State) -> type[HeadraceSignal]:
+    """The signal class whose raising ends a task in a state of ``state_``'s kind (the
+    closest kind it derives from), as Prefect's ``signal_from_state``."""
+    for cls in type(state_).__mro__:
+        for signal in _SIGNALS:
+            if signal.state_class is cls:
+                return signal
+    raise ValueError(f"no signal ends a task in state {type(state_).__name__}")
+
+
+_SIGNALS: tuple[type[HeadraceSignal], ...] = (
+    TRIGGERFAIL,
+    FAIL,
+    SUCCESS,
+    RETRY,
+    LOOP,
+    SKIP,
+    PAUSE,
+)

@@ -19,7 +19,7 @@ from headrace.schedules.clocks import (
 from headrace.schedules.errors import ScheduleError
 from headrace.schedules.schedule import BaseSchedule, Schedule
 from headrace.schedules.serialize import clock_from_dict, schedule_from_dict
-from headrace.schedules.shortcuts import CronSchedule, IntervalSchedule
+from headrace.schedules.shortcuts import CronSchedule, IntervalSchedule, RRuleSchedule
 
 __all__ = [
     "BaseSchedule",
@@ -31,6 +31,7 @@ __all__ = [
     "IntervalClock",
     "IntervalSchedule",
     "RRuleClock",
+    "RRuleSchedule",
     "Schedule",
     "ScheduleError",
     "adjustments",

@@ -23,6 +23,7 @@ __all__ = [
     "between_dates",
     "between_datetimes",
     "between_times",
+    "is_day_of_week",
     "is_month_end",
     "is_month_start",
     "is_weekday",
@@ -110,6 +111,19 @@ def between_dates(start_month: int, start_day: int, end_month: int, end_day: int
     return Rule("between_dates", [*lo, *hi], keep)
 
 
+def is_day_of_week(day_of_week: int) -> Filter:
+    """Keeps events on one day of the week (0 is Monday, 6 Sunday), as Prefect's does."""
+    if (
+        isinstance(day_of_week, bool)
+        or not isinstance(day_of_week, int)
+        or not 0 <= day_of_week <= 6
+    ):
+        raise ScheduleError(
+            f"is_day_of_week: day_of_week must be 0-6 (Monday-Sunday), not {day_of_week!r}"
+        )
+    return Rule("is_day_of_week", [day_of_week], lambda d: d.weekday() == day_of_week)
+
+
 is_weekday: Filter = Rule("is_weekday", [], lambda d: d.weekday() < 5)
 is_weekend: Filter = Rule("is_weekend", [], lambda d: d.weekday() > 4)
 is_month_start: Filter = Rule("is_month_start", [], lambda d: d.day == 1)
@@ -124,6 +138,7 @@ FILTERS: dict[str, Callable[..., Rule[Any]]] = {
     "between_datetimes": between_datetimes,
     "between_times": between_times,
     "between_dates": between_dates,
+    "is_day_of_week": is_day_of_week,
     "is_weekday": lambda: is_weekday,
     "is_weekend": lambda: is_weekend,
     "is_month_start": lambda: is_month_start,

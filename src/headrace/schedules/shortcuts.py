@@ -1,16 +1,17 @@
-"""``IntervalSchedule`` and ``CronSchedule``: one-clock schedules, kept as shortcuts (as in
-Prefect 1, where they wrap an ``IntervalClock`` / a ``CronClock``)."""
+"""``IntervalSchedule``, ``CronSchedule`` and ``RRuleSchedule``: one-clock schedules, kept as
+shortcuts (as in Prefect 1, where they wrap an ``IntervalClock``, a ``CronClock`` or an
+``RRuleClock``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from headrace.schedules.clocks import CronClock, IntervalClock
+from headrace.schedules.clocks import CronClock, IntervalClock, RRuleClock
 from headrace.schedules.schedule import Schedule
 from headrace.schedules.times import datetime_to_json
 
-__all__ = ["CronSchedule", "IntervalSchedule"]
+__all__ = ["CronSchedule", "IntervalSchedule", "RRuleSchedule"]
 
 
 class IntervalSchedule(Schedule):
@@ -89,3 +90,11 @@ class CronSchedule(Schedule):
             "end_date": datetime_to_json(self.end_date),
             "day_or": self.day_or,
         }
+
+
+def RRuleSchedule(
+    rrule_obj: Any, start_date: datetime | None = None, end_date: datetime | None = None
+) -> Schedule:
+    """A schedule of one :class:`RRuleClock` (a dateutil ``rrule``), as Prefect 1's
+    ``RRuleSchedule`` builds it."""
+    return Schedule(clocks=[RRuleClock(rrule_obj, start_date, end_date)])

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import pickle
+from datetime import datetime
 from typing import Any
 
 import cloudpickle
 
 from headrace.engine.errors import ResultError
 
-__all__ = ["JSONSerializer", "PickleSerializer", "Serializer"]
+__all__ = [
+    "CompressedSerializer",
+    "DateTimeSerializer",
+    "JSONSerializer",
+    "PickleSerializer",
+    "Serializer",
+]
 
 
 class Serializer:
@@ -70,3 +78,76 @@ class JSONSerializer(Serializer):
 
     def deserialize(self, blob: bytes) -> Any:
         return json.loads(blob)
+
+
+class DateTimeSerializer(Serializer):
+    """A ``datetime`` as its ISO 8601 text (time zone kept), as Prefect's does for
+    ``DateTimeParameter`` values."""
+
+    extension = "txt"
+
+    def serialize(self, value: Any) -> bytes:
+        if not isinstance(value, datetime):
+            raise ResultError(
+                f"DateTimeSerializer takes a datetime, not a value of type {type(value).__name__}"
+            )
+        return value.isoformat().encode()
+
+    def deserialize(self, blob: bytes) -> Any:
+        return datetime.fromisoformat(blob.decode())
+
+
+#: The standard library's compression modules ``CompressedSerializer`` accepts by name.
+COMPRESSIONS = ("bz2", "gzip", "lzma", "zlib")
+
+
+class CompressedSerializer(Serializer):
+    """Another serializer's bytes, compressed: ``format`` is one of :data:`COMPRESSIONS`
+    (or give ``compress``/``decompress`` functions); ``compress_kwargs`` and
+    ``decompress_kwargs`` go to them."""
+
+    def __init__(
+        self,
+        serializer: Serializer,
+        format: str | None = None,
+        compress: Any = None,
+        decompress: Any = None,
+        compress_kwargs: dict[str, Any] | None = None,
+        decompress_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if format is not None:
+            if compress is not None or decompress is not None:
+                raise ValueError(
+                    "CompressedSerializer: give format or compress/decompress, not both"
+                )
+            if format not in COMPRESSIONS:
+                raise ValueError(
+                    f"CompressedSerializer: unknown format {format!r}; one of {list(COMPRESSIONS)}"
+                )
+            module = importlib.import_module(format)
+            compress, decompress = module.compress, module.decompress
+        elif compress is None or decompress is None:
+            raise ValueError("CompressedSerializer: give format, or both compress and decompress")
+        self.serializer = serializer
+        self.format = format
+        self._compress = compress
+        self._decompress = decompress
+        self.compress_kwargs = dict(compress_kwargs or {})
+        self.decompress_kwargs = dict(decompress_kwargs or {})
+        self.extension = f"{serializer.extension}.{format or 'compressed'}"
+
+    def serialize(self, value: Any) -> bytes:
+        return bytes(self._compress(self.serializer.serialize(value), **self.compress_kwargs))
+
+    def deserialize(self, blob: bytes) -> Any:
+        return self.serializer.deserialize(self._decompress(blob, **self.decompress_kwargs))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CompressedSerializer)
+            and other.serializer == self.serializer
+            and (other.format, other._compress) == (self.format, self._compress)
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.serializer, self.format))

@@ -13,7 +13,7 @@ from typing import Any
 from headrace.core import builtins
 from headrace.core.task import Task
 
-__all__ = ["Dict", "List", "Set", "Tuple"]
+__all__ = ["Dict", "List", "Set", "Tuple", "VarArgsTask"]
 
 
 class _VarArgs:
@@ -29,6 +29,13 @@ class _VarArgs:
         if clash:
             raise TypeError(f"{type(self).__name__}: input(s) {clash} given twice")
         return {**given, **kwargs}
+
+
+class VarArgsTask(_VarArgs, Task):
+    """Base of tasks called with any number of positional arguments: they reach ``run``
+    as the keyword inputs ``arg_0, arg_1, ...`` (subclass it and write ``run(**kwargs)``)."""
+
+    __slots__ = ()
 
 
 class List(_VarArgs, builtins.List):
