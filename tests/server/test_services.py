@@ -76,6 +76,28 @@ def test_concurrent_scheduler_steps_make_one_run_per_time(client, server, projec
         assert len(starts) == len(set(starts)) == 12
 
 
+def test_schedule_off_deletes_the_runs_it_made_that_no_agent_took(client, server, project) -> None:
+    """As in Prefect: turning a schedule off deletes its future auto-scheduled runs; a run
+    made by hand and one that started stay; on again, the scheduler makes the
+    deleted ones anew."""
+    flow = _scheduled_flow(client, project)
+    settings = make_settings(server.settings.database_url)
+    now = EPOCH + timedelta(seconds=1)
+    made = schedule_flow_runs(server.db, settings, now)
+    assert made >= 2
+    by_hand = client.create_flow_run(flow["id"])
+    auto = [
+        r for r in client.get_flow_runs(flow_group_id=flow["flow_group_id"]) if r["auto_scheduled"]
+    ]
+    started = min(auto, key=lambda r: r["scheduled_start"])["id"]  # the first one started
+    client.set_flow_run_state(started, "Running")
+    client.set_schedule_active(flow["flow_group_id"], False)
+    left = {r["id"] for r in client.get_flow_runs(flow_group_id=flow["flow_group_id"])}
+    assert left == {by_hand["id"], started}
+    client.set_schedule_active(flow["flow_group_id"], True)
+    assert schedule_flow_runs(server.db, settings, now) >= made - 1
+
+
 def test_inactive_schedules_and_new_versions(client, server, project) -> None:
     flow = _scheduled_flow(client, project)
     settings = make_settings(server.settings.database_url)

@@ -22,6 +22,7 @@ from headrace.server.schemas import (
     ProjectIn,
     ProjectOut,
 )
+from headrace.server.services.scheduler import drop_auto_scheduled_runs
 
 __all__ = ["router"]
 
@@ -149,6 +150,8 @@ def update_flow_group(
 ) -> FlowGroupOut:
     with db.session() as s:
         group = get_flow_group(s, flow_group_id, who)
+        if group.schedule_active and body.schedule_active is False:
+            drop_auto_scheduled_runs(s, group.id)
         group.schedule_active = body.schedule_active
         s.flush()
         return FlowGroupOut.model_validate(group)

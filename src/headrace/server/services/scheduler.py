@@ -26,7 +26,15 @@ from headrace.server.runs import create_flow_run
 from headrace.server.settings import ServerSettings
 from headrace.utilities.logging import get_logger
 
-__all__ = ["create_event_run", "event_key", "schedule_flow_runs", "schedule_key"]
+logger = get_logger("server.scheduler")
+
+__all__ = [
+    "create_event_run",
+    "drop_auto_scheduled_runs",
+    "event_key",
+    "schedule_flow_runs",
+    "schedule_key",
+]
 
 
 def schedule_key(when: datetime) -> str:
@@ -69,6 +77,29 @@ def create_event_run(
         max_retries=max_retries,
         **extra,
     )
+
+
+def drop_auto_scheduled_runs(session: Session, flow_group_id: str) -> int:
+    """Delete the runs the scheduler made for a flow group that no agent has taken yet (as
+    Prefect does when a schedule is turned off); runs a person or a backfill created, and
+    any run that started, stay. Returns how many went. Turning the schedule on again lets
+    the scheduler make them anew."""
+    doomed = sa.select(FlowRun.id).where(
+        FlowRun.flow_group_id == flow_group_id,
+        FlowRun.auto_scheduled.is_(True),
+        FlowRun.state == "Scheduled",
+        FlowRun.agent_id.is_(None),
+        FlowRun.backfill_id.is_(None),
+    )
+    ids = list(session.scalars(doomed))
+    if ids:
+        session.execute(
+            sa.delete(FlowRun)
+            .where(FlowRun.id.in_(ids), FlowRun.state == "Scheduled", FlowRun.agent_id.is_(None))
+            .execution_options(synchronize_session=False)
+        )
+        logger.info("schedule off: %d auto-scheduled run(s) of %s deleted", len(ids), flow_group_id)
+    return len(ids)
 
 
 def _flows_with_schedules(db: Database) -> list[str]:
@@ -130,5 +161,5 @@ def schedule_flow_runs(db: Database, settings: ServerSettings, now: datetime | N
         try:
             created += _schedule_one(db, settings, flow_id, now)
         except Exception:
-            get_logger("server.scheduler").exception("scheduling flow %s failed", flow_id)
+            logger.exception("scheduling flow %s failed", flow_id)
     return created
