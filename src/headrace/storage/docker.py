@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from headrace.serialization.errors import BuildError, FlowLoadError
+from headrace._serializable.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.docker_progress import stream_build, stream_push
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
@@ -164,7 +164,7 @@ class Docker(Storage):
 
     def build_image(self, run_health_checks: bool = True) -> str:
         """Build the image; returns its id. A failed health check inside the image raises
-        :class:`~headrace.serialization.errors.HealthCheckError` naming check and culprit."""
+        :class:`~headrace._serializable.errors.HealthCheckError` naming check and culprit."""
         from headrace.utilities.extras import require_extra
 
         require_extra("docker", "docker", "Docker storage")
