@@ -3,7 +3,7 @@
 It holds the graph (tasks, parameters, edges, reference tasks) and the flow's schedule,
 environment, storage and run config — never code or pickles. Each part is written from one
 schema: the task and parameter fields below, and each deployment object's own
-``serialized_fields`` (see :mod:`headrace._serializable.schema`).
+``serialized_fields`` (see :mod:`headrace.serialization.schema`).
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ class Storage(Serializable):
     def build(self: S, run_health_checks: bool = True) -> S:
         """Write/upload/package the flows, then (unless told not to) run the health checks
         in a fresh interpreter; a failed check raises
-        :class:`~headrace._serializable.errors.HealthCheckError`."""
+        :class:`~headrace.serialization.errors.HealthCheckError`."""
         self.build_storage()
         if run_health_checks and self.flows:
             from headrace.storage.healthcheck import check_storage

@@ -164,7 +164,7 @@ class Docker(Storage):
 
     def build_image(self, run_health_checks: bool = True) -> str:
         """Build the image; returns its id. A failed health check inside the image raises
-        :class:`~headrace._serializable.errors.HealthCheckError` naming check and culprit."""
+        :class:`~headrace.serialization.errors.HealthCheckError` naming check and culprit."""
         from headrace.utilities.extras import require_extra
 
         require_extra("docker", "docker", "Docker storage")

@@ -7,7 +7,7 @@ reports, for each flow: it loads (else the missing module by name), every module
 environment's ``dependencies`` imports, its parameter defaults are JSON, the Python version
 matches the registering one, and (a warning only) tasks that retry or cache whose upstream
 results are not persisted. :func:`check_storage` starts that interpreter and turns failures
-into a :class:`~headrace._serializable.errors.HealthCheckError`.
+into a :class:`~headrace.serialization.errors.HealthCheckError`.
 
 Run as ``python -m headrace.storage.healthcheck --storage JSON [--python-version X.Y]``.
 """
