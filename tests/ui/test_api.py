@@ -300,3 +300,9 @@ def test_states_come_from_the_engine_state_classes(server: LiveServer) -> None:
         assert f".st-{group}" in css, f"style.css has no colour for st-{group}"
     states_js = (STATIC_DIR / "states.js").read_text()
     assert "TriggerFailed" not in states_js, "the UI must not keep its own list of states"
+    # Every page's shell carries the same list as a JSON data block (no extra request).
+    shell = httpx.get(f"{server.url}/runs", timeout=30).text
+    block = re.search(
+        r'<script type="application/json" id="headrace-states">(.*?)</script>', shell, re.S
+    )
+    assert block is not None and json.loads(block.group(1)) == {"states": states}

@@ -1,18 +1,19 @@
 // State names -> colour classes, badges and per-state count bars. The names, their colour
-// groups and which are finished or failed come from the server (GET /api/ui/states, built
-// from the engine's state classes): the UI keeps no list of its own.
-import { get } from "./api.js";
+// groups and which are finished or failed come from the server, built from the engine's
+// state classes: the page shell carries them as a JSON data block (the same list as
+// GET /api/ui/states), so the UI keeps no list of its own and costs no extra request.
 import { h, s } from "./dom.js";
 
-async function loadStates() {
+function servedStates() {
+  const block = document.getElementById("headrace-states");
   try {
-    return (await get("/ui/states")).states;
+    return JSON.parse(block.textContent).states;
   } catch {
-    return []; // e.g. an API key is needed first: the page's own request says so
+    return []; // not served by a headrace server: every state shows as "unknown"
   }
 }
 
-const STATES = await loadStates();
+const STATES = servedStates();
 const GROUPS = Object.fromEntries(STATES.map((st) => [st.name, st.group]));
 
 /** Every state name, in the engine's order (the runs page's state filter). */
