@@ -26,16 +26,13 @@ def require(component: str, available: bool, why: str = "") -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every test gets its own results directory and an empty cache."""
     from headrace.configuration import config
     from headrace.engine import cache
 
     home = tmp_path_factory.mktemp("headrace-home")
-    monkeypatch.setitem(config.flows._data, "results_dir", str(home / "results"))
-    monkeypatch.setitem(config._data, "home_dir", str(home))
-    cache.clear_cache()
-    yield home
-    cache.clear_cache()
+    with config.override(**{"flows.results_dir": str(home / "results"), "home_dir": str(home)}):
+        cache.clear_cache()
+        yield home
+        cache.clear_cache()

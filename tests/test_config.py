@@ -135,15 +135,12 @@ def test_reload_updates_the_shared_object_in_place(monkeypatch: pytest.MonkeyPat
 
     saved = config.to_dict()
     monkeypatch.setenv("HEADRACE__SERVER__PORT", "6001")
-    try:
+    # Every section goes back afterwards as the very object it was (reload replaces them).
+    with config.override(**{name: config[name] for name in config}):
         same = reload_config(user_path=NO_FILE)
         assert same is config
         assert config.server.port == 6001
-    finally:
-        monkeypatch.delenv("HEADRACE__SERVER__PORT")
-        config._data.clear()
-        config._data.update(Config(saved)._data)
-    assert config.server.port == saved["server"]["port"]
+    assert config.to_dict() == saved
 
 
 def test_config_is_settable_for_tests_and_overrides() -> None:
@@ -153,3 +150,56 @@ def test_config_is_settable_for_tests_and_overrides() -> None:
     assert cfg.a.b == 2
     assert cfg.c.d == 3
     assert cfg.to_dict() == {"a": {"b": 2}, "c": {"d": 3}}
+
+
+def test_import_headrace_config_gives_the_shared_object() -> None:
+    import headrace
+    import headrace.config
+    from headrace import config
+    from headrace.configuration import config as built
+
+    assert headrace.config is config is built
+    assert isinstance(headrace.config, Config)
+    assert headrace.config.server.port == built["server"]["port"]
+
+
+def test_override_sets_dotted_keys_for_the_block_and_puts_them_back() -> None:
+    cfg = Config({"server": {"port": 1, "host": "h"}})
+    section = cfg.server
+    with cfg.override(**{"server.port": 2, "new.deep.key": "x"}) as same:
+        assert same is cfg
+        assert (cfg.server.port, cfg.server.host, cfg.new.deep.key) == (2, "h", "x")
+    assert cfg.to_dict() == {"server": {"port": 1, "host": "h"}}
+    assert cfg.server is section
+
+
+def test_override_nested_form_changes_only_the_keys_it_names() -> None:
+    cfg = Config({"server": {"port": 1, "host": "h"}})
+    with cfg.override({"server": {"port": 2}}):
+        assert cfg.to_dict() == {"server": {"port": 2, "host": "h"}}
+    assert cfg.to_dict() == {"server": {"port": 1, "host": "h"}}
+
+
+def test_override_with_a_mapping_value_replaces_the_section_until_the_block_ends() -> None:
+    cfg = Config({"context": {"secrets": {"A": "1", "B": "2"}}})
+    before = cfg.context.secrets
+    with cfg.override(**{"context.secrets": {"C": "3"}}):
+        assert dict(cfg.context.secrets) == {"C": "3"}
+    assert cfg.context.secrets is before
+
+
+def test_override_puts_things_back_when_the_block_raises() -> None:
+    cfg = Config({"a": {"b": 1}})
+    with pytest.raises(RuntimeError), cfg.override(**{"a.b": 2, "c": 3}):
+        raise RuntimeError("boom")
+    assert cfg.to_dict() == {"a": {"b": 1}}
+
+
+def test_override_refuses_to_nest_under_a_value() -> None:
+    cfg = Config({"a": {"b": 1}})
+    with (
+        pytest.raises(ConfigError, match=r"'a\.b\.c' nests under 'b'"),
+        cfg.override(**{"a.b.c": 2}),
+    ):
+        pass
+    assert cfg.to_dict() == {"a": {"b": 1}}

@@ -108,3 +108,15 @@ def test_flows_running_at_once_in_two_threads_see_their_own_context() -> None:
     for t in threads:
         t.join()
     assert results == {"f1": ("f1", "who", 1), "f2": ("f2", "who", 2)}
+
+
+def test_import_headrace_context_gives_the_run_context_itself() -> None:
+    import headrace
+    import headrace.context
+    from headrace.runcontext import Context
+    from headrace.runcontext import context as defined
+
+    assert headrace.context is context is defined
+    assert isinstance(headrace.context, Context)
+    with headrace.context(flow_name="imported"):
+        assert context.flow_name == "imported"

@@ -98,61 +98,60 @@ def test_the_example_environment_executes_from_local_storage(
 @pytest.mark.docker
 def test_the_example_builds_and_runs_in_docker(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     docker_daemon: DockerDaemon,
     docker_registry: str,
     docker_base_image: str,
     shared_wheel_cache: Path,
 ) -> None:
     # The example names no base image: the configured default is the local one.
-    monkeypatch.setitem(config.storage.docker._data, "base_image", docker_base_image)
-    namespace = run_seed(tmp_path, registry=docker_registry)
-    flow = namespace["flow"]
-    # on_start/on_exit print lines the container's output must show, around the run.
-    flow.environment = namespace["MyCustomEnvironment"](
-        on_start=functools.partial(print, "ON_START ran", flush=True),
-        on_exit=functools.partial(print, "ON_EXIT ran", flush=True),
-    )
-    storage = flow.storage
-    doc = flow.serialize(build=True)  # adds the flow, builds the image, checks, pushes
-    assert storage.name == f"{docker_registry}/custom-env-flow:0.1.0"
-    assert doc["storage"]["flows"] == {
-        "Custom Environment Example": "/opt/headrace/flows/custom-environment-example.flow"
-    }
-    report = storage.last_health_report
-    assert {(r["check"], r["ok"]) for r in report} >= {
-        ("flow_loads", True),
-        ("python_version", True),
-    }
-    assert all(r["ok"] for r in report)
-    assert load_environment(doc["environment"]).serialize() == flow.environment.serialize()
+    with config.override(**{"storage.docker.base_image": docker_base_image}):
+        namespace = run_seed(tmp_path, registry=docker_registry)
+        flow = namespace["flow"]
+        # on_start/on_exit print lines the container's output must show, around the run.
+        flow.environment = namespace["MyCustomEnvironment"](
+            on_start=functools.partial(print, "ON_START ran", flush=True),
+            on_exit=functools.partial(print, "ON_EXIT ran", flush=True),
+        )
+        storage = flow.storage
+        doc = flow.serialize(build=True)  # adds the flow, builds the image, checks, pushes
+        assert storage.name == f"{docker_registry}/custom-env-flow:0.1.0"
+        assert doc["storage"]["flows"] == {
+            "Custom Environment Example": "/opt/headrace/flows/custom-environment-example.flow"
+        }
+        report = storage.last_health_report
+        assert {(r["check"], r["ok"]) for r in report} >= {
+            ("flow_loads", True),
+            ("python_version", True),
+        }
+        assert all(r["ok"] for r in report)
+        assert load_environment(doc["environment"]).serialize() == flow.environment.serialize()
 
-    port = docker_registry.rpartition(":")[2]
-    tags_url = f"http://127.0.0.1:{port}/v2/custom-env-flow/tags/list"
-    with urllib.request.urlopen(tags_url, timeout=10) as resp:
-        assert json.load(resp)["tags"] == ["0.1.0"]
+        port = docker_registry.rpartition(":")[2]
+        tags_url = f"http://127.0.0.1:{port}/v2/custom-env-flow/tags/list"
+        with urllib.request.urlopen(tags_url, timeout=10) as resp:
+            assert json.load(resp)["tags"] == ["0.1.0"]
 
-    client = docker_daemon.client()
-    client.images.remove(storage.name, force=True)  # the run must pull it from the registry
-    client.images.pull(*storage.name.rsplit(":", 1))
-    output = client.containers.run(
-        storage.name,
-        [
-            "python",
-            "-m",
-            "headrace.environments.run",
-            "--storage",
-            json.dumps(doc["storage"]),
-            "--flow",
-            flow.name,
-        ],
-        network_mode="host",
-        remove=True,
-        stdout=True,
-        stderr=True,
-    ).decode()
-    lines = [line.strip() for line in output.splitlines()]
-    assert "ON_START ran" in lines, output
-    assert "Example!" in lines, output
-    assert "ON_EXIT ran" in lines, output
-    assert lines.index("ON_START ran") < lines.index("Example!") < lines.index("ON_EXIT ran")
+        client = docker_daemon.client()
+        client.images.remove(storage.name, force=True)  # the run must pull it from the registry
+        client.images.pull(*storage.name.rsplit(":", 1))
+        output = client.containers.run(
+            storage.name,
+            [
+                "python",
+                "-m",
+                "headrace.environments.run",
+                "--storage",
+                json.dumps(doc["storage"]),
+                "--flow",
+                flow.name,
+            ],
+            network_mode="host",
+            remove=True,
+            stdout=True,
+            stderr=True,
+        ).decode()
+        lines = [line.strip() for line in output.splitlines()]
+        assert "ON_START ran" in lines, output
+        assert "Example!" in lines, output
+        assert "ON_EXIT ran" in lines, output
+        assert lines.index("ON_START ran") < lines.index("Example!") < lines.index("ON_EXIT ran")

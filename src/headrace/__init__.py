@@ -6,6 +6,7 @@ headrace server that schedules runs and hands them to agents.
 
 from typing import TYPE_CHECKING, Any
 
+from headrace._version import __version__
 from headrace.configuration import config
 from headrace.core import Flow, Parameter, Task, flatten, mapped, task, unmapped
 from headrace.core.apply_map import apply_map
@@ -55,8 +56,6 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Client",

@@ -6,6 +6,9 @@ Read it as ``headrace.config.engine.executor.default_class`` or
 ``~/.headrace/config.toml``); environment variables ``HEADRACE__SECTION__KEY=value``, each
 converted to the type of the default it overrides so ``HEADRACE__SERVER__PORT=8080`` is an
 ``int``. A key with no default is taken as a TOML literal when it parses as one, else a string.
+
+Tests change settings for a block with ``with config.override(**{"server.port": 8080}):``,
+which puts back exactly what was there when the block ends.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +67,57 @@ class Config(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v.to_dict() if isinstance(v, Config) else v for k, v in self._data.items()}
+
+    @contextmanager
+    def override(
+        self, values: Mapping[str, Any] | None = None, /, **dotted: Any
+    ) -> Iterator[Config]:
+        """Set keys for the ``with`` block, then put back exactly what was there.
+
+        Keys are dotted paths, ``config.override(**{"server.port": 8080})``, or nested
+        mappings, ``config.override({"server": {"port": 8080}})``: a nested form changes only
+        the keys it names, while a dotted path whose value is a mapping replaces that whole
+        section (``**{"context.secrets": {"A": "1"}}``). Keys and sections that did not exist
+        are removed again afterwards; replaced sections come back as the same objects. For
+        tests: the engine reads settings at its entry points, so change them before a run.
+        """
+        changes = dict(_dotted(values or {}))
+        changes.update(dotted)
+        undo: list[tuple[Config, str, bool, Any]] = []
+        try:
+            for path, value in changes.items():
+                *sections, key = path.split(".")
+                node = self
+                for part in sections:
+                    child = node._data.get(part)
+                    if child is None:
+                        undo.append((node, part, False, None))
+                        child = node._data[part] = Config()
+                    elif not isinstance(child, Config):
+                        raise ConfigError(
+                            f"config.override: {path!r} nests under {part!r}, which is a "
+                            f"{type(child).__name__} value, not a section"
+                        )
+                    node = child
+                undo.append((node, key, key in node._data, node._data.get(key)))
+                node[key] = value
+            yield self
+        finally:
+            for node, key, existed, previous in reversed(undo):
+                if existed:
+                    node._data[key] = previous
+                else:
+                    node._data.pop(key, None)
+
+
+def _dotted(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``{"a": {"b": 1}}`` as ``("a.b", 1)``: the leaves of a nested mapping by dotted path."""
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _dotted(value, f"{path}.")
+        else:
+            yield path, value
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> None:

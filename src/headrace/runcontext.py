@@ -72,7 +72,7 @@ class Context(Mapping[str, Any]):
 
     @staticmethod
     def _logger(data: Mapping[str, Any]) -> logging.Logger:
-        from headrace.utilities.logging import get_logger
+        from headrace._logging import get_logger
 
         if "task_name" in data:
             return get_logger(f"task.{data['task_name']}")

@@ -153,25 +153,25 @@ def test_register_builds_serializes_and_is_idempotent(
 ) -> None:
     from headrace.storage import Local
 
-    monkeypatch.setitem(config.api._data, "url", live_server.url)
+    with config.override(**{"api.url": live_server.url}):
 
-    @task
-    def double(x: int) -> int:
-        return 2 * x
+        @task
+        def double(x: int) -> int:
+            return 2 * x
 
-    with Flow("doubler", storage=Local(directory=str(tmp_path / "flows"))) as flow:
-        double(3)
-    flow_id = flow.register(project_name="demo", labels=["here"])
-    assert flow.register(project_name="demo", labels=["here"]) == flow_id
-    with Client() as client:
-        stored = client.get_flow(flow_id)
-        assert stored["name"] == "doubler" and "here" in stored["labels"]
-        assert stored["document"]["storage"]["flows"]["doubler"]
-        assert [t["name"] for t in stored["document"]["tasks"]] == ["double"]
-        assert [p["name"] for p in client.get_projects()] == ["demo"]
-        changed = client.register(flow, project_name="demo", labels=["here", "more"])
-        assert changed != flow_id
-        assert client.get_flow(changed)["version"] == 2
+        with Flow("doubler", storage=Local(directory=str(tmp_path / "flows"))) as flow:
+            double(3)
+        flow_id = flow.register(project_name="demo", labels=["here"])
+        assert flow.register(project_name="demo", labels=["here"]) == flow_id
+        with Client() as client:
+            stored = client.get_flow(flow_id)
+            assert stored["name"] == "doubler" and "here" in stored["labels"]
+            assert stored["document"]["storage"]["flows"]["doubler"]
+            assert [t["name"] for t in stored["document"]["tasks"]] == ["double"]
+            assert [p["name"] for p in client.get_projects()] == ["demo"]
+            changed = client.register(flow, project_name="demo", labels=["here", "more"])
+            assert changed != flow_id
+            assert client.get_flow(changed)["version"] == 2
 
 
 def test_plain_http_clients_skip_tls_and_https_clients_share_one_context() -> None:

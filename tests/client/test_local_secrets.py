@@ -28,21 +28,21 @@ def test_environment_variables_fill_config_secrets_keeping_the_names_case() -> N
     assert load_config(environ={"HEADRACE__SERVER__PORT": "5"}).server.port == 5
 
 
-def test_config_secrets_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(config._data, "context", {"secrets": {"FROM_CONFIG": "cfg-value"}})
-    assert Secret("FROM_CONFIG").get() == "cfg-value"
+def test_config_secrets_are_read() -> None:
+    with config.override(**{"context": {"secrets": {"FROM_CONFIG": "cfg-value"}}}):
+        assert Secret("FROM_CONFIG").get() == "cfg-value"
 
 
-def test_a_missing_secret_names_itself_and_where_it_looked(monkeypatch) -> None:
-    monkeypatch.setitem(config.cloud._data, "server_secrets", "never")
-    with pytest.raises(SecretNotFoundError) as info:
-        Secret("NOPE").get()
-    assert info.value.name == "NOPE"
-    assert "config context.secrets" in str(info.value)
-    assert isinstance(info.value, ValueError)
-    assert not Secret("NOPE").exists()
-    with pytest.raises(TypeError, match="non-empty name"):
-        Secret("")
+def test_a_missing_secret_names_itself_and_where_it_looked() -> None:
+    with config.override(**{"cloud.server_secrets": "never"}):
+        with pytest.raises(SecretNotFoundError) as info:
+            Secret("NOPE").get()
+        assert info.value.name == "NOPE"
+        assert "config context.secrets" in str(info.value)
+        assert isinstance(info.value, ValueError)
+        assert not Secret("NOPE").exists()
+        with pytest.raises(TypeError, match="non-empty name"):
+            Secret("")
 
 
 def test_secret_tasks_in_a_flow(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -152,14 +152,17 @@ def test_default_classes_follow_config(monkeypatch: pytest.MonkeyPatch) -> None:
     class MyExecutor(LocalExecutor):
         pass
 
-    monkeypatch.setitem(config.engine.flow_runner._data, "default_class", f"{__name__}:MyRunner")
-    monkeypatch.setitem(config.engine.executor._data, "default_class", f"{__name__}:MyExecutor")
+    overrides = {
+        "engine.flow_runner.default_class": f"{__name__}:MyRunner",
+        "engine.executor.default_class": f"{__name__}:MyExecutor",
+    }
     globals()["MyRunner"], globals()["MyExecutor"] = MyRunner, MyExecutor
     try:
-        assert get_default_flow_runner_class() is MyRunner
-        assert get_default_executor_class() is MyExecutor
-        flow, total = param_flow()
-        assert flow.run(a=1).result[total].result == 11
+        with config.override(**overrides):
+            assert get_default_flow_runner_class() is MyRunner
+            assert get_default_executor_class() is MyExecutor
+            flow, total = param_flow()
+            assert flow.run(a=1).result[total].result == 11
     finally:
         del globals()["MyRunner"], globals()["MyExecutor"]
 

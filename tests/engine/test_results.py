@@ -113,15 +113,15 @@ def test_checkpoint_true_writes_every_result(executor: Any, tmp_path: Path) -> N
 def test_config_checkpointing_persists_tasks_with_a_result(
     executor: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(config.flows._data, "checkpointing", True)
-    with Flow("cfg", result=LocalResult(dir=tmp_path, location="{task_slug}.pickle")) as flow:
-        saved = make_rows(2)
-        skipped = make_rows(2, task_args={"checkpoint": False, "name": "not_me"})
-    state = flow.run(executor=executor)
-    assert (tmp_path / "make_rows-1.pickle").is_file()
-    assert not (tmp_path / "not_me-1.pickle").exists()
-    assert state.result[saved].persisted is not None
-    assert state.result[skipped].persisted is None
+    with config.override(**{"flows.checkpointing": True}):
+        with Flow("cfg", result=LocalResult(dir=tmp_path, location="{task_slug}.pickle")) as flow:
+            saved = make_rows(2)
+            skipped = make_rows(2, task_args={"checkpoint": False, "name": "not_me"})
+        state = flow.run(executor=executor)
+        assert (tmp_path / "make_rows-1.pickle").is_file()
+        assert not (tmp_path / "not_me-1.pickle").exists()
+        assert state.result[saved].persisted is not None
+        assert state.result[skipped].persisted is None
 
 
 def test_unpicklable_result_fails_the_task_naming_it(executor: Any, tmp_path: Path) -> None:

@@ -74,3 +74,22 @@ def test_unserializable_settings_are_named() -> None:
     env = Environment(metadata={"when": object()})
     with pytest.raises(SerializationError, match="Environment setting 'metadata'"):
         env.serialize()
+
+
+def test_public_paths_name_the_private_base() -> None:
+    """Storage, environments and run configs derive from ``headrace._serializable``; the
+    public modules ``headrace.serialization.schema`` and ``.errors`` name the same objects."""
+    import headrace._serializable.errors as private_errors
+    import headrace._serializable.schema as private_schema
+    import headrace.serialization.errors as errors
+    import headrace.serialization.schema as schema
+    from headrace.serialization import load_storage
+    from headrace.storage import Local
+    from headrace.storage.base import load_storage as storage_load
+
+    for public, private in ((schema, private_schema), (errors, private_errors)):
+        assert public.__all__ == private.__all__
+        for name in public.__all__:
+            assert getattr(public, name) is getattr(private, name)
+    doc = Local(directory="/tmp/flows").serialize()
+    assert storage_load(doc).serialize() == load_storage(doc).serialize() == doc

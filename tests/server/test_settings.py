@@ -17,10 +17,12 @@ def test_defaults_put_sqlite_under_home_dir(_isolated_home: Path) -> None:
     assert settings.require_api_key is False
 
 
-def test_overrides_win_and_unknown_names_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(config.server._data, "late_after", 5.0)
-    settings = ServerSettings.from_config(database_url="sqlite:////tmp/x.db", schedule_max_runs=2)
-    assert (settings.late_after, settings.schedule_max_runs) == (5.0, 2)
-    assert settings.database_url == "sqlite:////tmp/x.db"
-    with pytest.raises(TypeError, match="heartbeat_timout"):
-        ServerSettings.from_config(heartbeat_timout=3)
+def test_overrides_win_and_unknown_names_are_refused() -> None:
+    with config.override(**{"server.late_after": 5.0}):
+        settings = ServerSettings.from_config(
+            database_url="sqlite:////tmp/x.db", schedule_max_runs=2
+        )
+        assert (settings.late_after, settings.schedule_max_runs) == (5.0, 2)
+        assert settings.database_url == "sqlite:////tmp/x.db"
+        with pytest.raises(TypeError, match="heartbeat_timout"):
+            ServerSettings.from_config(heartbeat_timout=3)

@@ -211,10 +211,10 @@ def _session_wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def shared_wheel_cache(_session_wheel_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def shared_wheel_cache(_session_wheel_cache: Path) -> Iterator[Path]:
     """One headrace wheel for the whole session (tests each get their own home_dir): image
     builds then share Docker's layer cache for the headrace install step."""
     from headrace.configuration import config
 
-    monkeypatch.setitem(config.storage.docker._data, "wheel_cache", str(_session_wheel_cache))
-    return _session_wheel_cache
+    with config.override(**{"storage.docker.wheel_cache": str(_session_wheel_cache)}):
+        yield _session_wheel_cache

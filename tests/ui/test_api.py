@@ -261,3 +261,48 @@ def test_a_scheduled_flow_shows_its_schedule_and_upcoming_runs(
     assert [(f["name"], f["scheduled"], f["latest_run"]) for f in listed] == [
         ("every-5m", True, None)
     ]
+
+
+def test_states_come_from_the_engine_state_classes(server: LiveServer) -> None:
+    from headrace.engine.state import KINDS
+    from headrace.server.ui.states import group_of
+
+    states = _get(server, "/states")["states"]
+    names = [st["name"] for st in states]
+    expected = [kind.__name__ for kind in KINDS]
+    expected.insert(expected.index("Cancelled"), "Cancelling")  # the server's own state
+    assert names == expected
+    by_name = {st["name"]: st for st in states}
+    for kind in KINDS:
+        assert by_name[kind.__name__]["group"] == group_of(kind)
+    assert by_name["TimedOut"] == {
+        "name": "TimedOut",
+        "group": "bad",
+        "finished": True,
+        "failed": True,
+        "success": False,
+    }
+    assert by_name["Skipped"]["group"] == "skip" and by_name["Skipped"]["success"]
+    assert by_name["Looped"]["group"] == "retry" and not by_name["Looped"]["finished"]
+    assert by_name["Cancelling"]["group"] == "cancel" and not by_name["Cancelling"]["finished"]
+    assert {st["group"] for st in states} == {
+        "ok",
+        "skip",
+        "bad",
+        "cancel",
+        "retry",
+        "run",
+        "wait",
+        "pending",
+    }
+    css = (STATIC_DIR / "style.css").read_text()
+    for group in {st["group"] for st in states}:
+        assert f".st-{group}" in css, f"style.css has no colour for st-{group}"
+    states_js = (STATIC_DIR / "states.js").read_text()
+    assert "TriggerFailed" not in states_js, "the UI must not keep its own list of states"
+    # Every page's shell carries the same list as a JSON data block (no extra request).
+    shell = httpx.get(f"{server.url}/runs", timeout=30).text
+    block = re.search(
+        r'<script type="application/json" id="headrace-states">(.*?)</script>', shell, re.S
+    )
+    assert block is not None and json.loads(block.group(1)) == {"states": states}

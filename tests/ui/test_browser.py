@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tests.agent.backend_support import register_script
 from tests.server.conftest import flow_document
@@ -154,6 +155,13 @@ def test_a_failed_run_shows_on_the_dashboard_and_restarts(
     page.select_option("#filter-state", "Failed")
     expect(page.locator("a.runlink")).to_have_text([run_name])
     assert "state=Failed" in page.url
+    # The state names and colours come from the server's GET /api/ui/states.
+    answer = httpx.get(f"{ui_server.url}/api/ui/states", timeout=30).json()
+    served = [st["name"] for st in answer["states"]]
+    expect(page.locator("#filter-state option:not([value=''])")).to_have_text(served)
+    expect(page.locator("table.grid .badge", has_text="Failed")).to_have_class(
+        re.compile(r"\bst-bad\b")
+    )
     probe.shot("runs-filtered")
 
     page.locator("a.runlink", has_text=run_name).click()

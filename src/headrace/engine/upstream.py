@@ -12,7 +12,7 @@ from headrace.core.edge import Edge
 from headrace.engine.boundary import call_user
 from headrace.engine.signals import TRIGGERFAIL, HeadraceSignal
 from headrace.engine.state import Failed, Resume, Skipped, State
-from headrace.triggers import all_successful
+from headrace.engine.triggers import all_successful
 
 if TYPE_CHECKING:
     from headrace.engine.task_runner import TaskRunner

@@ -20,7 +20,7 @@ def execute_stored_flow(storage_doc: Any, flow: str | None = None, **kwargs: Any
     flow's environment (``LocalEnvironment`` if it has none). Returns what ``execute``
     returns (the flow's state for headrace's environments)."""
     from headrace.environments.execution import LocalEnvironment
-    from headrace.serialization import load_storage
+    from headrace.storage.base import load_storage
 
     storage = load_storage(storage_doc)
     _, location = storage.resolve(flow)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from headrace.serialization.schema import Serializable, string_list
+from headrace._serializable.schema import Serializable, string_list
 
 __all__ = ["RunConfig", "UniversalRun"]
 

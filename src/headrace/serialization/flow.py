@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from headrace.serialization.errors import SerializationError, UnsupportedVersionError
-from headrace.serialization.schema import load_object, to_json_value, type_name
+from headrace._serializable.errors import SerializationError, UnsupportedVersionError
+from headrace._serializable.schema import load_object, to_json_value, type_name
 
 if TYPE_CHECKING:
     from headrace.core.flow import Flow
@@ -40,6 +40,11 @@ FLOW_DOCUMENT_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
 
+# Modules whose callables documents name by their public path: triggers live in the engine
+# (``headrace.engine.triggers``) but documents and flow hashes keep ``headrace.triggers``.
+_PUBLIC_MODULES = {"headrace.engine.triggers": "headrace.triggers"}
+
+
 def _name_of(obj: Any) -> str | None:
     """A callable's ``module:QualName`` (for triggers, validators, targets)."""
     if obj is None:
@@ -47,7 +52,9 @@ def _name_of(obj: Any) -> str | None:
     if isinstance(obj, str):
         return obj
     target = obj if isinstance(obj, type) or hasattr(obj, "__qualname__") else type(obj)
-    return f"{getattr(target, '__module__', '?')}:{getattr(target, '__qualname__', repr(obj))}"
+    module = getattr(target, "__module__", "?")
+    module = _PUBLIC_MODULES.get(module, module)
+    return f"{module}:{getattr(target, '__qualname__', repr(obj))}"
 
 
 def _seconds(value: Any) -> float | None:
@@ -153,9 +160,9 @@ def load_environment(doc: Any) -> Environment:
 
 def load_storage(doc: Any) -> Storage:
     """The storage a ``storage.serialize()`` document describes, flows map included."""
-    from headrace.storage import Storage
+    from headrace.storage.base import load_storage as load
 
-    return load_object(doc, Storage, "storage")
+    return load(doc)
 
 
 def load_run_config(doc: Any) -> RunConfig:

@@ -208,6 +208,6 @@ def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
 
 
 def _version() -> str:
-    from headrace import __version__
+    from headrace._version import __version__
 
     return __version__

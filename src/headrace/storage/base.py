@@ -13,17 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from headrace.serialization.errors import (
+from headrace._serializable.errors import (
     FlowNameClashError,
     FlowNotFoundError,
     SerializationError,
 )
-from headrace.serialization.schema import Serializable, string_list
+from headrace._serializable.schema import Serializable, load_object, string_list
 
 if TYPE_CHECKING:
     from headrace.core.flow import Flow
 
-__all__ = ["Storage"]
+__all__ = ["Storage", "load_storage"]
 
 S = TypeVar("S", bound="Storage")
 
@@ -157,3 +157,13 @@ class Storage(Serializable):
             )
         storage.flows = dict(flows)
         return storage
+
+
+def load_storage(doc: Any) -> Storage:
+    """The storage a ``storage.serialize()`` document describes, flows map included.
+
+    Lives beside :class:`Storage` so the storage layer (health checks, ``environments.run``)
+    loads storages without importing the flow document in :mod:`headrace.serialization`,
+    which re-exports this function.
+    """
+    return load_object(doc, Storage, "storage")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from headrace.serialization.errors import BuildError, FlowLoadError
+from headrace._serializable.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.docker_progress import stream_build, stream_push
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from headrace._serializable.errors import BuildError, FlowLoadError
 from headrace.exceptions import MissingExtraError
-from headrace.serialization.errors import BuildError, FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import cloudpickle
 
+from headrace._serializable.errors import FlowLoadError
 from headrace.core.flow import Flow
-from headrace.serialization.errors import FlowLoadError
 
 __all__ = ["MAGIC", "dumps_flow", "flow_file_name", "load_flow_script", "loads_flow"]
 
@@ -32,10 +32,10 @@ def flow_file_name(flow_name: str) -> str:
 
 
 def writer_versions() -> dict[str, str]:
-    import headrace
+    from headrace._version import __version__
 
     return {
-        "headrace": headrace.__version__,
+        "headrace": __version__,
         "python": platform.python_version(),
         "cloudpickle": cloudpickle.__version__,
     }

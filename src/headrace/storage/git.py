@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from headrace.serialization.errors import FlowLoadError
+from headrace._serializable.errors import FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import load_flow_script
 

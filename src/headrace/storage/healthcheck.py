@@ -24,7 +24,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from headrace.serialization.errors import FlowLoadError, HealthCheckError, HealthCheckWarning
+from headrace._serializable.errors import FlowLoadError, HealthCheckError, HealthCheckWarning
 
 if TYPE_CHECKING:
     from headrace.core.flow import Flow
@@ -56,12 +56,12 @@ def _persisted(task: Any, flow: Flow) -> bool:
 
 def check_flow(flow: Flow, python_version: str | None = None) -> list[Outcome]:
     """Every check but loading, on a loaded flow."""
-    from headrace.environments.execution import LocalEnvironment
-
     name = flow.name
     report: list[Outcome] = []
-    environment = flow.environment if flow.environment is not None else LocalEnvironment()
-    for module in environment.dependencies:
+    # A flow without an environment runs on ``LocalEnvironment``, which needs no modules.
+    environment = flow.environment
+    dependencies: list[str] = list(environment.dependencies) if environment is not None else []
+    for module in dependencies:
         try:
             importlib.import_module(module)
         except Exception as exc:
@@ -129,7 +129,7 @@ def check_flow(flow: Flow, python_version: str | None = None) -> list[Outcome]:
 
 def run_checks(storage_doc: dict[str, Any], python_version: str | None = None) -> list[Outcome]:
     """Load each flow of the serialized storage here and check it."""
-    from headrace.serialization import load_storage
+    from headrace.storage.base import load_storage
 
     storage = load_storage(storage_doc)
     report: list[Outcome] = []

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from headrace.serialization.errors import BuildError
+from headrace._serializable.errors import BuildError
 
 __all__ = ["HOST_CA_BUNDLE", "IMAGE_ROOT", "headrace_install", "write_dockerfile"]
 
@@ -25,9 +25,9 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 def source_tree() -> Path | None:
     """The checkout headrace is imported from, if it is one (``pyproject.toml`` beside
     ``src/headrace``)."""
-    import headrace
+    import headrace._version
 
-    root = Path(headrace.__file__).resolve().parents[2]
+    root = Path(headrace._version.__file__).resolve().parents[2]
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return None
@@ -98,10 +98,10 @@ def headrace_wheel(target: Path) -> Path:
 def headrace_install(context: Path) -> str:
     """What ``pip install`` gets for headrace: a wheel in the context (from a checkout), or
     this exact version from the package index."""
-    import headrace
+    from headrace._version import __version__
 
     if source_tree() is None:
-        return f"headrace=={headrace.__version__}"
+        return f"headrace=={__version__}"
     wheel = headrace_wheel(context / "wheels")
     return f"{IMAGE_ROOT}/wheels/{wheel.name}"
 

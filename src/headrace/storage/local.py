@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from headrace.serialization.errors import FlowLoadError, StorageError
+from headrace._serializable.errors import FlowLoadError, StorageError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import dumps_flow, flow_file_name, load_flow_script, loads_flow
 

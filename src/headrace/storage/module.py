@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from headrace.serialization.errors import FlowLoadError
+from headrace._serializable.errors import FlowLoadError
 from headrace.storage.base import Storage
 from headrace.storage.flowfile import pick_flow
 

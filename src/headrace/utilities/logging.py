@@ -2,6 +2,8 @@
 
 ``get_logger("flow_runner")`` gives ``headrace.flow_runner``. Nothing here costs anything
 per task unless the level is enabled: callers use the stdlib's lazy ``%s`` formatting.
+``configure_logging`` and ``get_logger`` live in :mod:`headrace._logging` (below the run
+context, which derives ``context.logger`` from them); this module adds stdout capture.
 """
 
 from __future__ import annotations
@@ -11,40 +13,9 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from headrace._logging import configure_logging, get_logger
+
 __all__ = ["configure_logging", "get_logger", "stdout_capture"]
-
-_configured = False
-
-
-def configure_logging(level: str | None = None) -> logging.Logger:
-    """Attach one stream handler to the ``headrace`` logger (idempotent)."""
-    global _configured
-    from headrace.configuration import config
-
-    root = logging.getLogger("headrace")
-    chosen = str(level or config.logging.level).upper()
-    if not isinstance(logging.getLevelName(chosen), int):
-        from headrace.exceptions import ConfigError
-
-        raise ConfigError(
-            f"logging level {chosen!r} (config logging.level, HEADRACE__LOGGING__LEVEL) is not "
-            f"one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
-        )
-    root.setLevel(chosen)
-    if not _configured:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(config.logging.format, config.logging.datefmt))
-        root.addHandler(handler)
-        root.propagate = False
-        _configured = True
-    return root
-
-
-def get_logger(name: str | None = None) -> logging.Logger:
-    """The ``headrace`` logger, or its child ``headrace.<name>``."""
-    if not _configured:
-        configure_logging()
-    return logging.getLogger("headrace" if not name else f"headrace.{name}")
 
 
 class _ThreadStdout:

@@ -102,26 +102,22 @@ def test_states_survive_a_server_restart(backend_server: LiveServer, api: Client
     assert len(keys) == len(set(keys)), "no state applied twice"
 
 
-def test_logs_reach_the_server_with_their_task_and_secrets_masked(
-    api: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(
-        config._data, "context", type(config)({"secrets": {"TOKEN": "hunter2-s3cr3t"}})
-    )
+def test_logs_reach_the_server_with_their_task_and_secrets_masked(api: Client) -> None:
+    with config.override(**{"context": {"secrets": {"TOKEN": "hunter2-s3cr3t"}}}):
 
-    @task
-    def talk(i: int) -> None:
-        context.logger.warning("child %s uses token %s", i, "hunter2-s3cr3t")
+        @task
+        def talk(i: int) -> None:
+            context.logger.warning("child %s uses token %s", i, "hunter2-s3cr3t")
 
-    with Flow("talky") as flow:
-        talk.map([0, 1, 2])
+        with Flow("talky") as flow:
+            talk.map([0, 1, 2])
 
-    run = api.create_flow_run(_register(api, flow))
-    BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
-    logs = [log for log in api.get_logs(run["id"]) if "uses token" in log["message"]]
-    assert sorted(log["map_index"] for log in logs) == [0, 1, 2]
-    assert all(log["task_run_id"] for log in logs)
-    assert all("hunter2" not in log["message"] and "********" in log["message"] for log in logs)
+        run = api.create_flow_run(_register(api, flow))
+        BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+        logs = [log for log in api.get_logs(run["id"]) if "uses token" in log["message"]]
+        assert sorted(log["map_index"] for log in logs) == [0, 1, 2]
+        assert all(log["task_run_id"] for log in logs)
+        assert all("hunter2" not in log["message"] and "********" in log["message"] for log in logs)
 
 
 def test_restart_reruns_only_what_failed_reading_persisted_results(
@@ -172,29 +168,29 @@ def test_restart_reruns_only_what_failed_reading_persisted_results(
     assert api.get_flow_run(run["id"])["state"] == "Success"
 
 
-def test_cancellation_reaches_the_runner(api: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(config.cloud._data, "heartbeat_interval", 0.2)
-    release = threading.Event()
-    cancelled = threading.Event()
+def test_cancellation_reaches_the_runner(api: Client) -> None:
+    with config.override(**{"cloud.heartbeat_interval": 0.2}):
+        release = threading.Event()
+        cancelled = threading.Event()
 
-    @task
-    def wait() -> None:
-        release.wait(60)
+        @task
+        def wait() -> None:
+            release.wait(60)
 
-    with Flow("cancellable") as flow:
-        wait()
+        with Flow("cancellable") as flow:
+            wait()
 
-    run = api.create_flow_run(_register(api, flow))
-    runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api, on_cancel=cancelled.set)
-    thread = threading.Thread(target=runner.run)
-    thread.start()
-    try:
-        wait_for(lambda: api.get_flow_run(run["id"])["state"] == "Running", 30, "Running")
-        api.cancel_flow_run(run["id"])
-        assert cancelled.wait(30), "the reporter heard of the cancellation"
-    finally:
-        release.set()
-        thread.join(30)
+        run = api.create_flow_run(_register(api, flow))
+        runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api, on_cancel=cancelled.set)
+        thread = threading.Thread(target=runner.run)
+        thread.start()
+        try:
+            wait_for(lambda: api.get_flow_run(run["id"])["state"] == "Running", 30, "Running")
+            api.cancel_flow_run(run["id"])
+            assert cancelled.wait(30), "the reporter heard of the cancellation"
+        finally:
+            release.set()
+            thread.join(30)
 
 
 def test_a_runner_without_flow_run_id_is_refused() -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from headrace import Flow, task
 from headrace.client import Client
 from headrace.client.backend import BackendFlowRunner, execute_flow_run
@@ -27,44 +25,42 @@ def _amount(value: str) -> int:
     return int(value)
 
 
-def test_a_failed_task_run_carries_its_error_and_its_logs_the_traceback(
-    api: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(config._data, "context", type(config)({"secrets": {"TOKEN": SECRET}}))
+def test_a_failed_task_run_carries_its_error_and_its_logs_the_traceback(api: Client) -> None:
+    with config.override(**{"context": {"secrets": {"TOKEN": SECRET}}}):
 
-    @task
-    def parse_amounts(values: list[str]) -> list[int]:
-        return [_amount(v) for v in values]
+        @task
+        def parse_amounts(values: list[str]) -> list[int]:
+            return [_amount(v) for v in values]
 
-    with Flow("billing-report") as flow:
-        parse_amounts(["1", "oops"])
+        with Flow("billing-report") as flow:
+            parse_amounts(["1", "oops"])
 
-    run = api.create_flow_run(_register(api, flow))
-    BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
-    (task_run,) = api.get_task_runs(run["id"])
-    assert task_run["state"] == "Failed"
-    error = task_run["state_serialized"]["error"]
-    assert error["type"] == "ValueError"
-    assert error["message"] == "row 2: amount 'oops' is not an integer (token ********)"
-    frames = [line for line in error["traceback"].splitlines() if line.startswith('  File "')]
-    assert frames[0].endswith("in parse_amounts")
-    assert frames[-1].endswith("in _amount")
-    assert "headrace/engine" not in error["traceback"]
-    assert SECRET not in str(task_run["state_serialized"])
-    assert task_run["state_message"].endswith("(token ********)")
+        run = api.create_flow_run(_register(api, flow))
+        BackendFlowRunner(flow, flow_run_id=run["id"], client=api).run()
+        (task_run,) = api.get_task_runs(run["id"])
+        assert task_run["state"] == "Failed"
+        error = task_run["state_serialized"]["error"]
+        assert error["type"] == "ValueError"
+        assert error["message"] == "row 2: amount 'oops' is not an integer (token ********)"
+        frames = [line for line in error["traceback"].splitlines() if line.startswith('  File "')]
+        assert frames[0].endswith("in parse_amounts")
+        assert frames[-1].endswith("in _amount")
+        assert "headrace/engine" not in error["traceback"]
+        assert SECRET not in str(task_run["state_serialized"])
+        assert task_run["state_message"].endswith("(token ********)")
 
-    # The history keeps the error with the Failed state too.
-    history = api.get_task_run_states(task_run["id"])
-    assert history[-1]["name"] == "Failed"
-    assert history[-1]["serialized"]["error"]["type"] == "ValueError"
+        # The history keeps the error with the Failed state too.
+        history = api.get_task_run_states(task_run["id"])
+        assert history[-1]["name"] == "Failed"
+        assert history[-1]["serialized"]["error"]["type"] == "ValueError"
 
-    errors = [log for log in api.get_logs(run["id"]) if log["level"] == 40]
-    from_task = [log for log in errors if log["name"] == "headrace.task.parse_amounts"]
-    assert len(from_task) == 1
-    assert from_task[0]["task_run_id"] == task_run["id"]
-    assert "Traceback (most recent call last):" in from_task[0]["message"]
-    assert "in _amount" in from_task[0]["message"]
-    assert SECRET not in from_task[0]["message"] and "********" in from_task[0]["message"]
+        errors = [log for log in api.get_logs(run["id"]) if log["level"] == 40]
+        from_task = [log for log in errors if log["name"] == "headrace.task.parse_amounts"]
+        assert len(from_task) == 1
+        assert from_task[0]["task_run_id"] == task_run["id"]
+        assert "Traceback (most recent call last):" in from_task[0]["message"]
+        assert "in _amount" in from_task[0]["message"]
+        assert SECRET not in from_task[0]["message"] and "********" in from_task[0]["message"]
 
 
 def test_each_attempt_of_a_retried_task_is_in_its_history(api: Client) -> None:

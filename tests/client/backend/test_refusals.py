@@ -70,45 +70,51 @@ def test_a_runner_whose_run_was_ended_or_retried_meanwhile_stops_and_says_why(
 ) -> None:
     """Failed by a user; or taken for lost (here: reported lost by hand) and rescheduled,
     maybe already running again in a new attempt: this runner's work no longer counts."""
-    monkeypatch.setitem(config.cloud._data, "heartbeat_interval", 0.2)
-    release = threading.Event()
-    stopped = threading.Event()
+    with config.override(**{"cloud.heartbeat_interval": 0.2}):
+        release = threading.Event()
+        stopped = threading.Event()
 
-    @task
-    def wait() -> None:
-        release.wait(60)
+        @task
+        def wait() -> None:
+            release.wait(60)
 
-    with Flow("overtaken") as flow:
-        wait()
+        with Flow("overtaken") as flow:
+            wait()
 
-    flow_id = api.register(flow, project_name="backend", build=False)
-    run = api.create_flow_run(flow_id, max_retries=1)
-    runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api, on_cancel=stopped.set)
-    thread = threading.Thread(target=runner.run)
-    with _errors_logged() as errors:
-        thread.start()
-        try:
-            wait_for(lambda: api.get_flow_run(run["id"])["state"] == "Running", 30, "Running")
-            if how == "failed":
-                api.set_flow_run_state(run["id"], "Failed", message="failed by hand")
-            else:
-                api.flow_run_lost(run["id"], "taken for lost")
-                if how == "retried and running again":
-                    api.set_flow_run_state(run["id"], "Running")  # another attempt's runner
-            assert stopped.wait(30), "the runner was told to stop"
-        finally:
-            release.set()
-            thread.join(30)
-    assert runner.reporter is not None
-    expected = {"failed": "Failed", "retried": "Scheduled", "retried and running again": "Running"}
-    # a heartbeat may fall between the retry and the next attempt's Running: either tells
-    seen = {expected[how], "Scheduled"} if how == "retried and running again" else {expected[how]}
-    assert runner.reporter.ended_elsewhere in seen
-    words = "ended (Failed)" if how == "failed" else "retried ("
-    assert any(f"the server {words}" in line for line in errors), errors
-    # its own end (here: the flow finishing once released) is not recorded over the run's
-    assert api.get_flow_run(run["id"])["state"] == expected[how]
-    assert runner.reporter.dropped_batches >= 1
+        flow_id = api.register(flow, project_name="backend", build=False)
+        run = api.create_flow_run(flow_id, max_retries=1)
+        runner = BackendFlowRunner(flow, flow_run_id=run["id"], client=api, on_cancel=stopped.set)
+        thread = threading.Thread(target=runner.run)
+        with _errors_logged() as errors:
+            thread.start()
+            try:
+                wait_for(lambda: api.get_flow_run(run["id"])["state"] == "Running", 30, "Running")
+                if how == "failed":
+                    api.set_flow_run_state(run["id"], "Failed", message="failed by hand")
+                else:
+                    api.flow_run_lost(run["id"], "taken for lost")
+                    if how == "retried and running again":
+                        api.set_flow_run_state(run["id"], "Running")  # another attempt's runner
+                assert stopped.wait(30), "the runner was told to stop"
+            finally:
+                release.set()
+                thread.join(30)
+        assert runner.reporter is not None
+        expected = {
+            "failed": "Failed",
+            "retried": "Scheduled",
+            "retried and running again": "Running",
+        }
+        # a heartbeat may fall between the retry and the next attempt's Running: either tells
+        seen = (
+            {expected[how], "Scheduled"} if how == "retried and running again" else {expected[how]}
+        )
+        assert runner.reporter.ended_elsewhere in seen
+        words = "ended (Failed)" if how == "failed" else "retried ("
+        assert any(f"the server {words}" in line for line in errors), errors
+        # its own end (here: the flow finishing once released) is not recorded over the run's
+        assert api.get_flow_run(run["id"])["state"] == expected[how]
+        assert runner.reporter.dropped_batches >= 1
 
 
 RESTARTING_FLOW = '''

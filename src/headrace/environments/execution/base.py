@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from headrace.serialization.schema import Serializable, string_list
+from headrace._serializable.schema import Serializable, string_list
 from headrace.utilities.logging import get_logger
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ Kind = Literal["task_tag", "flow_label"]
 
 @router.get("/health", tags=["admin"], summary="Liveness and the database in use")
 def health(db: Database = DB) -> dict[str, str]:
-    from headrace import __version__
+    from headrace._version import __version__
 
     with db.session(write=False) as s:
         s.execute(sa.text("SELECT 1"))

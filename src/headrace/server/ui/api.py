@@ -22,12 +22,19 @@ from headrace.server.task_detail import task_run_detail
 from headrace.server.ui.dashboard import dashboard
 from headrace.server.ui.flows import flow_page, flows_list
 from headrace.server.ui.runs import mapped_children, run_page, runs_list
+from headrace.server.ui.states import ui_states
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/ui", tags=["ui"])
 DB = Depends(get_db)
 WHO = Depends(get_principal)
+
+
+@router.get("/states", summary="Every state name with its colour group, finished and failed")
+def ui_state_names(who: Principal = WHO) -> dict[str, Any]:
+    """The UI's state vocabulary, from the engine's state classes (no copy in the UI)."""
+    return {"states": ui_states()}
 
 
 @router.get("/dashboard", summary="The dashboard: runs by state, failures, late runs, agents")

@@ -1,20 +1,26 @@
 """The UI's pages and static files, served from the API's origin.
 
 Every page path answers the same small HTML shell; ``/ui/static/app.js`` reads the path and
-renders the page with the DOM API. The shell is sent with a restrictive
-Content-Security-Policy: scripts, styles and requests only from this origin, no inline
-script or style, no plugins, no framing, so even a string that slipped through unescaped
-could not run.
+renders the page with the DOM API. The shell carries the state vocabulary (names, colour
+groups, finished and failed, from :mod:`headrace.server.ui.states`) as a JSON data block,
+so the UI keeps no list of states and a page refresh is still one request.
+
+The shell is sent with a restrictive Content-Security-Policy: scripts, styles and requests
+only from this origin, no inline script or style, no plugins, no framing, so even a string
+that slipped through unescaped could not run.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+
+from headrace.server.ui.states import ui_states
 
 __all__ = ["CSP", "PAGE_PATHS", "STATIC_DIR", "STATIC_PREFIX", "mount_pages"]
 
@@ -53,8 +59,18 @@ class _Static(StaticFiles):
         return response
 
 
+STATES_PLACEHOLDER = "{{states}}"
+
+
+def _states_json() -> str:
+    """The state vocabulary as JSON safe inside ``<script type="application/json">`` (a data
+    block: never executed, so the Content-Security-Policy stays as strict)."""
+    return json.dumps({"states": ui_states()}).replace("<", "\\u003c")
+
+
 def _shell() -> HTMLResponse:
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    html = html.replace(STATES_PLACEHOLDER, _states_json())
     return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 

@@ -18,7 +18,7 @@ from headrace.core.errors import NoActiveFlowError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.signals import SKIP, HeadraceSignal
-from headrace.triggers import not_all_skipped
+from headrace.engine.triggers import not_all_skipped
 
 __all__ = ["CompareValue", "Merge", "ifelse", "merge", "switch"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from headrace.core.task import Task
-from headrace.triggers import all_finished
+from headrace.engine.triggers import all_finished
 
 __all__ = ["FilterTask"]
 

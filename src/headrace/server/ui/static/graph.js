@@ -1,9 +1,8 @@
 // A flow's graph as SVG. The server sends nodes with a layer and an order inside it; a
 // mapped task is one node showing its children's counts by state, never one per child.
 import { s } from "./dom.js";
-import { stateClass, svgCounts } from "./states.js";
+import { FAILED, stateClass, svgCounts } from "./states.js";
 
-const FAILED_KINDS = ["Failed", "TriggerFailed", "TimedOut"];
 const W = 190, H = 58, GAP_X = 70, GAP_Y = 22, PAD = 12;
 
 function clip(text, max) {
@@ -61,7 +60,7 @@ export function renderGraph(graph, options = {}) {
     g.appendChild(s("text", { x: x + 10, y: y + 34, class: "sub" }, clip(sub, 30)));
     if (n.mapped && n.child_count) g.appendChild(svgCounts(n.children, x + 10, y + 42, W - 20, 8));
     // children that failed show in red even when the parent (a reduce) succeeded
-    const failed = n.mapped ? FAILED_KINDS.reduce((a, k) => a + ((n.children || {})[k] || 0), 0) : 0;
+    const failed = n.mapped ? [...FAILED].reduce((a, k) => a + ((n.children || {})[k] || 0), 0) : 0;
     if (failed) g.appendChild(s("text", { x: x + W - 10, y: y + 18, class: "failedcount", "text-anchor": "end" }, `${failed.toLocaleString("en-US")} failed`));
     g.appendChild(s("title", null, `${n.name} (${n.slug})${state ? `: ${state}` : ""}${n.state_message ? ` — ${n.state_message}` : ""}`));
     const href = options.link ? options.link(n) : null;

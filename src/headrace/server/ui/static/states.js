@@ -1,22 +1,27 @@
-// State names -> colour classes, badges and per-state count bars.
+// State names -> colour classes, badges and per-state count bars. The names, their colour
+// groups and which are finished or failed come from the server, built from the engine's
+// state classes: the page shell carries them as a JSON data block (the same list as
+// GET /api/ui/states), so the UI keeps no list of its own and costs no extra request.
 import { h, s } from "./dom.js";
 
-const GROUPS = {
-  Success: "ok", Cached: "ok", Mapped: "ok", Skipped: "skip",
-  Failed: "bad", TriggerFailed: "bad", TimedOut: "bad",
-  Cancelled: "cancel", Cancelling: "cancel", Looped: "retry",
-  Running: "run", Submitted: "wait", Retrying: "retry", Resume: "wait",
-  Scheduled: "wait", Pending: "pending", Paused: "pending",
-};
+function servedStates() {
+  const block = document.getElementById("headrace-states");
+  try {
+    return JSON.parse(block.textContent).states;
+  } catch {
+    return []; // not served by a headrace server: every state shows as "unknown"
+  }
+}
 
-export const STATE_NAMES = [
-  "Scheduled", "Pending", "Submitted", "Running", "Looped", "Retrying", "Paused", "Success", "Cached",
-  "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut", "Cancelling", "Cancelled",
-];
+const STATES = servedStates();
+const GROUPS = Object.fromEntries(STATES.map((st) => [st.name, st.group]));
 
-export const FINISHED = new Set([
-  "Success", "Cached", "Mapped", "Skipped", "Failed", "TriggerFailed", "TimedOut", "Cancelled",
-]);
+/** Every state name, in the engine's order (the runs page's state filter). */
+export const STATE_NAMES = STATES.map((st) => st.name);
+
+export const FINISHED = new Set(STATES.filter((st) => st.finished).map((st) => st.name));
+
+export const FAILED = new Set(STATES.filter((st) => st.failed).map((st) => st.name));
 
 export function stateClass(name) {
   return `st-${GROUPS[name] || "unknown"}`;

@@ -1,6 +1,6 @@
 // Pieces several pages share: run tables and links.
 import { h, fmtTime, duration, table } from "../dom.js";
-import { badge } from "../states.js";
+import { badge, FAILED } from "../states.js";
 
 export function runLink(run) {
   return h("a", { href: `/runs/${encodeURIComponent(run.id)}`, class: "runlink" }, run.name);
@@ -25,7 +25,7 @@ export function runsTable(runs, nowIso, { message = false, stateMessage = false,
         runLink(r),
         flowLink(r.flow_id, `${r.flow_name} v${r.flow_version}`),
         h("span", null, badge(r.state), r.is_late ? h("span", { class: "badge late" }, "late") : null,
-          stateMessage && FAILED_STATES.has(r.state) ? failureNote(r) : null),
+          stateMessage && FAILED.has(r.state) ? failureNote(r) : null),
         fmtTime(r.scheduled_start),
         duration(r.start_time, r.end_time, nowIso),
         labels(r.labels),
@@ -45,8 +45,6 @@ export function runsTable(runs, nowIso, { message = false, stateMessage = false,
     empty,
   );
 }
-
-const FAILED_STATES = new Set(["Failed", "TriggerFailed", "TimedOut"]);
 
 // Under a failed run's badge: its message and the first failing task run, linked.
 function failureNote(r) {

@@ -177,3 +177,12 @@ def test_trigger_returning_false_fails_the_trigger() -> None:
     with Flow("false") as flow:
         t = combine(good(), task_args={"trigger": lambda ups: False})
     assert type(flow.run().result[t]) is s.TriggerFailed
+
+
+def test_the_public_path_names_the_engine_triggers() -> None:
+    import headrace.engine.triggers as engine_triggers
+    import headrace.triggers as public
+
+    assert set(public.__all__) == set(engine_triggers.__all__) | {"Trigger"}
+    for name in public.__all__:
+        assert getattr(public, name) is getattr(engine_triggers, name)
