@@ -12,9 +12,10 @@ from headrace.server.auth import Principal, create_run_token
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
+from headrace.server.history import flow_run_history
 from headrace.server.limits import MAX_OFFSET
 from headrace.server.lookup import get_flow, get_flow_run, get_task_run
-from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
+from headrace.server.models import FlowRun, FlowRunLabel, TaskRun, utcnow
 from headrace.server.report import apply_report
 from headrace.server.retries import runner_lost
 from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
@@ -171,6 +172,9 @@ def set_run_state(
     "/flow_runs/{flow_run_id}/states",
     response_model=list[StateOut],
     summary="The state history of a flow run (task_runs=true adds its task runs')",
+    description="Without `task_runs`: the flow run's states in the order they were written. "
+    "With it, also its task runs' states, all ordered by timestamp. A plain mapped child's "
+    "states are kept in its task-run row, not as history rows: they come back with `id` 0.",
 )
 def run_states(
     flow_run_id: str,
@@ -182,11 +186,8 @@ def run_states(
 ) -> list[StateOut]:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.flow_run_id == flow_run_id)
-        if not task_runs:
-            q = q.where(StateRecord.task_run_id.is_(None))
-        q = q.order_by(StateRecord.id).limit(limit).offset(offset)
-        return [StateOut.model_validate(r) for r in s.scalars(q)]
+        history = flow_run_history(s, flow_run_id, task_runs, limit, offset)
+        return [StateOut.model_validate(r) for r in history]
 
 
 @router.post(

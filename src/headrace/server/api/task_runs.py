@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Query
@@ -12,9 +12,10 @@ from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO
 from headrace.server.errors import VersionConflictError
+from headrace.server.history import task_run_history
 from headrace.server.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
 from headrace.server.lookup import get_flow_run, get_task_run
-from headrace.server.models import Log, StateRecord, TaskRun, utcnow
+from headrace.server.models import Log, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
 from headrace.server.runs import pending_task_run
 from headrace.server.schemas import (
@@ -31,7 +32,7 @@ from headrace.server.schemas import (
 )
 from headrace.server.schemas.names import StateName
 from headrace.server.settings import ServerSettings
-from headrace.server.states import check_name, check_transition, write_state
+from headrace.server.states import FINISHED_NAMES, check_name, check_transition, write_state
 from headrace.server.task_detail import attempts_of
 
 __all__ = ["router"]
@@ -177,13 +178,18 @@ def set_task_run_state(
         if new == "Running" and row.state != "Running":
             check_task_concurrency(s, row.tags)
         now = utcnow()
-        values = {
+        values: dict[str, Any] = {
             "state": new,
             "state_message": body.state.message,
             "state_serialized": body.state.serialized,
             "state_timestamp": body.state.timestamp or now,
             "version": row.version + 1,
+            "end_time": (body.state.timestamp or now) if new in FINISHED_NAMES else None,
         }
+        if new == "Running" and row.state != "Running":
+            values["run_count"] = row.run_count + 1
+            if row.start_time is None:
+                values["start_time"] = body.state.timestamp or now
         what = f"task run {task_run_id}"
         serialized = body.state.serialized
         write_state(s, row, values, message=body.state.message, serialized=serialized, what=what)
@@ -193,9 +199,8 @@ def set_task_run_state(
 @router.get("/task_runs/{task_run_id}/states", response_model=list[StateOut], tags=["task runs"])
 def task_run_states(task_run_id: str, db: Database = DB, who: Principal = WHO) -> list[StateOut]:
     with db.session(write=False) as s:
-        get_task_run(s, task_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
-        return [StateOut.model_validate(r) for r in s.scalars(q.order_by(StateRecord.id))]
+        row = get_task_run(s, task_run_id, who)
+        return [StateOut.model_validate(r) for r in task_run_history(s, row)]
 
 
 @router.get(
@@ -208,9 +213,7 @@ def task_run_attempts(
     task_run_id: str, db: Database = DB, who: Principal = WHO
 ) -> list[AttemptOut]:
     with db.session(write=False) as s:
-        get_task_run(s, task_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
-        history = list(s.scalars(q.order_by(StateRecord.id)))
+        history = task_run_history(s, get_task_run(s, task_run_id, who))
         return [AttemptOut.model_validate(a) for a in attempts_of(history)]
 
 
