@@ -93,10 +93,11 @@ def in_row_records(row: Any) -> list[HistoryRecord]:
     return out
 
 
-def materialize(session: Session, where: Any) -> None:
+def materialize(session: Session, where: Any, mark: bool = True) -> None:
     """Write the history rows of the task runs matching ``where`` (a condition on
     ``task_runs``) that keep their history in their columns, and mark them as not doing
-    so any more: run before any change that is not kept in the row."""
+    so any more (unless ``mark`` is False: the caller's own UPDATE of the same rows sets
+    ``history_in_row`` False): run before any change that is not kept in the row."""
     kept = sa.and_(where, T.c.history_in_row.is_(True))
     running = sa.select(
         T.c.flow_run_id,
@@ -120,8 +121,10 @@ def materialize(session: Session, where: Any) -> None:
         T.c.version >= 1,
         sa.not_(sa.and_(T.c.version == 1, T.c.start_time.is_not(None))),
     )
-    session.execute(sa.insert(S).from_select(_COLUMNS, running))
-    session.execute(sa.insert(S).from_select(_COLUMNS, final))
+    # one statement: each row's Running (first part) is written before its final state
+    session.execute(sa.insert(S).from_select(_COLUMNS, sa.union_all(running, final)))
+    if not mark:
+        return
     session.execute(
         sa.update(T)
         .where(kept)

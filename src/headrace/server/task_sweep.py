@@ -46,7 +46,7 @@ def sweep_task_runs(
     if not from_states:
         return 0
     matching = sa.and_(TaskRun.flow_run_id == flow_run_id, TaskRun.state.in_(list(from_states)))
-    materialize(session, matching)
+    materialize(session, matching, mark=False)  # the UPDATE below clears history_in_row
     stamp = sa.literal(now, StateRecord.timestamp.type)
     values: dict[str, Any] = {
         "state": to_state,
@@ -55,6 +55,7 @@ def sweep_task_runs(
         "state_timestamp": now,
         "version": TaskRun.version + 1,
         "end_time": None if to_state == "Pending" else now,
+        "history_in_row": False,
     }
     if session.get_bind().dialect.name == "postgresql":
         moved = (
