@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.server.conftest import finish_task_runs
 
 from headrace.client.errors import NotFoundError, ValidationError
 from headrace.server.services import mark_late_runs, reap_zombies, send_notifications
@@ -25,6 +26,7 @@ def test_a_dead_runs_failure_is_posted_once(client, server, flow_id, http_receiv
     rule = client.create_notification_rule(flow_id, ["Failed"], url=f"{url}/hook")
     assert rule["url_host"] == "http://127.0.0.1" and "url" not in rule
     done = _running(client, flow_id)
+    finish_task_runs(client, done)  # a run may succeed only once its task runs finished
     client.set_flow_run_state(done, "Success")
     dead = _running(client, flow_id)
     later = datetime.now(UTC) + timedelta(seconds=server.settings.heartbeat_timeout + 1)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.server.conftest import flow_document, make_settings
+from tests.server.conftest import finish_task_runs, flow_document, make_settings
 
 from headrace.client import Client
 from headrace.client.errors import ApiError
@@ -138,6 +138,7 @@ def test_backfill_concurrency_cap_holds_back_runs_until_others_finish(
     plain = client.create_flow_run(other["id"])
     assert [r["id"] for r in client.claim_flow_runs(agent["id"], limit=10)] == [plain["id"]]
     client.set_flow_run_state(first[0]["id"], "Running")
+    finish_task_runs(client, first[0]["id"])  # a run may succeed only once they finished
     client.set_flow_run_state(first[0]["id"], "Success")
     nxt = client.claim_flow_runs(agent["id"], limit=10)
     assert [r["id"] for r in nxt] == [backfill["run_ids"][2]]

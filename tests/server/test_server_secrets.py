@@ -71,7 +71,7 @@ def test_an_explicit_server_key_encrypts_and_another_key_cannot_read(database_ur
 def test_bad_names_and_bodies_are_refused(client) -> None:
     with pytest.raises(ApiError, match="secret name"):
         client.set_secret("bad name!", "x")
-    with pytest.raises(ValidationError, match="owner: Extra inputs"):
+    with pytest.raises(ValidationError, match=r"owner\W.*Extra inputs"):
         client.request("PUT", "/secrets/OK", json={"value": "x", "owner": "me"})
 
 

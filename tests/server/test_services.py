@@ -190,6 +190,7 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
         "scheduler",
         "zombie_reaper",
         "late_runs",
+        "run_tokens",
         "housekeeping",
         "log_retention",
         "notifications",

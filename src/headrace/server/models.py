@@ -120,6 +120,7 @@ class FlowRun(Base):
     __table_args__ = (
         sa.UniqueConstraint("flow_group_id", "idempotency_key"),
         sa.Index("ix_flow_runs_due", "state", "scheduled_start"),
+        sa.Index("ix_flow_runs_scheduled_start", "scheduled_start", "id"),  # list order
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     flow_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("flows.id", ondelete="CASCADE"))

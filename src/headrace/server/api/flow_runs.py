@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, cast
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from headrace.server.auth import Principal, create_run_token
 from headrace.server.db import Database
@@ -14,6 +14,17 @@ from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
 from headrace.server.history import flow_run_history
 from headrace.server.limits import MAX_OFFSET
+from headrace.server.listing import (
+    CURSOR_DOC,
+    CURSOR_PATTERN,
+    NEXT_PAGE_HEADERS,
+    Columns,
+    decode_cursor,
+    encode_cursor,
+    iso_key,
+    page_response,
+    parse_time,
+)
 from headrace.server.lookup import get_flow, get_flow_run, get_task_run
 from headrace.server.models import FlowRun, FlowRunLabel, TaskRun, utcnow
 from headrace.server.report import apply_report
@@ -86,10 +97,23 @@ def create_run(
         return FlowRunOut.model_validate(run)
 
 
+_RUN_COLUMNS = Columns(
+    cast(sa.Table, FlowRun.__table__),
+    [n for n in FlowRunOut.model_fields if n != "task_run_counts"],
+    {"task_run_counts": None},
+)
+
+
 @router.get(
-    "/flow_runs", response_model=list[FlowRunOut], summary="List flow runs, newest scheduled first"
+    "/flow_runs",
+    response_model=list[FlowRunOut],
+    summary="List flow runs, newest scheduled first",
+    description="Pages by `cursor` (keyset, from the `X-Next-Cursor` header of a full page) "
+    "or by `offset`.",
+    responses=NEXT_PAGE_HEADERS,
 )
 def list_runs(
+    request: Request,
     flow_id: str | None = None,
     flow_group_id: str | None = None,
     project_id: str | None = None,
@@ -103,12 +127,16 @@ def list_runs(
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=400, pattern=CURSOR_PATTERN, description=CURSOR_DOC
+    ),
     db: Database = DB,
     who: Principal = WHO,
-) -> list[FlowRunOut]:
+) -> Response:
+    kind = f"flow_runs:{order}"
     with db.session(write=False) as s:
         q = where_given(
-            sa.select(FlowRun).where(who.scope(FlowRun.project_id)),
+            _RUN_COLUMNS.select(db.dialect).where(who.scope(FlowRun.project_id)),
             (FlowRun.flow_id, flow_id),
             (FlowRun.flow_group_id, flow_group_id),
             (FlowRun.project_id, project_id),
@@ -128,9 +156,26 @@ def list_runs(
                     FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label
                 )
             )
+        if cursor is not None:
+            start_text, last_id = decode_cursor(cursor, kind, (str, str))
+            start = parse_time(start_text)
+            after = (
+                FlowRun.scheduled_start < start
+                if order == "newest"
+                else FlowRun.scheduled_start > start
+            )
+            q = q.where(
+                sa.or_(after, sa.and_(FlowRun.scheduled_start == start, FlowRun.id > last_id))
+            )
         key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
         q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
-        return [FlowRunOut.model_validate(r) for r in s.scalars(q)]
+        rows = _RUN_COLUMNS.rows(s.execute(q), db.dialect)
+
+    def next_cursor() -> str:
+        last = rows[-1]
+        return encode_cursor(kind, [iso_key(last["scheduled_start"]), last["id"]])
+
+    return page_response(request, rows, limit, next_cursor)
 
 
 @router.get(

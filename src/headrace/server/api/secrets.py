@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
@@ -12,6 +14,12 @@ from headrace.server.deps import DB, WHO, get_settings
 from headrace.server.models import Secret, utcnow
 from headrace.server.schemas import SecretIn, SecretOut, SecretValueOut
 from headrace.server.secrets import check_name, delete_secret, load_fernet, read_secret, set_secret
+
+#: A secret's name: the schema states what :func:`check_name` accepts (``\\w`` is a Unicode
+#: letter or digit, or ``_``), which checks it with its own message naming the secret.
+SecretName = Annotated[
+    str, Path(min_length=1, max_length=200, json_schema_extra={"pattern": r"^[\w.-]+$"})
+]
 
 __all__ = ["router"]
 
@@ -28,7 +36,7 @@ def _fernet(request: Request) -> Fernet:
 
 @router.put("/secrets/{name}", response_model=SecretOut, summary="Set a secret (admin)")
 def put_secret(
-    name: str, body: SecretIn, request: Request, db: Database = DB, who: Principal = WHO
+    name: SecretName, body: SecretIn, request: Request, db: Database = DB, who: Principal = WHO
 ) -> SecretOut:
     who.require_admin("setting a secret")
     fernet = _fernet(request)
@@ -48,7 +56,7 @@ def list_secrets(db: Database = DB, who: Principal = WHO) -> list[SecretOut]:
 
 @router.get("/secrets/{name}", response_model=SecretValueOut, summary="One secret's value")
 def get_secret(
-    name: str, request: Request, db: Database = DB, who: Principal = WHO
+    name: SecretName, request: Request, db: Database = DB, who: Principal = WHO
 ) -> SecretValueOut:
     fernet = _fernet(request)
     with db.session(write=False) as s:
@@ -56,7 +64,7 @@ def get_secret(
 
 
 @router.delete("/secrets/{name}", status_code=204, summary="Delete a secret (admin)")
-def remove_secret(name: str, db: Database = DB, who: Principal = WHO) -> None:
+def remove_secret(name: SecretName, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("deleting a secret")
     with db.session() as s:
         delete_secret(s, check_name(name))

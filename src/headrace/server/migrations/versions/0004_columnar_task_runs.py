@@ -7,7 +7,8 @@ Existing data moves: the three columns are computed from each task run's history
 mapped children whose history is exactly a ``Running`` (version 1, the engine's message
 ``Starting task run.``, no serialized form) then their current success kind (version 2), or
 that success kind alone (version 1), are marked ``history_in_row`` and their now redundant
-history rows deleted. The downgrade writes those rows back first.
+history rows deleted. The downgrade writes those rows back first. Flow runs get an index in
+the order ``GET /flow_runs`` lists them (``scheduled_start``, ``id``) for keyset pages.
 
 Revision ID: 0004_columnar_task_runs
 Revises: 0003_orchestration
@@ -33,6 +34,8 @@ _RUNNING_MESSAGE = "'Starting task run.'"
 
 
 def upgrade() -> None:
+    # the order of GET /flow_runs (newest or oldest scheduled first), for keyset pages
+    op.create_index("ix_flow_runs_scheduled_start", "flow_runs", ["scheduled_start", "id"])
     with op.batch_alter_table("task_runs") as batch:
         batch.add_column(sa.Column("start_time", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("end_time", sa.DateTime(timezone=True), nullable=True))
@@ -70,6 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_flow_runs_scheduled_start", table_name="flow_runs")
     kept = "FROM task_runs WHERE history_in_row = TRUE"
     op.execute(
         "INSERT INTO states (flow_run_id, task_run_id, name, message, serialized, timestamp, "
