@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal, cast
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from headrace.server.listing import (
     decode_cursor,
     encode_cursor,
     iso_key,
+    json_response,
     page_response,
     parse_time,
 )
@@ -338,4 +338,4 @@ def report(
         out = apply_report(s, run, body, utcnow(), settings.max_log_message_chars)
     # built as plain JSON-ready data (documented by ReportOut): re-validating thousands of
     # entries through the response model would cost more than applying them
-    return Response(json.dumps(out, separators=(",", ":")), media_type="application/json")
+    return json_response(out)
