@@ -118,7 +118,8 @@ def test_claimed_run_of_a_lost_agent_is_rescheduled_quickly(cluster: FaultCluste
     heartbeats its claim): the run is rescheduled within heartbeat_timeout (3 s), far
     below submitted_timeout (120 s, longer than this test waits), and another agent runs it."""
     run_id = cluster.create_run(N, max_retries=1)
-    ghost = cluster.client.register_agent("ghost")
+    # an agent takes only runs whose labels it has (the flow's storage labels its host)
+    ghost = cluster.client.register_agent("ghost", cluster.client.get_flow_run(run_id)["labels"])
     assert [r["id"] for r in cluster.client.claim_flow_runs(ghost["id"])] == [run_id]
     cluster.start_agent("b")
     _check(cluster, run_id, [], timeout=60)
