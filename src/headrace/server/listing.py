@@ -127,14 +127,13 @@ def page_response(
     return json_response(rows, headers)
 
 
-def _sqlite_time(text: Any) -> Any:
-    """A timestamp as SQLite stores it (``2026-01-01 00:00:00.500000``, UTC) as pydantic
-    writes it (``2026-01-01T00:00:00.500000Z``; no fraction when it is zero)."""
-    if not isinstance(text, str):
-        return text
-    if text.endswith(".000000"):
-        text = text[:-7]
-    return text.replace(" ", "T", 1) + "Z"
+def _sqlite_iso(column: Any) -> Any:
+    """SQL turning a timestamp as SQLite stores it (``2026-01-01 00:00:00.500000``, UTC)
+    into the text pydantic writes (``2026-01-01T00:00:00.500000Z``; no fraction when it is
+    zero); NULL stays NULL. Done by SQLite, not by Python per value; one literal column,
+    cheap for SQLAlchemy to key its statement cache on."""
+    name = f"{column.table.name}.{column.name}"
+    return sa.literal_column(f"replace(replace({name}, ' ', 'T') || 'Z', '.000000Z', 'Z')")
 
 
 _EMPTY_LIST = "[]"
@@ -164,29 +163,38 @@ class Columns:
 
         self.times = [n for n in names if isinstance(table.c[n].type, UTCDateTime)]
         self.json = [n for n in names if isinstance(table.c[n].type, sa.JSON)]
+        self._selects: dict[str, sa.Select[Any]] = {}
 
     def select(self, dialect: str) -> sa.Select[Any]:
-        """The SELECT of the columns (as text for timestamps and JSON on SQLite)."""
+        """The SELECT of the columns (on SQLite: JSON as text, timestamps already in their
+        answer's form, made by SQLite itself), built once per dialect."""
+        made = self._selects.get(dialect)
+        if made is None:
+            made = self._selects[dialect] = self._select(dialect)
+        return made
+
+    def _select(self, dialect: str) -> sa.Select[Any]:
         if dialect != "sqlite":
             return sa.select(*(self.table.c[n] for n in self.names))
-        raw = set(self.times) | set(self.json)
-        return sa.select(
-            *(
-                sa.type_coerce(self.table.c[n], sa.Text).label(n) if n in raw else self.table.c[n]
-                for n in self.names
-            )
-        )
+        columns: list[Any] = []
+        for n in self.names:
+            column = self.table.c[n]
+            if n in self.times:
+                columns.append(_sqlite_iso(column).label(n))
+            elif n in self.json:
+                columns.append(sa.type_coerce(column, sa.Text).label(n))
+            else:
+                columns.append(column)
+        return sa.select(*columns)
 
     def rows(self, result: Iterable[Any], dialect: str) -> list[dict[str, Any]]:
         """The response's dicts from the rows of :meth:`select`."""
         names, extra = self.names, self.extra
-        times = [names.index(n) for n in self.times] if dialect == "sqlite" else []
         json_at = [names.index(n) for n in self.json]
         out = []
-        for row in result:
+        fetched = result.all() if hasattr(result, "all") else result  # one fetchall
+        for row in fetched:
             values = list(row)
-            for i in times:
-                values[i] = _sqlite_time(values[i])
             for i in json_at:
                 values[i] = _json_value(values[i])
             item = dict(zip(names, values, strict=True))

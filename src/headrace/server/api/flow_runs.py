@@ -169,7 +169,7 @@ def list_runs(
             )
         key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
         q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
-        rows = _RUN_COLUMNS.rows(s.execute(q), db.dialect)
+        rows = _RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
 
     def next_cursor() -> str:
         last = rows[-1]

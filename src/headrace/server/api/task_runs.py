@@ -102,7 +102,7 @@ def list_task_runs(
                 )
             )
         q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
-        rows = _TASK_RUN_COLUMNS.rows(s.execute(q), db.dialect)
+        rows = _TASK_RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
 
     def next_cursor() -> str:
         return encode_cursor("task_runs", [rows[-1]["task_slug"], rows[-1]["map_index"]])
@@ -308,5 +308,5 @@ def read_logs(
             (last_id,) = decode_cursor(cursor, "logs", (int,))
             q = q.where(Log.id > last_id)
         q = q.order_by(Log.id).limit(limit).offset(offset)
-        rows = _LOG_COLUMNS.rows(s.execute(q), db.dialect)
+        rows = _LOG_COLUMNS.rows(s.connection().execute(q), db.dialect)
     return page_response(request, rows, limit, lambda: encode_cursor("logs", [rows[-1]["id"]]))
