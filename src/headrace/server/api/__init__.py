@@ -13,8 +13,8 @@ Conventions
     most 10^9); flow runs, task runs and logs also page by keyset: a full page's
     ``X-Next-Cursor`` header (and ``Link: <url>; rel="next"``) is the ``cursor`` of the next.
     History: a plain mapped child's states are kept in its task-run row (``id`` 0 in state
-    lists), see :mod:`headrace.server.history`. Limits: :mod:`headrace.server.limits`; names and labels:
-    :mod:`headrace.server.schemas.names`.
+    lists), see :mod:`headrace.server.history`. Limits: :mod:`headrace.server.limits`;
+    names and labels: :mod:`headrace.server.schemas.names`.
 
 Routes
     GET    /health
