@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import socket
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -196,6 +198,38 @@ def bench_map(client, children: int, repeat: int) -> dict[str, float]:  # type: 
     return times
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident set size now, in MiB (``VmRSS`` of ``/proc/<pid>/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def bench_memory(client, server_pid: int, runs: int, children: int) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    """The server's RSS after the first of ``runs`` backend runs of a ``children``-child
+    map and after every tenth (and the last): ``[(runs done, MiB)]``. Checkpoints off (the
+    server's side is the same; the runs are quicker)."""
+    from headrace.client.backend import BackendFlowRunner
+    from headrace.configuration import config
+
+    flow = map_flow(children)
+    flow_id = client.register(flow, project_name="bench-memory", build=False)
+    config.cloud["checkpointing"] = False
+    seen = []
+    try:
+        for i in range(1, runs + 1):
+            run = client.create_flow_run(flow_id)
+            state = BackendFlowRunner(flow, flow_run_id=run["id"], client=client).run()
+            assert state.is_successful()
+            if i == 1 or i % 10 == 0 or i == runs:
+                seen.append((i, rss_mib(server_pid)))
+                print(f"  memory: after run {i}: server RSS {seen[-1][1]:.1f} MiB", flush=True)
+    finally:
+        config.cloud["checkpointing"] = True
+    return seen
+
+
 def sqlite_floor(children: int, repeat: int = 3) -> float:
     """What SQLite alone takes to store a map's children as the server must (one task-run
     row per child, a history row per Running and per Success) in the server's own schema
@@ -247,12 +281,12 @@ def sqlite_floor(children: int, repeat: int = 3) -> float:
     return best
 
 
-def _floor_flow_run(db) -> str:  # type: ignore[no-untyped-def]
+def _floor_flow_run(db, name: str = "floor") -> str:  # type: ignore[no-untyped-def]
     """A flow run (and its project, group and flow) for the floor's rows to belong to."""
     from headrace.server import models as m
 
     with db.session() as s:
-        project = m.Project(name="floor")
+        project = m.Project(name=name)
         s.add(project)
         s.flush()
         group = m.FlowGroup(project_id=project.id, name="floor")
@@ -280,10 +314,210 @@ def _floor_flow_run(db) -> str:  # type: ignore[no-untyped-def]
         return str(run.id)
 
 
+def seed_lists(
+    database_url: str, flow_runs: int, task_runs: int, logs: int
+) -> tuple[float, list[str]]:
+    """Fill a database for the list routes: ``flow_runs`` flow runs (scheduled over the last
+    days, in mixed states), ``task_runs`` mapped children spread over 100 of them
+    (``task_runs / 100`` each; plain children, their history in their rows) and ``logs``
+    log lines over the same 100 runs. Bulk SQL (Core ``executemany`` in chunks, COPY-like
+    multi-row inserts on PostgreSQL), no ORM objects. Returns the seconds it took and the
+    ids of the runs with children."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from headrace.server import models as m
+    from headrace.server.db import Database
+    from headrace.server.task_batch import fast_id
+
+    start = time.perf_counter()
+    db = Database(database_url)
+    db.migrate()
+    first = _floor_flow_run(db, name=f"lists-{os.getpid()}")
+    with db.session(write=False) as s:
+        proto = s.get(m.FlowRun, first)
+        assert proto is not None
+        flow_id, group_id, project_id = proto.flow_id, proto.flow_group_id, proto.project_id
+    now = datetime.now(UTC)
+    states = ["Success"] * 8 + ["Failed", "Cancelled"]
+    big = min(100, flow_runs)
+    per_run = task_runs // big if big else 0
+    big_runs: list[str] = []
+    chunk = 20_000
+
+    sqlite = db.is_sqlite
+
+    def insert(table: Any, rows: list[dict[str, Any]]) -> None:
+        if not sqlite:  # PostgreSQL: Core executemany (multi-row INSERTs by the driver)
+            with db.engine.begin() as conn:
+                conn.execute(sa.insert(table), rows)
+            return
+        # SQLite: the driver's executemany on prepared tuples (timestamps as SQLite stores
+        # them, JSON as text), a big page cache and no fsync while seeding
+        names = list(rows[0])
+        times = {n for n in names if isinstance(table.c[n].type, m.UTCDateTime)}
+        jsons = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
+        stamp = {}
+
+        def value(name: str, v: Any) -> Any:
+            if v is None:
+                return None
+            if name in times:
+                key = id(v)
+                if key not in stamp:
+                    stamp[key] = v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                return stamp[key]
+            if name in jsons:
+                return json.dumps(v)
+            return v
+
+        tuples = [tuple(value(n, r[n]) for n in names) for r in rows]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        )
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA cache_size=-262144")
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("BEGIN")
+            cursor.executemany(sql, tuples)
+            cursor.execute("COMMIT")
+        finally:
+            raw.close()
+
+    rows: list[dict[str, Any]] = []
+    for i in range(flow_runs):
+        ident = fast_id()
+        if i < big:
+            big_runs.append(ident)
+        when = now - timedelta(seconds=5 * i)
+        rows.append(
+            {
+                "id": ident, "flow_id": flow_id, "flow_group_id": group_id,
+                "project_id": project_id, "name": f"run-{i}", "parameters": {}, "labels": [],
+                "run_config": None, "idempotency_key": None, "auto_scheduled": False,
+                "scheduled_start": when, "state": random.choice(states),
+                "state_message": None, "state_serialized": None, "state_timestamp": when,
+                "version": 4, "max_retries": 0, "run_count": 1, "agent_id": None,
+                "claimed_at": None, "heartbeat": None, "start_time": when, "end_time": when,
+                "is_late": False, "created": when, "backfill_id": None,
+                "parent_task_run_id": None,
+            }
+        )  # fmt: skip
+        if len(rows) == chunk:
+            insert(m.FlowRun.__table__, rows)
+            rows = []
+    if rows:
+        insert(m.FlowRun.__table__, rows)
+    for run in big_runs:
+        for low in range(0, per_run, chunk):
+            insert(
+                m.TaskRun.__table__,
+                [
+                    {
+                        "id": fast_id(), "flow_run_id": run, "task_slug": "inc-1",
+                        "task_name": "inc", "map_index": i, "tags": [], "state": "Success",
+                        "state_message": None, "state_serialized": None,
+                        "state_timestamp": now, "version": 2, "created": now,
+                        "start_time": now, "end_time": now, "run_count": 1,
+                        "history_in_row": True,
+                    }
+                    for i in range(low, min(per_run, low + chunk))
+                ],
+            )  # fmt: skip
+    per_run_logs = logs // big if big else 0
+    for run in big_runs:
+        insert(
+            m.Log.__table__,
+            [
+                {
+                    "flow_run_id": run, "task_run_id": None, "task_slug": "inc-1",
+                    "map_index": i, "timestamp": now, "level": 20, "name": "bench",
+                    "message": f"child {i} says hello",
+                }
+                for i in range(per_run_logs)
+            ],
+        )  # fmt: skip
+    db.dispose()
+    return time.perf_counter() - start, big_runs
+
+
+def bench_lists(
+    url: str, clients: int, requests_each: int, page: int, big: list[str]
+) -> dict[str, Any]:
+    """p50/p99 latency of the list routes with ``clients`` concurrent clients (asyncio,
+    one connection each), ``requests_each`` requests per client cycling through: flow runs
+    (first page, and 5 pages deep by cursor), a run's task runs (100 per page), a run's
+    logs; then a page of ``page`` (10,000) children of one run alone, 10 times."""
+    import asyncio
+    import statistics
+
+    async def main() -> dict[str, list[float]]:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+            deep = (await http.get("/api/flow_runs", params={"limit": 100})).headers.get(
+                "x-next-cursor"
+            )
+            for _ in range(4):
+                got = await http.get("/api/flow_runs", params={"limit": 100, "cursor": deep})
+                deep = got.headers.get("x-next-cursor") or deep
+            kinds: list[tuple[str, str, dict[str, Any]]] = []
+            for k in range(requests_each * clients):
+                run = big[k % len(big)]
+                kinds += [
+                    ("flow runs, first page", "/api/flow_runs", {"limit": 100}),
+                    ("flow runs, by cursor", "/api/flow_runs", {"limit": 100, "cursor": deep}),
+                    ("task runs, 100", f"/api/flow_runs/{run}/task_runs", {"limit": 100,
+                     "min_map_index": 100 * (k % 50)}),
+                    ("logs, 200", f"/api/flow_runs/{run}/logs", {"limit": 200}),
+                ]  # fmt: skip
+            times: dict[str, list[float]] = {}
+
+            async def client(part: list[tuple[str, str, dict[str, Any]]]) -> None:
+                for label, path, params in part:
+                    t0 = time.perf_counter()
+                    try:
+                        answer = await http.get(path, params=params)
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # the server closed an idle keep-alive connection as it was reused:
+                        # send again on a new one (the time of both tries counts)
+                        answer = await http.get(path, params=params)
+                    took = time.perf_counter() - t0
+                    assert answer.status_code == 200, answer.text
+                    times.setdefault(label, []).append(took)
+                    times.setdefault("all", []).append(took)
+
+            per = len(kinds) // clients
+            await asyncio.gather(*(client(kinds[i * per : (i + 1) * per]) for i in range(clients)))
+            alone: list[float] = []
+            for _ in range(10):
+                t0 = time.perf_counter()
+                answer = await http.get(f"/api/flow_runs/{big[0]}/task_runs", params={
+                    "limit": page, "min_map_index": 0})  # fmt: skip
+                alone.append(time.perf_counter() - t0)
+                assert answer.status_code == 200, answer.text
+                assert len(answer.json()) == page, (len(answer.json()), page)
+            times[f"{page:,}-child page, alone"] = alone
+            return times
+
+    times = asyncio.run(main())
+
+    def p(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {label: (len(v), statistics.median(v), p(v, 0.99), max(v)) for label, v in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="no-op flow runs (default 20)")
-    parser.add_argument("--children", type=int, default=10_000, help="mapped children")
+    parser.add_argument(
+        "--children", type=int, default=10_000, help="mapped children (0: no map benchmark)"
+    )
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds of the map benchmark; best kept"
     )
@@ -292,6 +526,24 @@ def main() -> None:
         default="sqlite",
         help="sqlite (default), postgres (a throwaway local cluster) or a database URL",
     )
+    parser.add_argument(
+        "--memory-runs",
+        type=int,
+        default=0,
+        help="server RSS over this many backend runs of the map (100 for the issue's figure; "
+        "~1-2 min on SQLite)",
+    )
+    parser.add_argument(
+        "--lists",
+        action="store_true",
+        help="seed --list-flow-runs flow runs and --list-task-runs task runs into a second "
+        "server's database and load its list routes with --clients concurrent clients",
+    )
+    parser.add_argument("--list-flow-runs", type=int, default=100_000)
+    parser.add_argument("--list-task-runs", type=int, default=1_000_000)
+    parser.add_argument("--list-logs", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests-each", type=int, default=10, help="x4 requests per client")
     args = parser.parse_args()
 
     from headrace.client import Client
@@ -313,28 +565,77 @@ def main() -> None:
         database_url, database = postgres.url(), "PostgreSQL (throwaway local cluster)"
     elif args.database != "sqlite":
         database_url, database = args.database, "PostgreSQL"
+    rate, times, memory, lists, seeded = None, {}, [], {}, 0.0
     try:
         server, url = start_server(home, database_url)
         try:
             with Client(url) as client:
                 rate = bench_runs_per_second(client, home, args.runs) if args.runs else None
-                times = bench_map(client, args.children, args.repeat)
+                if args.children:
+                    times = bench_map(client, args.children, args.repeat)
+                if args.memory_runs:
+                    started = time.perf_counter()
+                    memory = bench_memory(client, server.pid, args.memory_runs, args.children)
+                    memory_took = time.perf_counter() - started
         finally:
             server.terminate()
             server.wait(30)
+        if args.lists:
+            lists_home = home / "lists"
+            lists_home.mkdir()
+            lists_url = database_url or f"sqlite:///{lists_home / 'headrace.db'}"
+            seeded, big = seed_lists(
+                lists_url, args.list_flow_runs, args.list_task_runs, args.list_logs
+            )
+            server, url2 = start_server(lists_home, lists_url)
+            try:
+                page = min(10_000, args.list_task_runs // min(100, args.list_flow_runs))
+                lists = bench_lists(url2, args.clients, args.requests_each, page, big)
+            finally:
+                server.terminate()
+                server.wait(30)
     finally:
         if postgres is not None:
             postgres.stop()
-    plain = times["plain flow.run()"]
     print(f"server: {url} on {database}; {os.cpu_count()} CPU(s)")
     if rate is not None:
         print(f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs)")
-    print(f"map of {args.children:,} children (best of {args.repeat}):")
+    if times:
+        _print_map(times, args.children, args.repeat, database)
+    if memory:
+        first, last = memory[0][1], memory[-1][1]
+        print(
+            f"server RSS over {memory[-1][0]} backend runs of {args.children:,} children: "
+            f"{first:.1f} MiB after the first, {last:.1f} MiB after the last: "
+            f"{last - first:+.1f} MiB (target: within 50 MiB); took {memory_took:.0f} s"
+        )
+    if lists:
+        print(
+            f"list routes, {args.list_flow_runs:,} flow runs, {args.list_task_runs:,} task runs, "
+            f"{args.list_logs:,} logs (seeded in {seeded:.0f} s), {args.clients} concurrent "
+            "clients:"
+        )
+        for label, (n, p50, p99, worst) in lists.items():
+            target = ""
+            if label == "all":
+                target = "  (target: p99 <= 200 ms)"
+            elif label.endswith("-child page, alone"):
+                target = "  (target: <= 100 ms)"
+            print(
+                f"  {label:<28} {n:5d} requests  p50 {p50 * 1e3:6.1f} ms  p99 "
+                f"{p99 * 1e3:6.1f} ms  max {worst * 1e3:6.1f} ms{target}"
+            )
+
+
+def _print_map(times: dict[str, float], children: int, repeat: int, database: str) -> None:
+    plain = times["plain flow.run()"]
+    target = 2 if database == "SQLite" else 3
+    print(f"map of {children:,} children (best of {repeat}; target: backend <= {target}x plain):")
     for label in ("plain flow.run()", "backend runner", "backend runner, no checkpoints"):
         extra = ""
         if label != "plain flow.run()":
             flow_part = times[label + " flow"]
-            per_child = (times[label] - plain) / args.children * 1e6
+            per_child = (times[label] - plain) / children * 1e6
             extra = (
                 f"  {times[label] / plain:.2f}x plain, +{per_child:.0f} us a child, "
                 f"{int(times[label + ' requests'])} requests"
@@ -343,11 +644,11 @@ def main() -> None:
             )
         print(f"  {label:<32} {times[label]:7.2f} s{extra}")
     if database == "SQLite":
-        floor = sqlite_floor(args.children)
+        floor = sqlite_floor(children)
         print(
             f"  {'floor: SQLite inserts alone':<32} {floor:7.2f} s  {floor / plain:.2f}x plain "
-            f"({args.children:,} task-run rows + {2 * args.children:,} history rows, prepared "
-            "tuples, one executemany each, in the server's schema)"
+            f"({children:,} task-run rows + {2 * children:,} history rows, prepared "
+            "tuples, one executemany each, in the server's schema, as before issue 16)"
         )
 
 

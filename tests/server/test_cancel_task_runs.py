@@ -184,7 +184,9 @@ def test_cancelling_many_children_takes_a_few_statements(
         with db.session() as s:
             moved = cancel_unfinished_task_runs(s, run_id, utcnow(), "flow run cancelled")
         assert moved == n + 3
-        assert len([q for q in statements if "task_runs" in q]) <= 2, statements
+        # the history of children kept in their rows written out, the history rows, the
+        # UPDATE: a few statements whatever the number of children
+        assert len([q for q in statements if "task_runs" in q]) <= 3, statements
         with db.session(write=False) as s:
             recorded = s.scalar(
                 sa.select(sa.func.count())

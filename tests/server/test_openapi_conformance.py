@@ -33,11 +33,16 @@ EXAMPLES = os.environ.get("HEADRACE_SCHEMATHESIS_EXAMPLES", "8")
 #: What the schema cannot say and the server checks against what is stored, so a
 #: schema-valid body may still be a 422 naming the culprit: a flow run's ``parameters``
 #: must be the flow's own, a document's task slugs unique and its edges among them, a
-#: report's compact rows must name tasks its ``tasks`` list has.
+#: report's compact rows must name tasks its ``tasks`` list has, a page ``cursor`` must be
+#: one the route gave.
 SEMANTIC_422 = [
     ("/api/flow_runs", "POST"),
     ("/api/flows", "POST"),
     ("/api/flow_runs/{flow_run_id}/report", "POST"),
+    # a page cursor is opaque: only one the route gave (its X-Next-Cursor) is accepted
+    ("/api/flow_runs", "GET"),
+    ("/api/flow_runs/{flow_run_id}/task_runs", "GET"),
+    ("/api/flow_runs/{flow_run_id}/logs", "GET"),
 ]
 
 

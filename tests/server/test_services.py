@@ -212,10 +212,10 @@ def test_service_loop_runs_every_step(client, server, project) -> None:
         "scheduler",
         "zombie_reaper",
         "late_runs",
+        "run_tokens",
         "housekeeping",
         "log_retention",
         "notifications",
-        "run_tokens",
     }
     assert done["scheduler"] >= 1
 

@@ -120,6 +120,7 @@ class FlowRun(Base):
     __table_args__ = (
         sa.UniqueConstraint("flow_group_id", "idempotency_key"),
         sa.Index("ix_flow_runs_due", "state", "scheduled_start"),
+        sa.Index("ix_flow_runs_scheduled_start", "scheduled_start", "id"),  # list order
     )
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     flow_id: Mapped[str] = mapped_column(ID, sa.ForeignKey("flows.id", ondelete="CASCADE"))
@@ -163,7 +164,15 @@ class FlowRunLabel(Base):
 
 
 class TaskRun(Base):
-    """One task (``map_index`` -1) or one mapped child (``map_index`` >= 0) of a flow run."""
+    """One task (``map_index`` -1) or one mapped child (``map_index`` >= 0) of a flow run.
+
+    Besides its current state a row holds its life in columns: ``start_time`` (its first
+    ``Running``), ``end_time`` (when it last finished; None while unfinished), ``run_count``
+    (attempts: how many times it became ``Running``). ``history_in_row`` True means the row
+    *is* its whole history and ``states`` holds no record of it: a mapped child whose only
+    changes were ``Running`` (message ``"Starting task run."``, version 1) at ``start_time``
+    and then, optionally, one success kind at ``state_timestamp`` (or a success kind as its
+    only change). See :mod:`headrace.server.history`."""
 
     __tablename__ = "task_runs"
     __table_args__ = (sa.UniqueConstraint("flow_run_id", "task_slug", "map_index"),)
@@ -179,6 +188,12 @@ class TaskRun(Base):
     state_timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer, default=0)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    start_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
+    end_time: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
+    run_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default=sa.text("0"))
+    history_in_row: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
 
 
 class StateRecord(Base):

@@ -21,6 +21,7 @@ from headrace.engine import state as engine_state
 from headrace.engine.transitions import is_allowed
 from headrace.server.db import rowcount
 from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
+from headrace.server.history import materialize
 from headrace.server.invariants import check_may_succeed
 from headrace.server.models import FlowRun, StateRecord, TaskRun
 from headrace.server.task_sweep import sweep_task_runs
@@ -130,6 +131,8 @@ def write_state(
     ``state_timestamp``, ``version``... columns) only if no one changed ``row`` since it was
     read (409 ``version_conflict`` naming ``what`` otherwise), and record it in the history."""
     model = type(row)
+    if isinstance(row, TaskRun) and row.history_in_row:
+        materialize(session, TaskRun.id == row.id)  # its earlier states become rows first
     result = session.execute(
         sa.update(model)
         .where(model.id == row.id, model.version == row.version)

@@ -11,6 +11,7 @@ only reads these keys, never imports anything they name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.auth import Principal
+from headrace.server.history import HistoryRecord, task_run_history
 from headrace.server.lookup import get_task_run
-from headrace.server.models import Flow, FlowRun, Log, StateRecord, TaskRun, utcnow
+from headrace.server.models import Flow, FlowRun, Log, TaskRun, utcnow
 
 __all__ = [
     "attempts_of",
@@ -58,7 +60,7 @@ def error_of(serialized: Any) -> dict[str, str] | None:
     return None
 
 
-def attempts_of(history: list[StateRecord]) -> list[dict[str, Any]]:
+def attempts_of(history: Sequence[HistoryRecord]) -> list[dict[str, Any]]:
     """One entry per ``Running`` in ``history`` (oldest first): when it started, when and how
     it ended (the next state that was not ``Running``; None while it runs), its message and
     the error that ended it."""
@@ -88,7 +90,7 @@ def attempts_of(history: list[StateRecord]) -> list[dict[str, Any]]:
     return attempts
 
 
-def _history(rows: list[StateRecord], end: datetime | None) -> list[dict[str, Any]]:
+def _history(rows: Sequence[HistoryRecord], end: datetime | None) -> list[dict[str, Any]]:
     """Each state with how long it lasted (the last one: until ``end``, None when final)."""
     out = []
     for i, r in enumerate(rows):
@@ -168,13 +170,7 @@ def task_run_detail(session: Session, who: Principal, task_run_id: str) -> dict[
         .join(Flow, Flow.id == FlowRun.flow_id)
         .where(FlowRun.id == row.flow_run_id)
     ).one()
-    history = list(
-        session.scalars(
-            sa.select(StateRecord)
-            .where(StateRecord.task_run_id == task_run_id)
-            .order_by(StateRecord.id)
-        )
-    )
+    history = task_run_history(session, row)
     finished = row.state in (*FAILED, "Success", "Cached", "Mapped", "Skipped", "Cancelled")
     end = None if finished else utcnow()
     upstream, downstream = _neighbours(session, row, run.document or {})

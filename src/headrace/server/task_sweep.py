@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.db import rowcount
+from headrace.server.history import materialize
 from headrace.server.models import StateRecord, TaskRun
 
 __all__ = ["sweep_task_runs"]
@@ -39,10 +40,13 @@ def sweep_task_runs(
     """Move every task run of ``flow_run_id`` whose state is in ``from_states`` to
     ``to_state`` with ``message`` (state serialized form cleared, version + 1, one history
     row each). The caller has checked that each of ``from_states`` may go to ``to_state``.
+    Moving to ``Pending`` (a restart's reset) clears ``end_time``; any other ``to_state`` is
+    final and sets it. Rows whose history was kept in the row get it written out first.
     Returns how many task runs moved."""
     if not from_states:
         return 0
     matching = sa.and_(TaskRun.flow_run_id == flow_run_id, TaskRun.state.in_(list(from_states)))
+    materialize(session, matching, mark=False)  # the UPDATE below clears history_in_row
     stamp = sa.literal(now, StateRecord.timestamp.type)
     values: dict[str, Any] = {
         "state": to_state,
@@ -50,6 +54,8 @@ def sweep_task_runs(
         "state_serialized": None,
         "state_timestamp": now,
         "version": TaskRun.version + 1,
+        "end_time": None if to_state == "Pending" else now,
+        "history_in_row": False,
     }
     if session.get_bind().dialect.name == "postgresql":
         moved = (

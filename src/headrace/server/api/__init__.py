@@ -10,8 +10,11 @@ Conventions
     ``conflict`` / ``version_conflict`` / ``invalid_transition`` / ``concurrency_limit``,
     413 ``body_too_large``, 422 ``invalid_input`` or ``validation_error`` (then ``errors``
     lists ``{loc, msg, type}``), 503 ``busy``. Lists take ``limit``/``offset`` (offset at
-    most 10^9). Limits: :mod:`headrace.server.limits`; names and labels:
-    :mod:`headrace.server.schemas.names`.
+    most 10^9); flow runs, task runs and logs also page by keyset: a full page's
+    ``X-Next-Cursor`` header (and ``Link: <url>; rel="next"``) is the ``cursor`` of the next.
+    History: a plain mapped child's states are kept in its task-run row (``id`` 0 in state
+    lists), see :mod:`headrace.server.history`. Limits: :mod:`headrace.server.limits`;
+    names and labels: :mod:`headrace.server.schemas.names`.
 
 Routes
     GET    /health
@@ -24,7 +27,7 @@ Routes
     POST   /flow_runs    {flow_id, parameters, labels?, scheduled_start?, idempotency_key?,
                           run_config?, name?, max_retries?} -> 201 run (200: same key)
     GET    /flow_runs[?flow_id&flow_group_id&project_id&state=..&label&is_late&agent_id
-                       &order=newest|oldest]
+                       &order=newest|oldest&cursor]
     GET    /flow_runs/{id}                (+ task_run_counts by state)
     POST   /flow_runs/{id}/state          {state: {name, message?, serialized?}, version?}
                                           -> {state, version}
@@ -34,14 +37,14 @@ Routes
     POST   /flow_runs/{id}/token          -> {token, expires}: reports for this run only
     POST   /flow_runs/{id}/report         the batched report, below
     GET    /flow_runs/{id}/task_runs[?task_slug&state&include_children
-                                       &min_map_index&max_map_index]
+                                       &min_map_index&max_map_index&cursor]
     POST   /flow_runs/{id}/task_runs      [{task_slug, map_index, task_name?, tags?}]
     GET    /flow_runs/{id}/task_runs/summary  [{task_slug, task_name, state,
                                                children_total, children: {state: n}}]
     GET    /task_runs/{id}   POST /task_runs/{id}/state   GET /task_runs/{id}/states
     POST   /logs             [{flow_run_id, task_run_id?|task_slug+map_index?, timestamp?,
                                level, name, message}]
-    GET    /flow_runs/{id}/logs[?level&search&task_run_id&after_id]
+    GET    /flow_runs/{id}/logs[?level&search&task_run_id&after_id&cursor]
     POST   /agents           {name, type, labels}           GET /agents, /agents/{id}
     POST   /agents/{id}/heartbeat         -> {cancel_flow_run_ids}
     POST   /agents/{id}/claim             {limit} -> [flow run] (now Submitted, yours)

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-import json
-from typing import Literal
+from typing import Literal, cast
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from headrace.server.auth import Principal, create_run_token
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
+from headrace.server.history import flow_run_history
 from headrace.server.limits import MAX_OFFSET
+from headrace.server.listing import (
+    CURSOR_DOC,
+    CURSOR_PATTERN,
+    NEXT_PAGE_HEADERS,
+    Columns,
+    decode_cursor,
+    encode_cursor,
+    iso_key,
+    json_response,
+    page_response,
+    parse_time,
+)
 from headrace.server.lookup import get_flow, get_flow_run, get_task_run
-from headrace.server.models import FlowRun, FlowRunLabel, StateRecord, TaskRun, utcnow
+from headrace.server.models import FlowRun, FlowRunLabel, TaskRun, utcnow
 from headrace.server.report import apply_report
 from headrace.server.retries import runner_lost
 from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
@@ -85,10 +97,23 @@ def create_run(
         return FlowRunOut.model_validate(run)
 
 
+_RUN_COLUMNS = Columns(
+    cast(sa.Table, FlowRun.__table__),
+    [n for n in FlowRunOut.model_fields if n != "task_run_counts"],
+    {"task_run_counts": None},
+)
+
+
 @router.get(
-    "/flow_runs", response_model=list[FlowRunOut], summary="List flow runs, newest scheduled first"
+    "/flow_runs",
+    response_model=list[FlowRunOut],
+    summary="List flow runs, newest scheduled first",
+    description="Pages by `cursor` (keyset, from the `X-Next-Cursor` header of a full page) "
+    "or by `offset`.",
+    responses=NEXT_PAGE_HEADERS,
 )
 def list_runs(
+    request: Request,
     flow_id: str | None = None,
     flow_group_id: str | None = None,
     project_id: str | None = None,
@@ -102,12 +127,16 @@ def list_runs(
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=400, pattern=CURSOR_PATTERN, description=CURSOR_DOC
+    ),
     db: Database = DB,
     who: Principal = WHO,
-) -> list[FlowRunOut]:
+) -> Response:
+    kind = f"flow_runs:{order}"
     with db.session(write=False) as s:
         q = where_given(
-            sa.select(FlowRun).where(who.scope(FlowRun.project_id)),
+            _RUN_COLUMNS.select(db.dialect).where(who.scope(FlowRun.project_id)),
             (FlowRun.flow_id, flow_id),
             (FlowRun.flow_group_id, flow_group_id),
             (FlowRun.project_id, project_id),
@@ -127,9 +156,26 @@ def list_runs(
                     FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label
                 )
             )
+        if cursor is not None:
+            start_text, last_id = decode_cursor(cursor, kind, (str, str))
+            start = parse_time(start_text)
+            after = (
+                FlowRun.scheduled_start < start
+                if order == "newest"
+                else FlowRun.scheduled_start > start
+            )
+            q = q.where(
+                sa.or_(after, sa.and_(FlowRun.scheduled_start == start, FlowRun.id > last_id))
+            )
         key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
         q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
-        return [FlowRunOut.model_validate(r) for r in s.scalars(q)]
+        rows = _RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
+
+    def next_cursor() -> str:
+        last = rows[-1]
+        return encode_cursor(kind, [iso_key(last["scheduled_start"]), last["id"]])
+
+    return page_response(request, rows, limit, next_cursor)
 
 
 @router.get(
@@ -171,6 +217,9 @@ def set_run_state(
     "/flow_runs/{flow_run_id}/states",
     response_model=list[StateOut],
     summary="The state history of a flow run (task_runs=true adds its task runs')",
+    description="Without `task_runs`: the flow run's states in the order they were written. "
+    "With it, also its task runs' states, all ordered by timestamp. A plain mapped child's "
+    "states are kept in its task-run row, not as history rows: they come back with `id` 0.",
 )
 def run_states(
     flow_run_id: str,
@@ -182,11 +231,8 @@ def run_states(
 ) -> list[StateOut]:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.flow_run_id == flow_run_id)
-        if not task_runs:
-            q = q.where(StateRecord.task_run_id.is_(None))
-        q = q.order_by(StateRecord.id).limit(limit).offset(offset)
-        return [StateOut.model_validate(r) for r in s.scalars(q)]
+        history = flow_run_history(s, flow_run_id, task_runs, limit, offset)
+        return [StateOut.model_validate(r) for r in history]
 
 
 @router.post(
@@ -292,4 +338,4 @@ def report(
         out = apply_report(s, run, body, utcnow(), settings.max_log_message_chars)
     # built as plain JSON-ready data (documented by ReportOut): re-validating thousands of
     # entries through the response model would cost more than applying them
-    return Response(json.dumps(out, separators=(",", ":")), media_type="application/json")
+    return json_response(out)

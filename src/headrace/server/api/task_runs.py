@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO
 from headrace.server.errors import VersionConflictError
+from headrace.server.history import task_run_history
 from headrace.server.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
+from headrace.server.listing import (
+    CURSOR_DOC,
+    CURSOR_PATTERN,
+    NEXT_PAGE_HEADERS,
+    Columns,
+    decode_cursor,
+    encode_cursor,
+    page_response,
+)
 from headrace.server.lookup import get_flow_run, get_task_run
-from headrace.server.models import Log, StateRecord, TaskRun, utcnow
+from headrace.server.models import Log, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
 from headrace.server.runs import pending_task_run
 from headrace.server.schemas import (
@@ -31,7 +41,7 @@ from headrace.server.schemas import (
 )
 from headrace.server.schemas.names import StateName
 from headrace.server.settings import ServerSettings
-from headrace.server.states import check_name, check_transition, write_state
+from headrace.server.states import FINISHED_NAMES, check_name, check_transition, write_state
 from headrace.server.task_detail import attempts_of
 
 __all__ = ["router"]
@@ -39,13 +49,21 @@ __all__ = ["router"]
 router = APIRouter()
 
 
+_TASK_RUN_COLUMNS = Columns(cast(sa.Table, TaskRun.__table__), list(TaskRunOut.model_fields))
+_LOG_COLUMNS = Columns(cast(sa.Table, Log.__table__), list(LogOut.model_fields))
+
+
 @router.get(
     "/flow_runs/{flow_run_id}/task_runs",
     response_model=list[TaskRunOut],
     tags=["task runs"],
     summary="Task runs of a flow run, by slug then map index",
+    description="Pages by `cursor` (keyset, from the `X-Next-Cursor` header of a full page) "
+    "or by `offset`.",
+    responses=NEXT_PAGE_HEADERS,
 )
 def list_task_runs(
+    request: Request,
     flow_run_id: str,
     task_slug: str | None = None,
     state: list[StateName] | None = Query(None),
@@ -54,12 +72,15 @@ def list_task_runs(
     max_map_index: int | None = Query(None, ge=-1, description="Only map indices <= this"),
     limit: int = Query(1000, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=1000, pattern=CURSOR_PATTERN, description=CURSOR_DOC
+    ),
     db: Database = DB,
     who: Principal = WHO,
-) -> list[TaskRunOut]:
+) -> Response:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = sa.select(TaskRun).where(TaskRun.flow_run_id == flow_run_id)
+        q = _TASK_RUN_COLUMNS.select(db.dialect).where(TaskRun.flow_run_id == flow_run_id)
         if task_slug is not None:
             q = q.where(TaskRun.task_slug == task_slug)
         if state:
@@ -72,8 +93,21 @@ def list_task_runs(
             q = q.where(TaskRun.map_index >= min_map_index)
         if max_map_index is not None:
             q = q.where(TaskRun.map_index <= max_map_index)
+        if cursor is not None:
+            slug, index = decode_cursor(cursor, "task_runs", (str, int))
+            q = q.where(
+                sa.or_(
+                    TaskRun.task_slug > slug,
+                    sa.and_(TaskRun.task_slug == slug, TaskRun.map_index > index),
+                )
+            )
         q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
-        return [TaskRunOut.model_validate(t) for t in s.scalars(q)]
+        rows = _TASK_RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
+
+    def next_cursor() -> str:
+        return encode_cursor("task_runs", [rows[-1]["task_slug"], rows[-1]["map_index"]])
+
+    return page_response(request, rows, limit, next_cursor)
 
 
 @router.get(
@@ -177,13 +211,18 @@ def set_task_run_state(
         if new == "Running" and row.state != "Running":
             check_task_concurrency(s, row.tags)
         now = utcnow()
-        values = {
+        values: dict[str, Any] = {
             "state": new,
             "state_message": body.state.message,
             "state_serialized": body.state.serialized,
             "state_timestamp": body.state.timestamp or now,
             "version": row.version + 1,
+            "end_time": (body.state.timestamp or now) if new in FINISHED_NAMES else None,
         }
+        if new == "Running" and row.state != "Running":
+            values["run_count"] = row.run_count + 1
+            if row.start_time is None:
+                values["start_time"] = body.state.timestamp or now
         what = f"task run {task_run_id}"
         serialized = body.state.serialized
         write_state(s, row, values, message=body.state.message, serialized=serialized, what=what)
@@ -193,9 +232,8 @@ def set_task_run_state(
 @router.get("/task_runs/{task_run_id}/states", response_model=list[StateOut], tags=["task runs"])
 def task_run_states(task_run_id: str, db: Database = DB, who: Principal = WHO) -> list[StateOut]:
     with db.session(write=False) as s:
-        get_task_run(s, task_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
-        return [StateOut.model_validate(r) for r in s.scalars(q.order_by(StateRecord.id))]
+        row = get_task_run(s, task_run_id, who)
+        return [StateOut.model_validate(r) for r in task_run_history(s, row)]
 
 
 @router.get(
@@ -208,9 +246,7 @@ def task_run_attempts(
     task_run_id: str, db: Database = DB, who: Principal = WHO
 ) -> list[AttemptOut]:
     with db.session(write=False) as s:
-        get_task_run(s, task_run_id, who)
-        q = sa.select(StateRecord).where(StateRecord.task_run_id == task_run_id)
-        history = list(s.scalars(q.order_by(StateRecord.id)))
+        history = task_run_history(s, get_task_run(s, task_run_id, who))
         return [AttemptOut.model_validate(a) for a in attempts_of(history)]
 
 
@@ -236,9 +272,11 @@ def write_logs(
     "/flow_runs/{flow_run_id}/logs",
     response_model=list[LogOut],
     tags=["logs"],
-    summary="Logs of a run, oldest first; page with after_id (or offset)",
+    summary="Logs of a run, oldest first; page with cursor, after_id (or offset)",
+    responses=NEXT_PAGE_HEADERS,
 )
 def read_logs(
+    request: Request,
     flow_run_id: str,
     level: int = Query(0, ge=0, le=100, description="Minimum level (20 = INFO)"),
     search: str | None = Query(None, max_length=200, description="Substring of the message"),
@@ -248,12 +286,17 @@ def read_logs(
     ),
     limit: int = Query(200, ge=1, le=10000),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=200, pattern=CURSOR_PATTERN, description=CURSOR_DOC
+    ),
     db: Database = DB,
     who: Principal = WHO,
-) -> list[LogOut]:
+) -> Response:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = sa.select(Log).where(Log.flow_run_id == flow_run_id, Log.level >= level)
+        q = _LOG_COLUMNS.select(db.dialect).where(
+            Log.flow_run_id == flow_run_id, Log.level >= level
+        )
         if search:
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
@@ -261,5 +304,9 @@ def read_logs(
             q = q.where(Log.task_run_id == task_run_id)
         if after_id is not None:
             q = q.where(Log.id > after_id)
+        if cursor is not None:
+            (last_id,) = decode_cursor(cursor, "logs", (int,))
+            q = q.where(Log.id > last_id)
         q = q.order_by(Log.id).limit(limit).offset(offset)
-        return [LogOut.model_validate(r) for r in s.scalars(q)]
+        rows = _LOG_COLUMNS.rows(s.connection().execute(q), db.dialect)
+    return page_response(request, rows, limit, lambda: encode_cursor("logs", [rows[-1]["id"]]))

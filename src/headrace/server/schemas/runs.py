@@ -161,6 +161,9 @@ class TaskRunOut(Out):
     state_serialized: dict[str, Any] | None
     state_timestamp: datetime
     version: int
+    start_time: datetime | None = Field(default=None, description="Its first Running.")
+    end_time: datetime | None = Field(default=None, description="When it finished, if it has.")
+    run_count: int = Field(default=0, description="Attempts: how many times it became Running.")
 
 
 class AttemptOut(BaseModel):

@@ -12,11 +12,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.errors import ConcurrencyLimitError
+from headrace.server.history import RUNNING_MESSAGE, materialize
 from headrace.server.models import ConcurrencyLimit
-from headrace.server.states import CANCELLING, STATE_NAMES, transition_problem
+from headrace.server.states import (
+    CANCELLING,
+    FINISHED_NAMES,
+    STATE_NAMES,
+    SUCCESS_NAMES,
+    transition_problem,
+)
 from headrace.server.task_batch.changes import Change
+from headrace.server.task_batch.rows import CHUNK, Key, Row, load_rows
 from headrace.server.task_batch.rows import TASK_RUNS as T
-from headrace.server.task_batch.rows import Key, Row, load_rows
 from headrace.server.task_batch.writer import write_rows
 
 __all__ = ["Outcome", "TaskRunBatch"]
@@ -33,6 +40,8 @@ class TaskRunBatch:
         self.history: list[list[Any]] = []  # rows in writer.HISTORY_COLUMNS order
         self._limits: dict[str, int] | None = None
         self._running_elsewhere: dict[str, int] = {}
+        # loaded rows whose in-row history must become rows before this batch writes
+        self.materialize: list[str] = []
 
     def load(self, changes: Sequence[Change]) -> None:
         self.rows = load_rows(self.session, self.flow_run_id, changes)
@@ -86,14 +95,48 @@ class TaskRunBatch:
                 self._check_limits(row)
             except ConcurrencyLimitError as exc:
                 return self._outcome(row, "rejected", exc.message)
+        if row.in_row and not _kept_in_row(row, change):
+            self._materialize(row)
+        stamp = change.timestamp or self.now
+        if new == "Running" and row.state != "Running":
+            row.runs += 1
+            if row.start is None:
+                row.start = stamp
+        row.end = stamp if new in FINISHED_NAMES else None
         row.state, row.message, row.serialized = new, change.message, change.serialized
-        row.timestamp = change.timestamp or self.now
+        row.timestamp = stamp
         row.version += 1
         row.changed = True
-        self.history.append(
-            [self.flow_run_id, row.id, new, row.message, row.serialized, row.timestamp, row.version]
-        )
+        if not row.in_row:
+            self.history.append(
+                [self.flow_run_id, row.id, new, row.message, row.serialized, stamp, row.version]
+            )
         return self._outcome(row, "applied") if echo else None
+
+    def _materialize(self, row: Row) -> None:
+        """``row`` gets a change not kept in the row: the states its columns stand for
+        become history rows first (in memory for a row this batch made, by SQL before the
+        batch writes for a loaded one), then every change of it gets its own row."""
+        row.in_row = False
+        if not row.new:
+            self.materialize.append(row.id)
+            return
+        if row.start is not None:
+            self.history.append(
+                [self.flow_run_id, row.id, "Running", RUNNING_MESSAGE, None, row.start, 1]
+            )
+        if row.version >= 1 and not (row.version == 1 and row.start is not None):
+            self.history.append(
+                [
+                    self.flow_run_id,
+                    row.id,
+                    row.state,
+                    row.message,
+                    row.serialized,
+                    row.timestamp,
+                    row.version,
+                ]
+            )
 
     @staticmethod
     def _outcome(row: Row, status: str, detail: str | None = None) -> Outcome:
@@ -108,8 +151,22 @@ class TaskRunBatch:
         }
 
     def write(self) -> None:
+        if self.materialize:
+            for i in range(0, len(self.materialize), CHUNK):
+                materialize(self.session, T.c.id.in_(self.materialize[i : i + CHUNK]))
         write_rows(self.session, self.flow_run_id, self.rows.values(), self.history, self.now)
 
     def ids(self) -> dict[Key, str]:
         """Task run ids of the rows this batch knows (created or not)."""
         return {key: row.id for key, row in self.rows.items()}
+
+
+def _kept_in_row(row: Row, change: Change) -> bool:
+    """Whether ``change`` of ``row`` (whose history is in the row so far) stays there: a
+    first ``Running`` with the engine's usual message, or a success kind straight after it
+    or as the first change (see :mod:`headrace.server.history`)."""
+    if change.name == "Running":
+        return row.version == 0 and change.message == RUNNING_MESSAGE and change.serialized is None
+    return change.name in SUCCESS_NAMES and (
+        row.version == 0 or (row.version == 1 and row.state == "Running" and row.start is not None)
+    )

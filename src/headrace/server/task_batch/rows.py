@@ -40,6 +40,9 @@ COLUMNS = (
     sa.type_coerce(T.c.tags, sa.Text).label("tags"),  # decoded only if a limit needs them
     T.c.state,
     T.c.version,
+    T.c.start_time,
+    T.c.run_count,
+    T.c.history_in_row,
 )
 
 
@@ -48,11 +51,15 @@ class Row:
 
     __slots__ = (
         "changed",
+        "end",
         "id",
+        "in_row",
         "key",
         "message",
         "new",
+        "runs",
         "serialized",
+        "start",
         "state",
         "tags",
         "task_name",
@@ -68,6 +75,12 @@ class Row:
         self.message: str | None = None
         self.serialized: dict[str, Any] | None = None
         self.timestamp: datetime | None = None
+        # the columns of its life (see headrace.server.history): first Running, when it
+        # finished, attempts, and whether its history is kept in the row alone
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+        self.runs = 0
+        self.in_row = False
 
     def tag_list(self) -> list[str]:
         if isinstance(self.tags, str):  # raw JSON text from SQLite
@@ -126,13 +139,15 @@ def task_run_ids(session: Session, flow_run_id: str, keys: list[Key]) -> dict[Ke
 
 def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> dict[Key, Row]:
     """The rows ``changes`` name, existing ones locked; missing ones made (``new``) at
-    Pending, version 0, with the change's name and tags or else their parent's."""
+    Pending, version 0, with the change's name and tags or else their parent's (a new
+    mapped child starts with its history kept in the row)."""
     rows: dict[Key, Row] = {}
     keys = list(dict.fromkeys((c.task_slug, c.map_index) for c in changes))
     for r in select_rows(session, flow_run_id, keys, True):
         key = (r.task_slug, r.map_index)
         tags = [] if r.tags in (None, "[]") else r.tags
-        rows[key] = Row(r.id, key, r.task_name, tags, r.state, r.version, False)
+        row = rows[key] = Row(r.id, key, r.task_name, tags, r.state, r.version, False)
+        row.start, row.runs, row.in_row = r.start_time, r.run_count, bool(r.history_in_row)
     missing: dict[Key, Change] = {}
     for change in changes:
         key = (change.task_slug, change.map_index)
@@ -155,5 +170,6 @@ def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> 
                 shared[key[0]] = sorted(Row("", key, "", parent.tags, "", 0, False).tag_list())
             tags = shared[key[0]]
         name = change.task_name or (parent.task_name if parent else key[0])
-        rows[key] = Row(ident, key, name, tags, "Pending", 0, True)
+        row = rows[key] = Row(ident, key, name, tags, "Pending", 0, True)
+        row.in_row = key[1] >= 0  # a new mapped child: history in the row while plain
     return rows

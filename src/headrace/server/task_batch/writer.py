@@ -1,7 +1,8 @@
 """Writing a batch back: task runs that did not exist yet are created in their final state
 by one bulk INSERT, existing ones that changed get one bulk UPDATE with their final state
 (a child's Running and Success in one batch are one row write), and every accepted change
-gets its own history row in one bulk INSERT.
+not kept in its row (:mod:`headrace.server.history`) gets its own history row in one bulk
+INSERT.
 
 The statements are compiled once per dialect and run as executemany on the driver's cursor
 with the columns' own bind processors (what SQLAlchemy would do per row, without an ORM
@@ -41,8 +42,22 @@ NEW_COLUMNS = (  # the table's order, which the compiled INSERT follows
     "state_timestamp",
     "version",
     "created",
+    "start_time",
+    "end_time",
+    "run_count",
+    "history_in_row",
 )
-UPDATE_COLUMNS = ("state", "state_message", "state_serialized", "state_timestamp", "version")
+UPDATE_COLUMNS = (
+    "state",
+    "state_message",
+    "state_serialized",
+    "state_timestamp",
+    "version",
+    "start_time",
+    "end_time",
+    "run_count",
+    "history_in_row",
+)
 HISTORY_COLUMNS = (
     "flow_run_id",
     "task_run_id",
@@ -187,6 +202,10 @@ def write_rows(
             r.timestamp or now,
             r.version,
             now,
+            r.start,
+            r.end,
+            r.runs,
+            r.in_row,
         ]
         for r in rows
         if r.new
@@ -194,7 +213,18 @@ def write_rows(
     if new:
         _bulk("insert", dialect).run(session, new, memo)
     changed = [
-        [r.state, r.message, r.serialized, r.timestamp, r.version, r.id]
+        [
+            r.state,
+            r.message,
+            r.serialized,
+            r.timestamp,
+            r.version,
+            r.start,
+            r.end,
+            r.runs,
+            r.in_row,
+            r.id,
+        ]
         for r in rows
         if r.changed and not r.new
     ]

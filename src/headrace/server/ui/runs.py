@@ -23,7 +23,6 @@ from headrace.server.models import (
     FlowRun,
     FlowRunLabel,
     Log,
-    StateRecord,
     TaskRun,
 )
 from headrace.server.task_detail import error_of, failed_task_runs, first_task_failures
@@ -98,15 +97,15 @@ def runs_list(
 
 
 def _timeline(session: Session, flow_run_id: str) -> dict[str, dict[str, Any]]:
-    """Per task: first Running and last state change over the task and all its children."""
+    """Per task: first Running and last state change over the task and all its children
+    (from the task runs' own columns: a plain mapped child has no history rows)."""
     rows = session.execute(
         sa.select(
             TaskRun.task_slug,
-            sa.func.min(sa.case((StateRecord.name == "Running", StateRecord.timestamp))),
-            sa.func.max(StateRecord.timestamp),
+            sa.func.min(TaskRun.start_time),
+            sa.func.max(TaskRun.state_timestamp),
         )
-        .join(TaskRun, TaskRun.id == StateRecord.task_run_id)
-        .where(StateRecord.flow_run_id == flow_run_id, StateRecord.task_run_id.is_not(None))
+        .where(TaskRun.flow_run_id == flow_run_id, TaskRun.version > 0)
         .group_by(TaskRun.task_slug)
     )
     return {slug: {"start": iso(start), "end": iso(end)} for slug, start, end in rows}
