@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from dask._task_spec import DataNode
-
+from headrace.executors._dask import DataNode
 from headrace.executors.base import Executor, check_chunk_size, chunk_count_for
 from headrace.executors.chains import fuse_chains
 from headrace.executors.errors import ExecutorConfigError, ExecutorError
