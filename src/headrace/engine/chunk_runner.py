@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import Edge
-from headrace.engine.state import State, Success
+from headrace.engine.state import Mapped, State, Success
 
 if TYPE_CHECKING:
     from headrace.core.task import Task
@@ -125,8 +125,9 @@ class ChunkRunner:
         states of an earlier run. Children the runner's ``recall`` knows finished (this
         chunk is run again after its worker died) keep that state and do not run again."""
         items = {position: _concat(reads[position], parts) for position, parts in pieces.items()}
-        run = self.runner.run
+        run = self.runner.run_from
         edges = tuple(enumerate(self.edges))
+        fixed = {i: Mapped(map_states=f) if isinstance(f, list) else f for i, f in fixed.items()}
         given = _recalled(self.runner, start, count, given)
         states = []
         for j in range(count):

@@ -1,10 +1,11 @@
 """What the task runner's steps decide: the next state and the one thing to do next.
 
 A step (:mod:`~headrace.engine.steps`) never performs anything: it returns a
-:class:`Decision`, and the driver (:class:`~headrace.engine.task_runner.TaskRunner`)
-applies its ``state`` through the transition table (which tells the state handlers and
-the listeners: the run's *report*) and then carries out its instruction, handing what that
-produced to the next step. The instructions are the only I/O a task run does:
+:data:`Decision` -- ``(state, then)`` -- and the driver
+(:class:`~headrace.engine.task_runner.TaskRunner`) applies its ``state`` through the
+transition table (which tells the state handlers and the listeners: the run's *report*)
+and then carries out its instruction, handing what that produced to the next step. The
+instructions are the only I/O a task run does:
 
 =====================  ===============================================  =====================
 instruction            the driver ...                                   ... then asks
@@ -103,12 +104,9 @@ READ_CACHE = ReadCache()
 EXECUTE_FIRST = Execute(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A step's verdict: apply ``state`` (None: stay), then do ``then`` (None: stop)."""
+#: A step's verdict, a pair: apply ``state`` (None: stay), then do ``then`` (None: stop).
+#: A plain tuple: every task run makes two or three, and a tuple costs a fraction of any
+#: class to build (the driver unpacks it at once).
+Decision = tuple["State | None", "Instruction | None"]
 
-    state: State | None = None
-    then: Instruction | None = None
-
-
-STOP = Decision()
+STOP: Decision = (None, None)

@@ -51,16 +51,15 @@ def attempt(spec: TaskSpec, inputs: dict[str, Any], logger: Any) -> State:
 
 def _call(spec: TaskSpec, inputs: dict[str, Any], logger: Any) -> Any:
     task = spec.task
-    what = f"task {task.name!r}"
     fn: Callable[..., Any] = task.run
     if task.log_stdout:
         fn = functools.partial(_captured, task.run, logger)
     if spec.timeout is not None:
-        return call_with_timeout(what, spec.timeout, fn, **inputs)
+        return call_with_timeout(f"task {task.name!r}", spec.timeout, fn, **inputs)
     try:
         return fn(**inputs)
     except Exception as exc:
-        raise UserCodeError(what, exc) from exc
+        raise UserCodeError(f"task {task.name!r}", exc) from exc
 
 
 def _captured(fn: Callable[..., Any], logger: Any, /, **inputs: Any) -> Any:

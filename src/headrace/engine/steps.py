@@ -14,7 +14,7 @@ start (or wait for a start time) -> attempt -> retry / loop / persist / remember
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ from headrace.engine.state import (
     Failed,
     Looped,
     Mapped,
+    Pending,
     Resume,
     Retrying,
     Running,
@@ -51,6 +52,7 @@ from headrace.engine.transitions import Event, transition
 from headrace.triggers import all_successful
 
 __all__ = [
+    "Clock",
     "after_attempt",
     "after_cache",
     "after_persist",
@@ -65,6 +67,11 @@ __all__ = [
     "upstream_finished",
     "upstream_verdict",
 ]
+
+
+#: What a step asks the time of, only when a decision depends on it (a start time, a retry,
+#: a cache entry's expiry); the driver gives the wall clock, tests a fixed one.
+Clock = Callable[[], datetime]
 
 
 # ---- before the task may run -------------------------------------------------------------
@@ -95,8 +102,10 @@ def upstream_verdict(spec: TaskSpec, state: State, upstream: Mapping[Edge, State
     A resumed task (``Resume``) was already approved, so its trigger is not asked again.
     """
     task = spec.task
-    if task.skip_on_upstream_skip and any(type(s) is Skipped for s in upstream.values()):
-        return transition(state, Event.SKIP, "Upstream task was skipped.")
+    if task.skip_on_upstream_skip:
+        for up in upstream.values():
+            if type(up) is Skipped:
+                return transition(state, Event.SKIP, "Upstream task was skipped.")
     if isinstance(state, Resume):
         return None
     trigger = task.trigger
@@ -129,33 +138,31 @@ def inputs_of(upstream: Mapping[Edge, State], constants: Mapping[str, Any]) -> d
 # ---- earlier results ---------------------------------------------------------------------
 
 
-def begin(spec: TaskSpec, state: State, now: datetime) -> Decision:
+def begin(spec: TaskSpec, state: State, clock: Clock) -> Decision:
     """The first thing a task that may run does: look at its target, else its cache,
     else start."""
     if spec.task.target is not None:
-        return Decision(None, READ_TARGET)
+        return (None, READ_TARGET)
     if spec.task.cache_for is not None:
-        return Decision(None, READ_CACHE)
-    return start(spec, state, now)
+        return (None, READ_CACHE)
+    return start(spec, state, clock)
 
 
-def after_target(
-    spec: TaskSpec, state: State, found: Any, location: str, now: datetime
-) -> Decision:
+def after_target(spec: TaskSpec, state: State, found: Any, location: str, clock: Clock) -> Decision:
     """``Cached`` with the result ``found`` at the target (a ``Result``), else go on to
     the cache or the start."""
     if found is not None:
         message = f"Result found at the task's target {location!r}."
-        return Decision(transition(state, Event.CACHE_HIT, message, found.value, persisted=found))
+        return (transition(state, Event.CACHE_HIT, message, found.value, persisted=found), None)
     if spec.task.cache_for is not None:
-        return Decision(None, READ_CACHE)
-    return start(spec, state, now)
+        return (None, READ_CACHE)
+    return start(spec, state, clock)
 
 
-def after_cache(spec: TaskSpec, state: State, hit: Cached | None, now: datetime) -> Decision:
+def after_cache(spec: TaskSpec, state: State, hit: Cached | None, clock: Clock) -> Decision:
     """``Cached`` from a still-valid cache entry, else start."""
     if hit is None:
-        return start(spec, state, now)
+        return start(spec, state, clock)
     found = transition(
         state,
         Event.CACHE_HIT,
@@ -166,25 +173,27 @@ def after_cache(spec: TaskSpec, state: State, hit: Cached | None, now: datetime)
         cache_expiration=hit.cache_expiration,
         persisted=hit.persisted,
     )
-    return Decision(found)
+    return (found, None)
 
 
 # ---- attempts ----------------------------------------------------------------------------
 
 
-def start(spec: TaskSpec, state: State, now: datetime, run_count: int | None = None) -> Decision:
+def start(spec: TaskSpec, state: State, clock: Clock, run_count: int | None = None) -> Decision:
     """Start attempt ``run_count`` (after a ``Retrying`` state: the one after it; else the
     first), or wait for the state's start time if it is ahead."""
+    if run_count is None and type(state) is Pending:  # the usual first start: nothing to wait for
+        return (transition(state, Event.START, "Starting task run."), EXECUTE_FIRST)
     if run_count is None:
         run_count = state.run_count + 1 if isinstance(state, Retrying) else 1
         when = state.start_time if isinstance(state, Scheduled) else None
-        if when is not None and when > now:
-            return Decision(None, WaitUntil(when, run_count))
+        if when is not None and when > clock():
+            return (None, WaitUntil(when, run_count))
     if isinstance(state, Running):  # given Running (a run cut short): start it afresh
         running: State = Running("Starting task run.")
     else:
         running = transition(state, Event.START, "Starting task run.")
-    return Decision(running, EXECUTE_FIRST if run_count == 1 else Execute(run_count))
+    return (running, EXECUTE_FIRST if run_count == 1 else Execute(run_count))
 
 
 def may_retry(spec: TaskSpec, failed: State, run_count: int) -> bool:
@@ -202,24 +211,28 @@ def after_attempt(
     state: State,
     outcome: State,
     run_count: int,
-    loop_count: int,
-    now: datetime,
+    context: Mapping[str, Any],
+    clock: Clock,
     inputs: dict[str, Any],
     parameters: Mapping[str, Any],
 ) -> Decision:
-    """What follows attempt ``run_count``, which ended in ``outcome``: the next iteration
-    of a loop, a retry at ``now`` + the retry delay, or the final state (persisted and
+    """What follows attempt ``run_count``, which ended in ``outcome`` (``context``: the
+    run's, which counts a loop's iterations): the next iteration
+    of a loop, a retry at ``clock()`` + the retry delay, or the final state (persisted and
     cached first when the task asks)."""
+    if type(outcome) is Success and not spec.writes and spec.task.cache_for is None:
+        return (outcome, None)  # the usual end, first
     if isinstance(outcome, Looped):
+        loop_count = int(context.get("task_loop_count", 1))
         message = outcome.message or f"Task {spec.name!r} looped (iteration {loop_count})."
         looped = replace(outcome, loop_count=loop_count, message=message)
         if spec.writes:
-            return Decision(None, Persist(looped))
-        return Decision(looped, NextIteration(looped))
+            return (None, Persist(looped))
+        return (looped, NextIteration(looped))
     if isinstance(outcome, Retrying) or (
         isinstance(outcome, Failed) and may_retry(spec, outcome, run_count)
     ):
-        when = now + timedelta(seconds=spec.retry_delay)
+        when = clock() + timedelta(seconds=spec.retry_delay)
         retrying = transition(
             state,
             Event.RETRY,
@@ -229,33 +242,32 @@ def after_attempt(
             start_time=when,
             run_count=run_count,
         )
-        return Decision(retrying, WaitUntil(when, run_count + 1))
+        return (retrying, WaitUntil(when, run_count + 1))
     if type(outcome) is Success:
         if spec.writes:
-            return Decision(None, Persist(outcome))
+            return (None, Persist(outcome))
         if spec.task.cache_for is not None:
-            return Decision(
-                None, Remember(outcome, cache_entry(spec, outcome, inputs, parameters, now))
+            return (
+                None,
+                Remember(outcome, cache_entry(spec, outcome, inputs, parameters, clock())),
             )
-    return Decision(outcome)
+    return (outcome, None)
 
 
 def after_persist(
     spec: TaskSpec,
     written: State,
-    now: datetime,
+    clock: Clock,
     inputs: dict[str, Any],
     parameters: Mapping[str, Any],
 ) -> Decision:
     """What follows writing a result: ``written`` holds where it went, or is the
     ``Failed`` state of a write that failed."""
     if isinstance(written, Looped):
-        return Decision(written, NextIteration(written))
+        return (written, NextIteration(written))
     if type(written) is Success and spec.task.cache_for is not None:
-        return Decision(
-            None, Remember(written, cache_entry(spec, written, inputs, parameters, now))
-        )
-    return Decision(written)
+        return (None, Remember(written, cache_entry(spec, written, inputs, parameters, clock())))
+    return (written, None)
 
 
 def cache_entry(

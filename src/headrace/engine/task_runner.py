@@ -57,7 +57,7 @@ from headrace.engine.state import (
     replace,
 )
 from headrace.engine.task_spec import TaskSpec
-from headrace.engine.transitions import apply
+from headrace.engine.transitions import FOLLOWERS, apply
 from headrace.runcontext import reset_context, set_context
 from headrace.utilities.logging import get_logger
 
@@ -125,12 +125,14 @@ class TaskRunner:
         self, old: State, new: State, map_index: int | None, story: Sequence[State] = ()
     ) -> State:
         """Move to ``new`` if the transition table allows it (else an
-        ``InvalidTransitionError`` carrying the task, both states and ``story``); the
+        ``InvalidTransitionError`` carrying the task, both states and ``story``, the
+        states so far ending with ``old``); the
         task's handlers may replace it (a replacement that may not follow ``old`` fails the
         task naming the handler), then the listeners hear of it."""
-        name = self.spec.name if map_index is None else f"{self.spec.name}[{map_index}]"
-        apply(old, new, task=name, story=story)
         task = self.spec.task
+        allowed = FOLLOWERS.get(type(old))
+        if allowed is None or type(new) not in allowed:
+            apply(old, new, task=task.name, map_index=map_index, story=story)
         if task.state_handlers:
             new = run_handlers(f"task {task.name!r}", task, task.state_handlers, old, new)
         for listener in self.listeners:
@@ -154,6 +156,25 @@ class TaskRunner:
         ``map_parent=True`` asks only whether a mapped task whose upstream could not be
         mapped over may proceed: it ends in the upstream checks' verdict or ``Failed``.
         """
+        given: Mapping[Edge, State | list[State]] = upstream_states or _NO_UPSTREAM
+        upstream: dict[Edge, State] = {
+            e: Mapped(map_states=s) if isinstance(s, list) else s for e, s in given.items()
+        }
+        return self.run_from(upstream, state, context, map_index, constants, map_parent)
+
+    __call__ = run  # a Runnable: executors call the runner itself
+
+    def run_from(
+        self,
+        upstream: dict[Edge, State],
+        state: State | None = None,
+        context: Mapping[str, Any] | None = None,
+        map_index: int | None = None,
+        constants: Mapping[str, Any] | None = None,
+        map_parent: bool = False,
+    ) -> State:
+        """:meth:`run` with each upstream as one state (a mapped upstream taken whole as
+        its ``Mapped`` state): what a chunk runner calls for each child."""
         spec = self.spec
         ctx = dict(context or _EMPTY)
         ctx["task_name"] = spec.task.name
@@ -165,10 +186,6 @@ class TaskRunner:
         token = set_context(ctx)
         story: list[State] = [state or Pending()]
         try:
-            given: Mapping[Edge, State | list[State]] = upstream_states or _NO_UPSTREAM
-            upstream: dict[Edge, State] = {
-                e: Mapped(map_states=s) if isinstance(s, list) else s for e, s in given.items()
-            }
             return self._run(story, upstream, ctx, constants or _EMPTY, map_index, map_parent)
         except RunCancelled as stop:  # the run is being stopped: this task ends Cancelled
             self._notify(story[-1], Cancelled(f"Task {spec.name!r}: {stop}"), map_index)
@@ -184,8 +201,6 @@ class TaskRunner:
             )
         finally:
             reset_context(token)
-
-    __call__ = run  # a Runnable: executors call the runner itself
 
     def on_worker_lost(
         self,
@@ -216,7 +231,7 @@ class TaskRunner:
 
     def _apply(self, story: list[State], new: State, idx: int | None) -> State:
         """Apply ``new`` after the run's current state (the last of ``story``)."""
-        applied = self.set_state(story[-1], new, idx, story[:-1])
+        applied = self.set_state(story[-1], new, idx, story)
         story.append(applied)
         return applied
 
@@ -254,7 +269,7 @@ class TaskRunner:
         fmt: dict[str, Any] | None = None
         if spec.writes:
             fmt = {**ctx.get("parameters", _EMPTY), **with_task_run_id(ctx), **inputs}
-        return self._drive(story, steps.begin(spec, state, _now()), ctx, inputs, fmt, idx)
+        return self._drive(story, steps.begin(spec, state, _now), ctx, inputs, fmt, idx)
 
     def _drive(
         self,
@@ -269,12 +284,13 @@ class TaskRunner:
         run."""
         spec = self.spec
         params: dict[str, Any] = ctx.get("parameters", _EMPTY)
+        state = story[-1]
         named = False  # the run's task_run_name is set before its first attempt
         while True:
-            if decision.state is not None:
-                self._apply(story, decision.state, idx)
-            todo = decision.then
-            state = story[-1]
+            new, todo = decision
+            if new is not None:
+                state = self.set_state(state, new, idx, story)
+                story.append(state)
             if todo is None:
                 return state
             if isinstance(todo, Execute):
@@ -285,36 +301,34 @@ class TaskRunner:
                 ctx["task_run_count"] = todo.run_count
                 prints = _task_logger() if spec.task.log_stdout else None
                 outcome = effects.attempt(spec, inputs, prints)
-                error = getattr(outcome, "error", None)
-                if error is not None and isinstance(outcome, Failed):
-                    effects.log_failure(spec, error, todo.run_count)
-                loop_count = int(ctx.get("task_loop_count", 1))
+                if isinstance(outcome, Failed) and outcome.error is not None:
+                    effects.log_failure(spec, outcome.error, todo.run_count)
                 decision = steps.after_attempt(
-                    spec, state, outcome, todo.run_count, loop_count, _now(), inputs, params
+                    spec, state, outcome, todo.run_count, ctx, _now, inputs, params
                 )
             elif isinstance(todo, WaitUntil):
                 decision = self._wait(state, todo)
             elif isinstance(todo, Persist):
                 assert fmt is not None
                 written = effects.write_result(spec, todo.state, fmt)
-                decision = steps.after_persist(spec, written, _now(), inputs, params)
+                decision = steps.after_persist(spec, written, _now, inputs, params)
             elif isinstance(todo, Remember):
-                decision = Decision(self._remember(todo, idx))
+                decision = (self._remember(todo, idx), None)
             elif isinstance(todo, NextIteration):
                 looped = todo.looped
                 for values in (ctx, fmt):
                     if values is not None:
                         values["task_loop_count"] = looped.loop_count + 1
                         values["task_loop_result"] = looped.result
-                decision = steps.start(spec, state, _now(), run_count=1)
+                decision = steps.start(spec, state, _now, run_count=1)
             elif isinstance(todo, ReadTarget):
                 assert fmt is not None
                 location, found = effects.read_target(spec, fmt)
-                decision = steps.after_target(spec, state, found, location, _now())
+                decision = steps.after_target(spec, state, found, location, _now)
             elif isinstance(todo, ReadCache):
                 key = spec.cache_key_for(idx)
                 hit = effects.lookup_cache(spec, key, self.cache_candidates, inputs, params)
-                decision = steps.after_cache(spec, state, hit, _now())
+                decision = steps.after_cache(spec, state, hit, _now)
             else:  # pragma: no cover - every instruction is handled above
                 raise TypeError(f"unknown instruction {todo!r}")
 
@@ -331,7 +345,7 @@ class TaskRunner:
             if self.spec.retry_later and isinstance(state, Scheduled):
                 return STOP
             time.sleep((when - now).total_seconds())
-        return steps.start(self.spec, state, _now(), run_count=todo.run_count)
+        return steps.start(self.spec, state, _now, run_count=todo.run_count)
 
     def _remember(self, todo: Remember, idx: int | None) -> State:
         """Keep a new cache entry: in this process's cache, or on the state for the flow
