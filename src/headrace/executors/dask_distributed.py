@@ -130,7 +130,10 @@ class DaskExecutor(Executor):
     @contextmanager
     def start(self) -> Iterator[None]:
         """Connect (starting a temporary cluster if there is no address) for one run."""
-        from distributed import Client, LocalCluster
+        import distributed
+        from distributed import LocalCluster
+
+        Client: Any = distributed.Client  # untyped
 
         client_kwargs = {"set_as_default": False, **self.client_kwargs}
         self._reset()
