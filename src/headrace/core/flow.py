@@ -179,7 +179,9 @@ class Flow(FlowEditing):
         else:
             final = run_once(context)
         if wanted is not None and isinstance(final.result, dict):
-            final.result = {t: s for t, s in final.result.items() if t in wanted}
+            from headrace.engine.state import replace
+
+            final = replace(final, result={t: s for t, s in final.result.items() if t in wanted})
         return final
 
     def visualize(

@@ -42,7 +42,11 @@ class State:
 
     ``result`` is the value a task produced. When the value was persisted, ``persisted``
     holds the :class:`~headrace.engine.results.base.Result` that knows its location; a
-    state rebuilt from the server carries only that and reads the value on first access.
+    state rebuilt from the server carries only that and reads the value on first access
+    (and keeps it: the one write to a state after it is built, a memo of what it holds).
+
+    States are not changed once built: the next state is a new one (``replace(state,
+    ...)`` for a copy with some fields changed).
     """
 
     __slots__ = ("_value", "message", "persisted", "timestamp")
@@ -68,10 +72,6 @@ class State:
                 return None
             self._value = self.persisted.read(str(self.persisted.location)).value
         return self._value
-
-    @result.setter
-    def result(self, value: Any) -> None:
-        self._value = value
 
     @property
     def name(self) -> str:
