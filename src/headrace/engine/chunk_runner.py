@@ -125,7 +125,7 @@ class ChunkRunner:
         states of an earlier run. Children the runner's ``recall`` knows finished (this
         chunk is run again after its worker died) keep that state and do not run again."""
         items = {position: _concat(reads[position], parts) for position, parts in pieces.items()}
-        run = self.runner.run_from
+        run = self.runner.run
         edges = tuple(enumerate(self.edges))
         fixed = {i: Mapped(map_states=f) if isinstance(f, list) else f for i, f in fixed.items()}
         given = _recalled(self.runner, start, count, given)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from headrace.core.edge import Edge
 from headrace.core.task import Task
@@ -157,24 +157,13 @@ class TaskRunner:
         mapped over may proceed: it ends in the upstream checks' verdict or ``Failed``.
         """
         given: Mapping[Edge, State | list[State]] = upstream_states or _NO_UPSTREAM
-        upstream: dict[Edge, State] = {
-            e: Mapped(map_states=s) if isinstance(s, list) else s for e, s in given.items()
-        }
-        return self.run_from(upstream, state, context, map_index, constants, map_parent)
-
-    __call__ = run  # a Runnable: executors call the runner itself
-
-    def run_from(
-        self,
-        upstream: dict[Edge, State],
-        state: State | None = None,
-        context: Mapping[str, Any] | None = None,
-        map_index: int | None = None,
-        constants: Mapping[str, Any] | None = None,
-        map_parent: bool = False,
-    ) -> State:
-        """:meth:`run` with each upstream as one state (a mapped upstream taken whole as
-        its ``Mapped`` state): what a chunk runner calls for each child."""
+        for value in given.values():
+            if isinstance(value, list):  # a mapped upstream taken whole: its children
+                given = {
+                    e: Mapped(map_states=v) if isinstance(v, list) else v for e, v in given.items()
+                }
+                break
+        upstream = cast("Mapping[Edge, State]", given)
         spec = self.spec
         ctx = dict(context or _EMPTY)
         ctx["task_name"] = spec.task.name
@@ -201,6 +190,8 @@ class TaskRunner:
             )
         finally:
             reset_context(token)
+
+    __call__ = run  # a Runnable: executors call the runner itself
 
     def on_worker_lost(
         self,
@@ -238,7 +229,7 @@ class TaskRunner:
     def _run(
         self,
         story: list[State],
-        upstream: dict[Edge, State],
+        upstream: Mapping[Edge, State],
         ctx: dict[str, Any],
         constants: Mapping[str, Any],
         idx: int | None,
