@@ -12,8 +12,7 @@ def test_a_chunk_of_states_pickles_compactly_and_keeps_every_kind() -> None:
 
     from headrace.engine.chunk_runner import StateChunk
 
-    cached = s.Success(result=3)
-    cached.cache_entry = s.Cached(result=3)
+    cached = s.replace(s.Success(result=3), cache_entry=s.Cached(result=3))
     states = [s.Success("ok", result=[1]), s.Failed("bad", ValueError("v")), cached, s.Skipped()]
     back = pickle.loads(pickle.dumps(StateChunk(states)))
     assert [type(x) for x in back] == [s.Success, s.Failed, s.Success, s.Skipped]

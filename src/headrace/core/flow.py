@@ -163,11 +163,14 @@ class Flow(FlowEditing):
         run = getattr(runner, "run_until_done", None)
 
         def run_once(ctx: Mapping[str, Any] | None) -> State:
+            final: State
             if run is None:
-                return runner.run(
+                final = runner.run(
                     parameters=merged, executor=executor, task_states=task_states, context=ctx
                 )
-            return run(task_states, parameters=merged, executor=executor, context=ctx, **extra)
+            else:
+                final = run(task_states, parameters=merged, executor=executor, context=ctx, **extra)
+            return final
 
         if run_on_schedule and self.schedule is not None:
             from headrace.engine.scheduled_runs import run_on_schedule as on_schedule
@@ -176,7 +179,9 @@ class Flow(FlowEditing):
         else:
             final = run_once(context)
         if wanted is not None and isinstance(final.result, dict):
-            final.result = {t: s for t, s in final.result.items() if t in wanted}
+            from headrace.engine.state import replace
+
+            final = replace(final, result={t: s for t, s in final.result.items() if t in wanted})
         return final
 
     def visualize(

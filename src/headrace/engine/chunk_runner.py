@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import Edge
-from headrace.engine.state import State, Success
+from headrace.engine.state import Mapped, State, Success
 
 if TYPE_CHECKING:
     from headrace.core.task import Task
@@ -25,13 +26,20 @@ if TYPE_CHECKING:
 
 __all__ = ["ChunkRunner", "Piece", "StateChunk", "join_chunks"]
 
-# One piece of a chunk's mapped input: (source, lo, hi, of_result). The chunk reads
-# source[lo:hi] -- a list of states, or a future of one (an upstream chunk) -- or, with
-# of_result, wraps each item of source.result[lo:hi] (source: an upstream state or its
-# future) in a Success: a map over an unmapped task's list ships that task's state once to
-# the chunks, which slice it where they run, instead of one state per item from here
-# (100,000 small objects for the executor to pickle, send and have dask tokenize).
-Piece = tuple[Any, int, int, bool]
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Where one piece of a chunk's mapped input comes from in its source (the source
+    travels beside it, in ``reads``: a future the executor resolves first). The chunk reads
+    ``source[lo:hi]`` -- a list of states, or an upstream chunk -- or, with ``of_result``,
+    wraps each item of ``source.result[lo:hi]`` (source: an upstream state) in a
+    ``Success``: a map over an unmapped task's list ships that task's state once to the
+    chunks, which slice it where they run, instead of one state per item from here
+    (100,000 small objects for the executor to pickle, send and have dask tokenize)."""
+
+    lo: int
+    hi: int
+    of_result: bool
 
 
 class StateChunk:
@@ -103,20 +111,23 @@ class ChunkRunner:
         count: int,
         fixed: Mapping[int, Any],
         pieces: Mapping[int, list[Piece]],
+        reads: Mapping[int, list[Any]],
         given: Sequence[State | None] | None,
         context: Mapping[str, Any] | None,
         constants: Mapping[str, Any] | None,
     ) -> StateChunk:
         """The final states of children ``start`` .. ``start + count - 1``: ``fixed``
-        holds the upstream states every child shares, ``pieces`` each mapped edge's
-        states for this slice, both keyed by the edge's position in ``edges`` (an ``Edge``
+        holds the upstream states every child shares, ``pieces`` where each mapped edge's
+        states for this slice are found in its sources ``reads``, all keyed by the edge's
+        position in ``edges`` (an ``Edge``
         hashes by its tasks, and on a worker the tasks inside ``fixed`` may be other copies
         than the runner's when the two were pickled apart), ``given`` the children's
         states of an earlier run. Children the runner's ``recall`` knows finished (this
         chunk is run again after its worker died) keep that state and do not run again."""
-        items = {position: _concat(parts) for position, parts in pieces.items()}
+        items = {position: _concat(reads[position], parts) for position, parts in pieces.items()}
         run = self.runner.run
         edges = tuple(enumerate(self.edges))
+        fixed = {i: Mapped(map_states=f) if isinstance(f, list) else f for i, f in fixed.items()}
         given = _recalled(self.runner, start, count, given)
         states = []
         for j in range(count):
@@ -125,6 +136,8 @@ class ChunkRunner:
             states.append(run(upstream, state, context, start + j, constants))
         return StateChunk(states)
 
+    __call__ = run  # a Runnable: executors call the chunk runner itself
+
     def on_worker_lost(
         self,
         error: BaseException,
@@ -132,6 +145,7 @@ class ChunkRunner:
         count: int,
         fixed: Any = None,
         pieces: Any = None,
+        reads: Any = None,
         given: Sequence[State | None] | None = None,
         context: Any = None,
         *_: Any,
@@ -170,10 +184,11 @@ def _recalled(
     return merged
 
 
-def _concat(parts: list[Piece]) -> list[State]:
+def _concat(sources: list[Any], parts: list[Piece]) -> list[State]:
     out: list[State] = []
-    for source, lo, hi, of_result in parts:
-        if of_result:
+    for source, part in zip(sources, parts, strict=True):
+        lo, hi = part.lo, part.hi
+        if part.of_result:
             out.extend(Success(result=item) for item in source.result[lo:hi])
         elif len(parts) == 1 and lo == 0 and hi == len(source):
             return source.states if isinstance(source, StateChunk) else source

@@ -7,6 +7,11 @@ over the result of an unmapped task. A mapped task's children are submitted in c
 executor sizes; a mapped task fed by another mapped task is expanded chunk by chunk, so
 chunk *i* downstream starts as soon as chunk *i* upstream is done
 (:mod:`~headrace.engine.mapping`).
+
+Everything a run is run with is resolved once, in :meth:`FlowRunner.run`, into a
+:class:`~headrace.engine.settings.RunSettings` (executor, result, checkpointing, retry
+delay...) from which each task's frozen :class:`~headrace.engine.task_spec.TaskSpec` is
+built; nothing below reads the configuration.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from headrace.engine.failure import describe_error
 from headrace.engine.handlers import run_handlers
 from headrace.engine.mapping import MappedFutures, join_chunks, submit_mapped
 from headrace.engine.retry_waits import run_until_done
+from headrace.engine.settings import RunSettings
 from headrace.engine.state import (
     Cancelled,
     Failed,
@@ -35,9 +41,11 @@ from headrace.engine.state import (
     Running,
     State,
     Success,
+    replace,
 )
 from headrace.engine.task_runner import Listener, TaskRunner
-from headrace.engine.transitions import check
+from headrace.engine.task_spec import TaskSpec
+from headrace.engine.transitions import apply
 from headrace.runcontext import current, reset_context, set_context
 from headrace.utilities.logging import get_logger
 
@@ -106,10 +114,21 @@ class FlowRunner:
 
     # ---- state changes ---------------------------------------------------------------
 
+    def run_settings(self, executor: Any, keep_finished: bool = False) -> RunSettings:
+        """The settings of a run on ``executor`` (an instance), from the flow and the
+        configuration: resolved here, where the run starts, and passed down. A subclass
+        may change them (the backend's checkpoints by default)."""
+        return RunSettings.from_config(
+            executor=executor,
+            flow_result=self.flow.result,
+            returns_retrying=self.returns_retrying,
+            keep_finished=keep_finished,
+        )
+
     def set_flow_state(self, old: State, new: State) -> State:
         """Move the flow run to ``new`` (checked against the transition table); its
         handlers may replace it, then the flow listeners hear of it."""
-        check(old, new)
+        apply(old, new)
         if self.flow.state_handlers:
             label = f"flow {self.flow.name!r}"
             new = run_handlers(label, self.flow, self.flow.state_handlers, old, new)
@@ -157,7 +176,7 @@ class FlowRunner:
         given = {**current(), **(context or {})}
         from_context = given.get("parameters") or {}
         values = self.check_parameters({**from_context, **(parameters or {})})
-        chosen_executor = self.resolve_executor(executor)
+        settings = self.run_settings(self.resolve_executor(executor), keep_finished)
         ctx = {
             **current(),
             "flow_name": flow.name,
@@ -172,9 +191,7 @@ class FlowRunner:
                 return state
             state = self.set_flow_state(state, Running("Running flow."))
             logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(
-                chosen_executor, task_states or {}, ctx, task_contexts, keep_finished
-            )
+            results = self._run_tasks(settings, task_states or {}, ctx, task_contexts)
             final = self.set_flow_state(state, self.terminal_state(self.final_state(results)))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc, error=describe_error(exc.exc))
@@ -187,7 +204,7 @@ class FlowRunner:
             reset_context(token)
         logger.info("Flow run %r: %s (%s)", flow.name, type(final).__name__, final.message)
         if wanted is not None and isinstance(final.result, dict):
-            final.result = {t: st for t, st in final.result.items() if t in wanted}
+            final = replace(final, result={t: st for t, st in final.result.items() if t in wanted})
         return final
 
     def run_until_done(
@@ -234,29 +251,22 @@ class FlowRunner:
             raise UserCodeError(what, TypeError(f"returned {replaced!r}, not a State or None"))
         return replaced
 
-    def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
-        """The runner of one task of this flow (a subclass may give it another result)."""
-        return self.task_runner_cls(
-            task,
-            slug=self.flow.slugs.get(task),
-            flow_name=self.flow.name,
-            flow_result=self.flow.result,
-            checkpoint=checkpoint,
-            listeners=self.listeners,
-        )
+    def task_runner(self, task: Task, settings: RunSettings) -> TaskRunner:
+        """The runner of one task of this flow in a run with ``settings`` (a subclass may
+        give it more hooks)."""
+        spec = TaskSpec.build(task, settings, self.flow.slugs.get(task), self.flow.name)
+        return self.task_runner_cls(task, spec=spec, listeners=self.listeners)
 
     def _run_tasks(
         self,
-        executor: Any,
+        settings: RunSettings,
         task_states: Mapping[Task, State],
         flow_ctx: dict[str, Any],
         task_contexts: Mapping[Task, Mapping[str, Any]] | None = None,
-        keep_finished: bool = False,
     ) -> dict[Task, State]:
-        from headrace.configuration import config
-
         flow = self.flow
-        checkpoint = bool(config.flows.checkpointing)
+        executor: Any = settings.executor
+        keep_finished = settings.keep_finished
         futures: dict[Task, Any] = {}
         mapped: set[Task] = set()
         cached_runners: dict[Task, TaskRunner] = {}
@@ -275,9 +285,7 @@ class FlowRunner:
                 upstream = {
                     e: _upstream_future(executor, e, futures[e.upstream_task]) for e in edges
                 }
-                runner = self.task_runner(task, checkpoint)
-                runner.retry_later = self.returns_retrying
-                runner.keep_finished = keep_finished
+                runner = self.task_runner(task, settings)
                 ctx = flow_ctx
                 if task_contexts and task in task_contexts:
                     ctx = {**flow_ctx, **task_contexts[task]}
@@ -290,21 +298,22 @@ class FlowRunner:
                     if isinstance(futures[task], MappedFutures):
                         mapped.add(task)
                 else:
-                    futures[task] = executor.submit(
-                        runner.run, upstream, given, ctx, None, constants
-                    )
+                    futures[task] = executor.submit(runner, upstream, given, ctx, None, constants)
             resolved = executor.wait(
                 {t: (f.chunks if t in mapped else f) for t, f in futures.items()}
             )
         results: dict[Task, State] = {}
         for task, value in resolved.items():
+            caching = cached_runners.get(task)
             if task in mapped:
                 children = join_chunks(value)
+                if caching is not None:
+                    children = [_take_cache_entry(caching, i, c) for i, c in enumerate(children)]
                 value = Mapped(f"Mapped {len(children)} children.", map_states=children)
                 value = _notify_mapped(self, task, value)
+            elif caching is not None:
+                value = _take_cache_entry(caching, None, value)
             results[task] = value
-        for task, runner in cached_runners.items():
-            _store_cache_entries(runner, results[task])
         return results
 
 
@@ -317,15 +326,14 @@ def _upstream_future(executor: Any, edge: Any, future: Any) -> Any:
     return future
 
 
-def _store_cache_entries(runner: TaskRunner, state: State) -> None:
-    """Add the cache entries a task's runs brought back to this process's cache."""
-    runs = enumerate(state.map_states) if isinstance(state, Mapped) else [(None, state)]
-    for index, run_state in runs:
-        entry = getattr(run_state, "cache_entry", None)
-        if entry is not None:
-            assert isinstance(run_state, Success)
-            cache.store(runner.cache_key_for(index), entry)
-            del run_state.cache_entry
+def _take_cache_entry(runner: TaskRunner, index: int | None, state: State) -> State:
+    """Add the cache entry a task run brought back (see ``TaskRunner.cache_candidates``)
+    to this process's cache; ``state`` without it."""
+    entry = getattr(state, "cache_entry", None)
+    if entry is None:
+        return state
+    cache.store(runner.cache_key_for(index), entry)
+    return replace(state, drop=("cache_entry",))
 
 
 def _kept(state: State) -> bool:
@@ -348,5 +356,5 @@ def _notify_mapped(runner: FlowRunner, task: Task, state: Mapped) -> State:
     (its children were reported one by one; the parent itself never ran)."""
     if not task.state_handlers and not runner.listeners:
         return state
-    task_runner = runner.task_runner(task, False)
+    task_runner = runner.task_runner(task, RunSettings())
     return task_runner.set_state(Pending(), state, None)

@@ -122,7 +122,7 @@ def submit_mapped(
                 else (u.joined(executor) if isinstance(u, MappedFutures) else u)
                 for e, u in upstream.items()
             }
-            return executor.submit(runner.run, parent_up, parent_given, ctx, None, constants, True)
+            return executor.submit(runner, parent_up, parent_given, ctx, None, constants, True)
         per_child[edge] = items
     count = min(len(items) for items in per_child.values())
     chained = next((up for up in per_child.values() if isinstance(up, MappedFutures)), None)
@@ -136,17 +136,18 @@ def submit_mapped(
     prior = given.map_states if isinstance(given, Mapped) else []
     calls = []
     for i, (lo, hi) in enumerate(bounds):
-        pieces = {position: parts[i] for position, parts in sources.items()}
+        pieces = {position: [part for _, part in parts[i]] for position, parts in sources.items()}
+        reads = {position: [src for src, _ in parts[i]] for position, parts in sources.items()}
         old: list[State | None] | None = None
         if lo < len(prior):
             old = [prior[k] if k < len(prior) else None for k in range(lo, hi)]
-        calls.append((lo, hi - lo, fixed, pieces, old, ctx, constants))
+        calls.append((lo, hi - lo, fixed, pieces, reads, old, ctx, constants))
     chunk_runner = ChunkRunner(runner, edges)
     submit_many = getattr(executor, "submit_many", None)
     if submit_many is not None:
-        chunks = list(submit_many(chunk_runner.run, calls))
+        chunks = list(submit_many(chunk_runner, calls))
     else:
-        chunks = [executor.submit(chunk_runner.run, *call) for call in calls]
+        chunks = [executor.submit(chunk_runner, *call) for call in calls]
     return MappedFutures(chunks, bounds)
 
 
@@ -176,25 +177,27 @@ def _sliceable(value: Any, edge: Edge) -> bool:
     )
 
 
-def _pieces(source: MappedFutures | _Sliced | list[State], bounds: Bounds) -> list[list[Piece]]:
+def _pieces(
+    source: MappedFutures | _Sliced | list[State], bounds: Bounds
+) -> list[list[tuple[Any, Piece]]]:
     """For each chunk of ``bounds``, where its states come from in ``source``: slices of
     a list already here, of an upstream's result, or of the upstream chunks that overlap
     it."""
     if isinstance(source, list):
-        return [[(source[lo:hi], 0, hi - lo, False)] for lo, hi in bounds]
+        return [[(source[lo:hi], Piece(0, hi - lo, False))] for lo, hi in bounds]
     if isinstance(source, _Sliced):
-        return [[(source.future, lo, hi, True)] for lo, hi in bounds]
-    out: list[list[Piece]] = []
+        return [[(source.future, Piece(lo, hi, True))] for lo, hi in bounds]
+    out: list[list[tuple[Any, Piece]]] = []
     up = 0  # first upstream chunk that may overlap the current chunk
     up_bounds, up_chunks = source.bounds, source.chunks
     for lo, hi in bounds:
         while up < len(up_bounds) and up_bounds[up][1] <= lo:
             up += 1
-        parts: list[Piece] = []
+        parts: list[tuple[Any, Piece]] = []
         k = up
         while k < len(up_bounds) and up_bounds[k][0] < hi:
             a, b = up_bounds[k]
-            parts.append((up_chunks[k], max(lo, a) - a, min(hi, b) - a, False))
+            parts.append((up_chunks[k], Piece(max(lo, a) - a, min(hi, b) - a, False)))
             k += 1
         out.append(parts)
     return out

@@ -4,8 +4,9 @@ and returns; ``flow.run()`` (:func:`run_until_done`) sleeps until the earliest s
 and runs the flow again from the states it has, until nothing is left to retry. A task
 given a ``Scheduled(start_time=...)`` state waits for that time the same way.
 
-A runner that must finish in one call (the backend's, reporting to a server) keeps the
-old way: it sleeps out the delay inside the task run.
+A runner that must finish in one call (the backend's, reporting to a server) runs with
+``RunSettings(returns_retrying=False)``: its task runner's driver sleeps until the start
+time instead (the steps only say when; see :mod:`~headrace.engine.steps`).
 """
 
 from __future__ import annotations
@@ -13,35 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headrace.engine.state import Mapped, Scheduled, State
 
-if TYPE_CHECKING:
-    from headrace.engine.task_runner import TaskRunner
-
-__all__ = ["children_finished", "not_yet", "retry_times", "run_until_done"]
-
-
-def not_yet(runner: TaskRunner, state: Scheduled) -> bool:
-    """Whether ``state``'s start time (a retry's, or a given ``Scheduled`` state's) is
-    ahead; a runner that does not return such states (``retry_later`` unset) sleeps until
-    then and answers ``False``."""
-    start = state.start_time
-    if start is None:
-        return False
-    wait = (start - datetime.now(UTC)).total_seconds()
-    if wait <= 0:
-        return False
-    if runner.retry_later:
-        return True
-    time.sleep(wait)
-    return False
-
-
-def children_finished(state: Mapped) -> bool:
-    """Whether every child of a mapped task finished (none waits to retry)."""
-    return all(child.is_finished() for child in state.map_states)
+__all__ = ["retry_times", "run_until_done"]
 
 
 def retry_times(results: Mapping[Any, State]) -> list[datetime]:

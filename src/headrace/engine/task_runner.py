@@ -1,33 +1,48 @@
-"""``TaskRunner``: takes one task (or one mapped child) from its upstream states to a final
-state, calling the state handlers at each step.
+"""``TaskRunner``: the driver of one task run (or one mapped child) -- it carries out what
+the steps decide.
 
-The steps live in their own modules: :mod:`~headrace.engine.upstream` (upstream skips and
-the trigger), :mod:`~headrace.engine.reuse` (target and cache lookups),
-:mod:`~headrace.engine.attempts` (the calls, timeout and retries) and
-:mod:`~headrace.engine.checkpoint` (persisting results). This module holds the order
-they run in and what surrounds them: the run's context and the failure of last resort.
+The decisions are made in :mod:`~headrace.engine.steps` from the task's frozen
+:class:`~headrace.engine.task_spec.TaskSpec`, its upstream states and its current state;
+each comes back as a :class:`~headrace.engine.decisions.Decision`: a next state, applied
+here through the transition table (:func:`~headrace.engine.transitions.apply`, then the
+task's state handlers, which may replace it, then the listeners), and an instruction,
+carried out here with :mod:`~headrace.engine.effects` (call the code, wait, read a target
+or the cache, write a result, keep a cache entry). This module also holds the run's
+context and the failure of last resort. The whole path of one task run:
+``flow_runner`` -> ``task_runner`` (this) -> ``steps`` / ``transitions`` / ``effects``.
 
-It is what executors ship to their workers, so it holds only the task and a few settings;
-the flow's context arrives as a plain dict with each call.
+It is what executors ship to their workers (a :class:`~headrace.engine.contracts.Runnable`),
+so it holds only the spec and a few hooks; the flow's context arrives with each call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from headrace.core.edge import Edge
 from headrace.core.task import Task
-from headrace.engine.attempts import run_attempts
+from headrace.engine import effects, steps
 from headrace.engine.boundary import UserCodeError
-from headrace.engine.checkpoint import persists
-from headrace.engine.context_keys import with_task_run_id
+from headrace.engine.context_keys import task_run_name, with_task_run_id
+from headrace.engine.contracts import Listener, Recall
+from headrace.engine.decisions import (
+    STOP,
+    Decision,
+    Execute,
+    NextIteration,
+    Persist,
+    ReadCache,
+    ReadTarget,
+    Remember,
+    WaitUntil,
+)
 from headrace.engine.errors import ResultError
 from headrace.engine.failure import describe_error
 from headrace.engine.handlers import check_replacement, run_handlers
-from headrace.engine.looping import resume_loop
-from headrace.engine.retry_waits import children_finished
-from headrace.engine.reuse import cache_hit, target_hit
+from headrace.engine.settings import RunSettings
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import (
     Cached,
@@ -37,38 +52,30 @@ from headrace.engine.state import (
     Mapped,
     Pending,
     Resume,
+    Scheduled,
     State,
+    replace,
 )
-from headrace.engine.transitions import check
-from headrace.engine.upstream import unmappable, upstream_verdict
+from headrace.engine.task_spec import TaskSpec
+from headrace.engine.transitions import FOLLOWERS, apply
 from headrace.runcontext import reset_context, set_context
 from headrace.utilities.logging import get_logger
 
-__all__ = ["Recall", "TaskRunner", "check_replacement"]
+__all__ = ["Listener", "Recall", "TaskRunner", "check_replacement"]
 
-Listener = Callable[[Task, "int | None", State, State], None]
-# (task slug, first map index, count) -> the finished states of those mapped children
-# recorded outside this process, None where there is none (see TaskRunner.recall).
-Recall = Callable[[str, int, int], "Sequence[State | None] | None"]
 _EMPTY: dict[str, Any] = {}
+_NO_UPSTREAM: dict[Edge, State | list[State]] = {}
 logger = get_logger("task_runner")
 
 
 class TaskRunner:
-    """Runs one task of a flow; reused for every mapped child of that task."""
+    """Runs one task of a flow; reused for every mapped child of that task.
 
-    __slots__ = (
-        "cache_candidates",
-        "cache_identity",
-        "checkpoint",
-        "flow_result",
-        "keep_finished",
-        "listeners",
-        "recall",
-        "retry_later",
-        "slug",
-        "task",
-    )
+    Built from a :class:`TaskSpec` (``TaskRunner(task, spec=...)``, what the flow runner
+    does) or, standalone, from a task and the few settings of Prefect's signature.
+    """
+
+    __slots__ = ("cache_candidates", "listeners", "recall", "spec")
 
     def __init__(
         self,
@@ -78,15 +85,14 @@ class TaskRunner:
         flow_result: Any = None,
         checkpoint: bool = False,
         listeners: tuple[Listener, ...] = (),
+        *,
+        spec: TaskSpec | None = None,
     ) -> None:
-        self.task = task
-        self.slug = slug or task.slug or task.name
-        self.flow_result = flow_result
-        self.checkpoint = checkpoint
+        if spec is None:
+            settings = RunSettings.from_config(flow_result=flow_result, checkpointing=checkpoint)
+            spec = TaskSpec.build(task, settings, slug, flow_name)
+        self.spec = spec
         self.listeners = listeners
-        fn = getattr(task.run, "__func__", task.run)
-        code = f"{getattr(fn, '__module__', '')}:{getattr(fn, '__qualname__', type(fn).__name__)}"
-        self.cache_identity = f"{flow_name}/{self.slug}/{code}"
         # Set by the flow runner: the cache entries this task may reuse, by cache key. The
         # cache lives in the flow runner's process, so the entries travel with the runner to
         # whichever worker runs it, and new entries travel back on the final state.
@@ -95,38 +101,42 @@ class TaskRunner:
         # mapped children before it runs them, so a chunk that a cluster runs again (its
         # worker died) reuses the children that had already finished and were recorded.
         self.recall: Recall | None = None
-        # Set by the flow runner (Prefect's split between FlowRunner.run and flow.run):
-        # retry_later returns a Retrying state whose start time is ahead instead of
-        # sleeping; keep_finished keeps a given finished state instead of running again.
-        self.retry_later = False
-        self.keep_finished = False
+
+    @property
+    def task(self) -> Task:
+        return self.spec.task
+
+    @property
+    def slug(self) -> str:
+        return self.spec.slug
 
     def cache_base(self) -> str:
-        """The key this task's results are cached under (``cache_key`` shares it)."""
-        return self.task.cache_key or self.cache_identity
+        return self.spec.cache_base()
 
     def cache_key_for(self, map_index: int | None) -> str:
-        """The cache key of one run: each mapped child caches on its own."""
-        base = self.cache_base()
-        return base if map_index is None else f"{base}[{map_index}]"
+        return self.spec.cache_key_for(map_index)
 
     def __repr__(self) -> str:
-        return f"<TaskRunner {self.task.name!r}>"
+        return f"<TaskRunner {self.spec.name!r}>"
 
-    # ---- state changes ---------------------------------------------------------------
+    # ---- applying states -------------------------------------------------------------
 
-    def set_state(self, old: State, new: State, map_index: int | None) -> State:
-        """Move to ``new``: the task's handlers may replace it, then listeners hear of it.
-
-        Every change is checked against the transition table; a handler's replacement
-        that may not follow ``old`` fails the task naming the handler.
-        """
-        check(old, new)
-        handlers = self.task.state_handlers
-        if handlers:
-            new = run_handlers(f"task {self.task.name!r}", self.task, handlers, old, new)
+    def set_state(
+        self, old: State, new: State, map_index: int | None, story: Sequence[State] = ()
+    ) -> State:
+        """Move to ``new`` if the transition table allows it (else an
+        ``InvalidTransitionError`` carrying the task, both states and ``story``, the
+        states so far ending with ``old``); the
+        task's handlers may replace it (a replacement that may not follow ``old`` fails the
+        task naming the handler), then the listeners hear of it."""
+        task = self.spec.task
+        allowed = FOLLOWERS.get(type(old))
+        if allowed is None or type(new) not in allowed:
+            apply(old, new, task=task.name, map_index=map_index, story=story)
+        if task.state_handlers:
+            new = run_handlers(f"task {task.name!r}", task, task.state_handlers, old, new)
         for listener in self.listeners:
-            listener(self.task, map_index, old, new)
+            listener(task, map_index, old, new)
         return new
 
     # ---- the run ---------------------------------------------------------------------
@@ -140,41 +150,48 @@ class TaskRunner:
         constants: Mapping[str, Any] | None = None,
         map_parent: bool = False,
     ) -> State:
-        """The task's final state (or ``Pending``/``Paused`` if it cannot go on yet).
+        """The task's final state (or ``Pending``/``Paused``/``Retrying`` if it cannot go
+        on yet).
 
         ``map_parent=True`` asks only whether a mapped task whose upstream could not be
         mapped over may proceed: it ends in the upstream checks' verdict or ``Failed``.
         """
-        task = self.task
+        given: Mapping[Edge, State | list[State]] = upstream_states or _NO_UPSTREAM
+        for value in given.values():
+            if isinstance(value, list):  # a mapped upstream taken whole: its children
+                given = {
+                    e: Mapped(map_states=v) if isinstance(v, list) else v for e, v in given.items()
+                }
+                break
+        upstream = cast("Mapping[Edge, State]", given)
+        spec = self.spec
         ctx = dict(context or _EMPTY)
-        ctx["task_name"] = task.name
-        ctx["task_slug"] = self.slug
-        ctx["task_tags"] = task.tags
+        ctx["task_name"] = spec.task.name
+        ctx["task_slug"] = spec.slug
+        ctx["task_tags"] = spec.task.tags
         ctx["map_index"] = map_index
         ctx.setdefault("task_run_count", 1)
         ctx.setdefault("task_loop_count", 1)
         token = set_context(ctx)
-        state = state or Pending()
+        story: list[State] = [state or Pending()]
         try:
-            given: Mapping[Edge, State | list[State]] = upstream_states or {}
-            upstream: dict[Edge, State] = {
-                e: Mapped(map_states=s) if isinstance(s, list) else s for e, s in given.items()
-            }
-            return self._run(state, upstream, ctx, constants or _EMPTY, map_index, map_parent)
+            return self._run(story, upstream, ctx, constants or _EMPTY, map_index, map_parent)
         except RunCancelled as stop:  # the run is being stopped: this task ends Cancelled
-            self._notify(state, Cancelled(f"Task {task.name!r}: {stop}"), map_index)
+            self._notify(story[-1], Cancelled(f"Task {spec.name!r}: {stop}"), map_index)
             raise
         except UserCodeError as exc:
-            return self._safe_fail(state, f"Task {task.name!r}: {exc}", exc.exc, map_index)
+            return self._safe_fail(story[-1], f"Task {spec.name!r}: {exc}", exc.exc, map_index)
         except ResultError as exc:  # a bad target/location template or unreadable result
-            return self._safe_fail(state, f"Task {task.name!r}: {exc}", exc, map_index)
+            return self._safe_fail(story[-1], f"Task {spec.name!r}: {exc}", exc, map_index)
         except Exception as exc:
-            logger.exception("headrace failed while running task %r", task.name)
+            logger.exception("headrace failed while running task %r", spec.name)
             return self._safe_fail(
-                state, f"Task {task.name!r}: headrace engine error: {exc!r}", exc, map_index
+                story[-1], f"Task {spec.name!r}: headrace engine error: {exc!r}", exc, map_index
             )
         finally:
             reset_context(token)
+
+    __call__ = run  # a Runnable: executors call the runner itself
 
     def on_worker_lost(
         self,
@@ -187,7 +204,7 @@ class TaskRunner:
     ) -> State:
         """The state of a run the executor could not finish because the workers running it
         (or an upstream run) kept dying; takes ``error`` and then :meth:`run`'s arguments."""
-        name = self.task.name if map_index is None else f"{self.task.name}[{map_index}]"
+        name = self.spec.name if map_index is None else f"{self.spec.name}[{map_index}]"
         return self._safe_fail(state or Pending(), f"Task {name!r}: {error}", error, map_index)
 
     def _safe_fail(self, state: State, message: str, exc: BaseException, idx: int | None) -> State:
@@ -198,52 +215,144 @@ class TaskRunner:
         is failing or being stopped; its first cause is what counts)."""
         for listener in self.listeners:
             try:
-                listener(self.task, idx, state, new)
+                listener(self.spec.task, idx, state, new)
             except Exception:  # the run is already failing; keep its first error
-                logger.exception("listener %r failed on task %r", listener, self.task.name)
+                logger.exception("listener %r failed on task %r", listener, self.spec.name)
         return new
+
+    def _apply(self, story: list[State], new: State, idx: int | None) -> State:
+        """Apply ``new`` after the run's current state (the last of ``story``)."""
+        applied = self.set_state(story[-1], new, idx, story)
+        story.append(applied)
+        return applied
 
     def _run(
         self,
-        state: State,
-        upstream: dict[Edge, State],
+        story: list[State],
+        upstream: Mapping[Edge, State],
         ctx: dict[str, Any],
         constants: Mapping[str, Any],
-        map_index: int | None,
+        idx: int | None,
         map_parent: bool,
     ) -> State:
-        """The steps in order: restart, wait for upstream, upstream verdict, earlier
-        results (target, cache), then the attempts."""
-        task = self.task
+        """Up to the first instruction: restart, wait for upstream, upstream verdict,
+        inputs; then :meth:`_drive`."""
+        spec = self.spec
+        state = story[-1]
         if state.is_finished():
-            if state.is_successful() or (self.keep_finished and not isinstance(state, Looped)):
+            restarted = steps.restart(spec, state)
+            if restarted is None:
                 return state
-            resume_loop(state, ctx)
-            state = self.set_state(state, Pending("Restarting from a failed state."), map_index)
-        for up in upstream.values():
-            if not up.is_finished() or (isinstance(up, Mapped) and not children_finished(up)):
-                return state
-        verdict = upstream_verdict(self, state, upstream, map_index)
+            if isinstance(state, Looped):  # resume at the iteration after it
+                ctx["task_loop_count"] = state.loop_count + 1
+                ctx["task_loop_result"] = state.result
+            state = self._apply(story, restarted, idx)
+        if not steps.upstream_finished(upstream):
+            return state
+        verdict = steps.upstream_verdict(spec, state, upstream)
         if verdict is not None:
-            return verdict
+            return self._apply(story, verdict, idx)
         if isinstance(state, Resume):
             ctx["resume"] = True  # lets a task that raises PAUSE go on once approved
         if map_parent:
-            return unmappable(self, state, upstream, map_index)
-        inputs = dict(constants)
-        for edge, up in upstream.items():
-            if edge.key is not None:
-                inputs[edge.key] = up.result
+            return self._apply(story, steps.unmappable(spec, state, upstream), idx)
+        inputs = steps.inputs_of(upstream, constants)
         fmt: dict[str, Any] | None = None
-        if task.target is not None or persists(self):
+        if spec.writes:
             fmt = {**ctx.get("parameters", _EMPTY), **with_task_run_id(ctx), **inputs}
-        if task.target is not None:
-            assert fmt is not None
-            found = target_hit(self, state, fmt, map_index)
-            if found is not None:
-                return found
-        if task.cache_for is not None:
-            found = cache_hit(self, state, inputs, ctx, map_index)
-            if found is not None:
-                return found
-        return run_attempts(self, state, inputs, ctx, fmt, map_index)
+        return self._drive(story, steps.begin(spec, state, _now), ctx, inputs, fmt, idx)
+
+    def _drive(
+        self,
+        story: list[State],
+        decision: Decision,
+        ctx: dict[str, Any],
+        inputs: dict[str, Any],
+        fmt: dict[str, Any] | None,
+        idx: int | None,
+    ) -> State:
+        """Apply each decision's state and carry out its instruction until one ends the
+        run."""
+        spec = self.spec
+        params: dict[str, Any] = ctx.get("parameters", _EMPTY)
+        state = story[-1]
+        named = False  # the run's task_run_name is set before its first attempt
+        while True:
+            new, todo = decision
+            if new is not None:
+                state = self.set_state(state, new, idx, story)
+                story.append(state)
+            if todo is None:
+                return state
+            if isinstance(todo, Execute):
+                if not named:
+                    named = True
+                    if getattr(spec.task, "task_run_name", None) is not None:  # old pickles
+                        ctx["task_run_name"] = task_run_name(spec.task, ctx, inputs)
+                ctx["task_run_count"] = todo.run_count
+                prints = _task_logger() if spec.task.log_stdout else None
+                outcome = effects.attempt(spec, inputs, prints)
+                if isinstance(outcome, Failed) and outcome.error is not None:
+                    effects.log_failure(spec, outcome.error, todo.run_count)
+                decision = steps.after_attempt(
+                    spec, state, outcome, todo.run_count, ctx, _now, inputs, params
+                )
+            elif isinstance(todo, WaitUntil):
+                decision = self._wait(state, todo)
+            elif isinstance(todo, Persist):
+                assert fmt is not None
+                written = effects.write_result(spec, todo.state, fmt)
+                decision = steps.after_persist(spec, written, _now, inputs, params)
+            elif isinstance(todo, Remember):
+                decision = (self._remember(todo, idx), None)
+            elif isinstance(todo, NextIteration):
+                looped = todo.looped
+                for values in (ctx, fmt):
+                    if values is not None:
+                        values["task_loop_count"] = looped.loop_count + 1
+                        values["task_loop_result"] = looped.result
+                decision = steps.start(spec, state, _now, run_count=1)
+            elif isinstance(todo, ReadTarget):
+                assert fmt is not None
+                location, found = effects.read_target(spec, fmt)
+                decision = steps.after_target(spec, state, found, location, _now)
+            elif isinstance(todo, ReadCache):
+                key = spec.cache_key_for(idx)
+                hit = effects.lookup_cache(spec, key, self.cache_candidates, inputs, params)
+                decision = steps.after_cache(spec, state, hit, _now)
+            else:  # pragma: no cover - every instruction is handled above
+                raise TypeError(f"unknown instruction {todo!r}")
+
+    def _wait(self, state: State, todo: WaitUntil) -> Decision:
+        """A start time ahead: end the run's pass in ``state`` (the flow run comes back
+        for it) when the run returns such states, else sleep until then and start."""
+        when = state.start_time if isinstance(state, Scheduled) else None
+        if when is None:
+            when = todo.when
+        if not isinstance(state, Scheduled) and state.is_finished():
+            return STOP  # a state handler ended the run instead
+        now = _now()
+        if when is not None and when > now:
+            if self.spec.retry_later and isinstance(state, Scheduled):
+                return STOP
+            time.sleep((when - now).total_seconds())
+        return steps.start(self.spec, state, _now, run_count=todo.run_count)
+
+    def _remember(self, todo: Remember, idx: int | None) -> State:
+        """Keep a new cache entry: in this process's cache, or on the state for the flow
+        runner (when it sent the runner its candidates, it stores what comes back)."""
+        if self.cache_candidates is None:
+            effects.store_cache(self.spec.cache_key_for(idx), todo.entry)
+            return todo.state
+        return replace(todo.state, cache_entry=todo.entry)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _task_logger() -> Any:
+    """The logger a task's prints go to (``context.logger``), looked up only when used."""
+    from headrace.runcontext import context
+
+    return context.logger

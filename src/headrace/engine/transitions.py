@@ -1,8 +1,12 @@
 """Which state follows which: the engine's state machine, as one table.
 
-Everything that changes a state (the task runner, the flow runner, the server checking a
-reported state) goes through :func:`transition` or :func:`is_allowed`, so the rules live in
-one place. The functions are pure: a state and an event in, the next state out.
+Everything that changes a state goes through this table, so the rules live in one place:
+the task runner's steps name an event and :func:`transition` builds the state of the kind
+the table gives for it; the runners apply every state (their steps', a signal's, a state
+handler's replacement) with :func:`apply`, which refuses what the table does not allow with
+an :class:`~headrace.engine.errors.InvalidTransitionError` carrying the task, both states
+and the run's story; the server checks reported states with :func:`is_allowed`. The
+functions are pure: a state and an event in, the next state out.
 
 Rows are keyed by state kind; a kind without a row of its own uses its parent's (a
 ``Retrying`` task follows the ``Pending`` row). The table is flattened once at import so
@@ -12,12 +16,22 @@ a lookup is one dict access.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headrace.engine import state as s
 from headrace.engine.errors import InvalidTransitionError
 
-__all__ = ["Event", "check", "event_for", "is_allowed", "target_kind", "transition"]
+__all__ = [
+    "FOLLOWERS",
+    "Event",
+    "apply",
+    "check",
+    "event_for",
+    "is_allowed",
+    "target_kind",
+    "transition",
+]
 
 
 class Event(enum.Enum):
@@ -37,6 +51,10 @@ class Event(enum.Enum):
     CANCEL = "cancel"
     RESTART = "restart"
     LOOP = "loop"
+
+    # Members are singletons compared by identity: hash them by identity too (C speed;
+    # Enum's own __hash__ is Python code, and the runner looks an event up per state).
+    __hash__ = object.__hash__
 
 
 E = Event
@@ -85,7 +103,7 @@ _ALL_KINDS = s.KINDS
 
 
 def _flatten() -> dict[type[s.State], dict[Event, type[s.State]]]:
-    flat = {}
+    flat: dict[type[s.State], dict[Event, type[s.State]]] = {}
     for kind in _ALL_KINDS:
         row = next((TABLE[base] for base in kind.__mro__ if base in TABLE), {})
         flat[kind] = dict(row)
@@ -119,8 +137,13 @@ def target_kind(current: type[s.State], event: Event) -> type[s.State]:
 
 
 def transition(current: s.State, event: Event, *args: Any, **kwargs: Any) -> s.State:
-    """The state that follows ``current`` on ``event``, built with ``args``/``kwargs``."""
-    return target_kind(type(current), event)(*args, **kwargs)
+    """The state that follows ``current`` on ``event``, built with ``args``/``kwargs``: the
+    table decides its kind (raises if ``current`` cannot take ``event``)."""
+    row = _FLAT.get(type(current))
+    kind = row.get(event) if row is not None else None
+    if kind is None:
+        kind = target_kind(type(current), event)  # raises, naming both
+    return kind(*args, **kwargs)
 
 
 def _allowed_slow(cur: type[s.State], nxt: type[s.State]) -> bool:
@@ -135,6 +158,9 @@ def _allowed_slow(cur: type[s.State], nxt: type[s.State]) -> bool:
 _ALLOWED: dict[type[s.State], frozenset[type[s.State]]] = {
     cur: frozenset(k for k in _ALL_KINDS if _allowed_slow(cur, k)) for cur in _ALL_KINDS
 }
+#: For each known kind, the kinds that may follow it (what :func:`apply` checks first;
+#: runners read it to skip the call on their hot path).
+FOLLOWERS: Mapping[type[s.State], frozenset[type[s.State]]] = _ALLOWED
 
 
 def is_allowed(current: type[s.State] | str, new: type[s.State] | str) -> bool:
@@ -163,3 +189,33 @@ def check(old: s.State, new: s.State) -> None:
         raise InvalidTransitionError(
             f"a {type(old).__name__} state cannot be followed by a {type(new).__name__} state"
         )
+
+
+def apply(
+    old: s.State,
+    new: s.State,
+    *,
+    task: str | None = None,
+    map_index: int | None = None,
+    story: Sequence[s.State] = (),
+) -> s.State:
+    """``new``, when the table lets it follow ``old``; else an
+    :class:`InvalidTransitionError` naming ``task`` (``name[map_index]`` for a mapped
+    child) and carrying both states and ``story``: the states the run went through so far,
+    oldest first (ending with ``old`` when the runner kept it)."""
+    allowed = _ALLOWED.get(type(old))
+    if (allowed is not None and type(new) in allowed) or is_allowed(type(old), type(new)):
+        return new
+    if task is not None and map_index is not None:
+        task = f"{task}[{map_index}]"
+    story = tuple(story) or (old,)
+    path = " -> ".join(type(st).__name__ for st in story)
+    owner = f"task {task!r}: " if task is not None else ""
+    raise InvalidTransitionError(
+        f"{owner}a {type(old).__name__} state cannot be followed by a "
+        f"{type(new).__name__} state ({new!r}; its states so far: {path})",
+        task=task,
+        old=old,
+        new=new,
+        story=story,
+    )

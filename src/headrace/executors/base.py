@@ -6,6 +6,11 @@ call runs) and returns a future; ``wait`` turns a structure of futures into valu
 executor may add ``submit_many`` to hand over many calls in one batch, and says with
 ``map_chunk_count`` into how many calls the flow runner splits a mapped task's children
 (each call runs a contiguous slice of children one after the other).
+
+What the flow runner submits is a :class:`~headrace.engine.contracts.Runnable`: a callable
+with the ``task`` it runs (executors name their work after it) and an ``on_worker_lost``
+hook (an executor that loses the workers running a call asks it what the call ends in).
+Executors take any callable, and use those two only through the protocol.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dask._task_spec import GraphNode, Task, TaskRef
+from headrace.executors._dask import GraphNode, Task, TaskRef
 
 __all__ = ["Chain", "fuse_chains"]
 

@@ -17,7 +17,8 @@ How it uses the cluster, and why:
 - Results are gathered in batches as they finish and their futures released at once, so
   the cluster frees each result as soon as its downstream tasks no longer need it.
 - When workers die dask re-runs their tasks elsewhere. A call whose workers keep dying
-  (dask's ``KilledWorker``) resolves to what its runner's ``on_worker_lost`` says (a
+  (dask's ``KilledWorker``) resolves to what its
+  :class:`~headrace.engine.contracts.Runnable`'s ``on_worker_lost`` says (a
   ``Failed`` state naming the task); calls that depended on it are submitted again with that
   state as their input, so triggers downstream see a failed upstream task as usual.
 """
@@ -28,10 +29,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from dask._task_spec import DataNode, Task, parse_input
-
+from headrace.engine.contracts import Runnable
+from headrace.executors._dask import DataNode, Task, parse_input
 from headrace.executors.base import Executor, check_chunk_size, chunk_count_for
 from headrace.executors.errors import (
     ClusterClassError,
@@ -98,7 +100,7 @@ class DaskExecutor(Executor):
         self._live: dict[str, Any] = {}  # driver key -> distributed Future
         self._driver_key: dict[str, str] = {}  # dask key -> driver key
         self._renamed: dict[str, str] = {}  # driver key -> dask key of its latest submission
-        self._calls: dict[Any, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
+        self._calls: dict[Any, Call] = {}
         self._threads: int | None = None  # the cluster's worker threads, asked once a run
 
     # ---- the cluster -----------------------------------------------------------------
@@ -128,7 +130,10 @@ class DaskExecutor(Executor):
     @contextmanager
     def start(self) -> Iterator[None]:
         """Connect (starting a temporary cluster if there is no address) for one run."""
-        from distributed import Client, LocalCluster
+        import distributed
+        from distributed import LocalCluster
+
+        Client: Any = distributed.Client  # untyped
 
         client_kwargs = {"set_as_default": False, **self.client_kwargs}
         self._reset()
@@ -181,14 +186,14 @@ class DaskExecutor(Executor):
         if kwargs:
             return self._builder().add(fn, args, kwargs)
         ref = self._builder().add(fn, args, {})
-        self._calls[ref.key] = (fn, args)
+        self._calls[ref.key] = Call(fn, args)
         return ref
 
     def submit_many(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]]) -> list[Any]:
         refs = self._builder().add_many(fn, calls, share=True)
         record = self._calls
-        for ref, call in zip(refs, calls, strict=True):
-            record[ref.key] = (fn, call)
+        for ref, args in zip(refs, calls, strict=True):
+            record[ref.key] = Call(fn, args)
         return refs
 
     def _flush(self) -> None:
@@ -267,21 +272,20 @@ class DaskExecutor(Executor):
         call = self._calls.get(drv)
         if call is None:  # submitted with keyword arguments: nothing to hand a lost value to
             raise WorkerLostError(f"call {drv!r}: its workers kept dying ({exc})") from exc
-        fn, args = call
         if exc.task == future.key:
             error = WorkerLostError(
                 f"the worker running it died, {exc.allowed_failures + 1} times on "
                 "different workers, so dask gave up on it (KilledWorker)"
             )
-            self._values[drv] = _lost_value(fn, args, error, drv)
+            self._values[drv] = _lost_value(call, error, drv)
             return
         # An upstream call was lost: run this one again with that call's lost value.
         builder = self._builder()
-        new_key = builder.key(label_of(fn))
-        builder.pending[new_key] = Task(new_key, fn, *[parse_input(a) for a in args])
+        new_key = builder.key(label_of(call.fn))
+        builder.pending[new_key] = Task(new_key, call.fn, *[parse_input(a) for a in call.args])
         self._renamed[drv] = new_key
         self._driver_key[new_key] = drv
-        self._calls[drv] = (fn, args)
+        self._calls[drv] = call
 
 
 def stop_workers_now(cluster: Any, timeout: float = 1.0) -> None:
@@ -312,12 +316,21 @@ def stop_workers_now(cluster: Any, timeout: float = 1.0) -> None:
             )
 
 
-def _lost_value(fn: Callable[..., Any], args: tuple[Any, ...], error: Exception, key: str) -> Any:
-    """What a lost call resolves to: its runner's ``on_worker_lost`` verdict, or the error."""
-    handler = getattr(getattr(fn, "__self__", None), "on_worker_lost", None)
-    if handler is None:
+def _lost_value(call: Call, error: Exception, key: str) -> Any:
+    """What a lost call resolves to: its :class:`Runnable`'s ``on_worker_lost`` verdict,
+    or the error for any other callable."""
+    if not isinstance(call.fn, Runnable):
         raise WorkerLostError(f"call {key!r}: {error}") from error
-    return handler(error, *args)
+    return call.fn.on_worker_lost(error, *call.args)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A submitted call, kept until its result arrives: what to run again (or ask for its
+    lost value) when the workers running it die."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
 
 
 def _class_name(cls: Any) -> str:

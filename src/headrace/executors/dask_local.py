@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from dask._task_spec import DataNode
-
+from headrace.executors._dask import DataNode
 from headrace.executors.base import Executor, check_chunk_size, chunk_count_for
 from headrace.executors.chains import fuse_chains
 from headrace.executors.errors import ExecutorConfigError, ExecutorError
@@ -153,7 +152,8 @@ class LocalDaskExecutor(Executor):
         if self.scheduler == "threads":
             from dask.threaded import get
 
-            return get(dsk, keys, num_workers=self.num_workers)
+            values: Sequence[Any] = get(dsk, keys, num_workers=self.num_workers)
+            return values
         if self.scheduler == "processes":
             from concurrent.futures.process import BrokenProcessPool
 
@@ -162,7 +162,8 @@ class LocalDaskExecutor(Executor):
             try:
                 # chunksize=1: dask would otherwise hand a process up to 6 ready tasks at
                 # once (its default batching), so 16 map chunks kept only 3 of 8 busy
-                return mp_get(dsk, keys, pool=self._pool, optimize_graph=False, chunksize=1)
+                values = mp_get(dsk, keys, pool=self._pool, optimize_graph=False, chunksize=1)
+                return values
             except BrokenProcessPool as exc:
                 raise ExecutorError(
                     f"{self!r}: a worker process died while running tasks ({exc}); "
@@ -170,7 +171,8 @@ class LocalDaskExecutor(Executor):
                 ) from exc
         from dask.local import get_sync
 
-        return get_sync(dsk, keys)
+        values = get_sync(dsk, keys)
+        return values
 
 
 # What the fork server imports once, so each worker forked from it starts with them loaded.
@@ -194,8 +196,9 @@ def process_pool(num_workers: int | None) -> ProcessPoolExecutor:
     import multiprocessing
 
     import dask
-    import dask.multiprocessing as dmp
+    import dask.multiprocessing
 
+    dmp: Any = dask.multiprocessing  # untyped
     configured = dask.config.get("multiprocessing.context", None) is not None
     if configured or "forkserver" not in multiprocessing.get_all_start_methods():
         return ProcessPoolExecutor(
@@ -254,8 +257,9 @@ def setup_worker(environ: dict[str, str]) -> None:
 
 def setup_dask_worker() -> None:
     """dask's own setup of a worker process, and the worker's SIGTERM handling."""
-    import dask.multiprocessing as dmp
+    import dask.multiprocessing
 
+    dmp: Any = dask.multiprocessing  # untyped
     dmp.initialize_worker_process()
     signal.signal(signal.SIGTERM, _on_worker_sigterm)
 

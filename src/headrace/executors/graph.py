@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dask._task_spec import DataNode, GraphNode, Task, TaskRef, parse_input
+from headrace.engine.contracts import task_of
+from headrace.executors._dask import DataNode, GraphNode, Task, TaskRef, parse_input
 
 __all__ = ["GraphBuilder", "Ref", "collect_keys", "label_of", "substitute"]
 
@@ -29,11 +30,11 @@ class Ref(TaskRef):
 
 
 def label_of(fn: Callable[..., Any]) -> str:
-    """A readable prefix for the keys of ``fn``'s calls: the task's name for a task runner,
-    else the function's name (dask groups keys by it in its dashboard and errors)."""
-    owner = getattr(fn, "__self__", None)
-    task = getattr(owner, "task", None)
-    name = getattr(task, "name", None)
+    """A readable prefix for the keys of ``fn``'s calls: the task's name for a
+    :class:`~headrace.engine.contracts.Runnable`, else the function's name (dask groups
+    keys by it in its dashboard and errors)."""
+    task = task_of(fn)
+    name = task.name if task is not None else None
     if name is None:
         name = getattr(fn, "__name__", None) or type(fn).__name__
     return str(name).replace("-", "_")

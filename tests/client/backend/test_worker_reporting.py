@@ -178,7 +178,9 @@ def test_workers_read_the_key_from_their_own_config_and_the_runner_settles_the_r
         state = runner.run(executor=LocalDaskExecutor("processes", num_workers=2))
         assert state.is_successful(), state
         shipped = cloudpickle.dumps(
-            runner.task_runner(next(t for t in flow.slugs if t.name == "triple"), True)
+            runner.task_runner(
+                next(t for t in flow.slugs if t.name == "triple"), runner.run_settings(None)
+            )
         )
         assert key.encode() not in shipped
         states = {

@@ -32,6 +32,7 @@ from headrace.client.backend.worker import live_listener
 from headrace.core.flow import Flow
 from headrace.core.task import Task
 from headrace.engine.flow_runner import FlowRunner
+from headrace.engine.settings import RunSettings
 from headrace.engine.state import Failed, Mapped, Pending, Running, State, state_class
 from headrace.engine.task_runner import TaskRunner
 from headrace.engine.transitions import is_allowed
@@ -120,25 +121,24 @@ class BackendFlowRunner(FlowRunner):
         self._recall: ServerRecall | None = None
 
     # ---- checkpointing ----------------------------------------------------------------
-    def task_runner(self, task: Task, checkpoint: bool) -> TaskRunner:
+    def run_settings(self, executor: Any, keep_finished: bool = False) -> RunSettings:
+        """The engine's settings, checkpointing by default (``cloud.checkpointing``) into
+        the flow's result or a :class:`CheckpointResult`, so a restart has the results."""
         from headrace.configuration import config
 
-        enabled = bool(config.get("cloud", {}).get("checkpointing", True)) or checkpoint
-        result = self.flow.result
+        settings = super().run_settings(executor, keep_finished)
+        enabled = bool(config.get("cloud", {}).get("checkpointing", True)) or settings.checkpointing
+        result = settings.flow_result
         if result is None and enabled:
             if self._default_result is None:
                 self._default_result = CheckpointResult()
             result = self._default_result
-        runner = self.task_runner_cls(
-            task,
-            slug=self.flow.slugs.get(task),
-            flow_name=self.flow.name,
-            flow_result=result,
-            checkpoint=enabled,
-            listeners=self.listeners,
-        )
+        return settings.replace(checkpointing=enabled, flow_result=result)
+
+    def task_runner(self, task: Task, settings: RunSettings) -> TaskRunner:
+        runner = super().task_runner(task, settings)
         api_url = str(getattr(self.client, "api_url", "") or "")
-        if enabled and api_url:  # children recorded with their results can be reused
+        if settings.checkpointing and api_url:  # children recorded with results are reused
             if self._recall is None:
                 markers = None if self._default_result is None else str(self._default_result.dir)
                 self._recall = ServerRecall(api_url, str(self.flow_run_id), markers)

@@ -53,7 +53,8 @@ class PickleSerializer(Serializer):
         if type(value) in _PLAIN:
             return pickle.dumps(value, cloudpickle.DEFAULT_PROTOCOL)
         try:
-            return cloudpickle.dumps(value)
+            data: bytes = cloudpickle.dumps(value)
+            return data
         except Exception as exc:
             raise ResultError(
                 f"a value of type {type(value).__name__} cannot be pickled: {exc}"

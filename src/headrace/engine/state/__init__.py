@@ -12,7 +12,7 @@ finished but neither success nor failure. Which state may follow which is decide
 from __future__ import annotations
 
 from headrace.engine.state.base import NOT_LOADED as NOT_LOADED
-from headrace.engine.state.base import State
+from headrace.engine.state.base import State, replace
 from headrace.engine.state.finished import (
     Cached,
     Cancelled,
@@ -55,6 +55,7 @@ __all__ = [
     "Success",
     "TimedOut",
     "TriggerFailed",
+    "replace",
     "state_class",
 ]
 

@@ -9,12 +9,15 @@ imported at the end of this module (they subclass :class:`State`, so they come a
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from headrace.engine.results.base import Result
 
-__all__ = ["NOT_LOADED", "State"]
+__all__ = ["NOT_LOADED", "State", "replace"]
+
+S = TypeVar("S", bound="State")
 
 
 class _NotLoaded:
@@ -39,7 +42,11 @@ class State:
 
     ``result`` is the value a task produced. When the value was persisted, ``persisted``
     holds the :class:`~headrace.engine.results.base.Result` that knows its location; a
-    state rebuilt from the server carries only that and reads the value on first access.
+    state rebuilt from the server carries only that and reads the value on first access
+    (and keeps it: the one write to a state after it is built, a memo of what it holds).
+
+    States are not changed once built: the next state is a new one (``replace(state,
+    ...)`` for a copy with some fields changed).
     """
 
     __slots__ = ("_value", "message", "persisted", "timestamp")
@@ -65,10 +72,6 @@ class State:
                 return None
             self._value = self.persisted.read(str(self.persisted.location)).value
         return self._value
-
-    @result.setter
-    def result(self, value: Any) -> None:
-        self._value = value
 
     @property
     def name(self) -> str:
@@ -125,6 +128,43 @@ class State:
 
     def is_cancelled(self) -> bool:
         return isinstance(self, Cancelled)
+
+
+_SLOTS: dict[type[State], tuple[str, ...]] = {}
+
+
+def _slots_of(cls: type[State]) -> tuple[str, ...]:
+    found = _SLOTS.get(cls)
+    if found is None:
+        names: list[str] = []
+        for klass in reversed(cls.__mro__):
+            for name in klass.__dict__.get("__slots__", ()):
+                if name not in names:
+                    names.append(name)
+        found = _SLOTS[cls] = tuple(names)
+    return found
+
+
+def replace(state: S, *, drop: Iterable[str] = (), **changes: Any) -> S:
+    """A new state of ``state``'s kind with ``changes`` (``dataclasses.replace`` for
+    states): the engine never changes a state it has handed on, it builds the next one.
+
+    ``result`` names the value; ``drop`` names optional fields left unset in the copy
+    (``cache_entry`` once the flow runner has stored it).
+    """
+    if "result" in changes:
+        changes["_value"] = changes.pop("result")
+    cls = type(state)
+    new = cls.__new__(cls)
+    dropped = frozenset(drop)
+    for name in _slots_of(cls):
+        if name in changes:
+            object.__setattr__(new, name, changes.pop(name))
+        elif name not in dropped and hasattr(state, name):
+            object.__setattr__(new, name, getattr(state, name))
+    if changes:
+        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(changes))}")
+    return new
 
 
 # The kinds the predicates name; they import State from here, so they load after it.

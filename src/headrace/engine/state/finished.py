@@ -34,8 +34,9 @@ class Finished(State):
 
 
 class Success(Finished):
-    """Finished well. ``cache_entry`` (set only on a run of a task with ``cache_for``) is
-    the entry the flow runner adds to the cache; unset otherwise, so it costs nothing."""
+    """Finished well. ``cache_entry`` (set only on a run of a task with ``cache_for``, by
+    building the state with ``replace(state, cache_entry=...)``) is the entry the flow
+    runner adds to the cache; unset otherwise, so it costs nothing."""
 
     __slots__ = ("cache_entry",)
     cache_entry: Cached
@@ -82,10 +83,6 @@ class Mapped(Success):
     @property
     def result(self) -> Any:
         return [s.result for s in self.map_states]
-
-    @result.setter
-    def result(self, value: Any) -> None:
-        pass
 
     @property
     def n_map_states(self) -> int:

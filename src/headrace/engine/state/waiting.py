@@ -20,8 +20,15 @@ class Pending(State):
     __slots__ = ("cached_inputs",)
     color = "#d3d3d3"
 
-    def __init__(self, message: str | None = None, result: Any = None, **kw: Any) -> None:
-        self.cached_inputs: dict[str, Any] | None = kw.pop("cached_inputs", None)
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        *,
+        cached_inputs: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> None:
+        self.cached_inputs = cached_inputs
         super().__init__(message, result, **kw)
 
 
