@@ -4,7 +4,7 @@ A cold start of ``python -m headrace execute flow-run --id RUN`` spends most of 
 importing (headrace, its engine, the backend runner, httpx, cloudpickle, click): ~0.3 s of
 CPU per run on this kind of machine, which capped a local agent at ~3 no-op runs a second.
 With ``agent.warm_start`` (the default) a :class:`~headrace.agent.local.LocalAgent` starts
-one *template* process at its start (``python -m headrace.agent.launcher``) that imports all
+one *template* process at its start (``python -m headrace.agent.template``) that imports all
 of that once and then only waits on a Unix socket for "start run X with environment E".
 For each run it forks; the child is the run's process, exactly as if started cold:
 
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
@@ -90,6 +91,8 @@ PRELOAD = (
     "headrace.storage",
     "headrace.run_configs",
     "httpx",
+    "httpcore",
+    "h11",
     "cloudpickle",
 )
 
@@ -260,7 +263,7 @@ class WarmLauncher:
         env = {**self.env, SOCKET_FD_ENV: str(theirs.fileno())}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "headrace.agent.launcher", "-" * _TITLE_ROOM],
+                [sys.executable, "-m", "headrace.agent.template", "-" * _TITLE_ROOM],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -489,13 +492,14 @@ def serve(sock: socket.socket) -> _Child | None:
     signal.set_wakeup_fd(wake_w)
     _send(sock, {"op": "ready", "pid": os.getpid()})
     while True:
-        readable, _, _ = select.select([sock, wake_r], [], [])
+        watched: list[int] = [sock.fileno(), wake_r]
+        readable, _, _ = select.select(watched, [], [])
         if wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 while os.read(wake_r, 512):
                     pass
         _reap(sock)
-        if sock not in readable:
+        if sock.fileno() not in readable:
             continue
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, _MAX_MESSAGE, 4)
@@ -605,7 +609,7 @@ def _become_run(child: _Child, path0: str | None) -> None:
 
 
 def template_main() -> int:
-    """``python -m headrace.agent.launcher``: import everything once, then serve."""
+    """``python -m headrace.agent.template``: import everything once, then serve."""
     import importlib
 
     fd = int(os.environ.pop(SOCKET_FD_ENV))
@@ -613,15 +617,48 @@ def template_main() -> int:
     path0 = sys.path[0] if sys.path else None
     for name in PRELOAD:
         importlib.import_module(name)
+    gc.collect()
+    gc.freeze()  # the template's objects stay out of the children's collections (no copies)
     child = serve(sock)
     if child is None:
         return 0
+    gc.unfreeze()
     _become_run(child, path0)
     from headrace.cli.main import main
 
-    main()
-    return 0
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    _exit(code)
+    return code
 
 
-if __name__ == "__main__":
-    sys.exit(template_main())
+def _exit_code(value: object) -> int:
+    """The exit code ``sys.exit(value)`` gives (a message is printed and means 1)."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _exit(code: int) -> None:
+    """End a run's process as the interpreter would (wait for its non-daemon threads, run
+    its ``atexit`` functions, flush its output) but without tearing down the modules it
+    inherited from the template one by one, which cost more CPU than the run itself."""
+    import atexit
+
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]
+    except Exception:  # as the interpreter does: report it and go on
+        import traceback
+
+        traceback.print_exc()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
