@@ -178,6 +178,13 @@ class LocalAgent(Agent):
             self.launcher.ensure_started()
         return super().register()
 
+    def step(self, wait: float = 0.0, heartbeat: bool = True) -> int:
+        """:meth:`Agent.step`, first starting a new template if the last one died (once its
+        backoff passed)."""
+        if self.launcher is not None and not self._stop.is_set():
+            self.launcher.ensure_started()
+        return super().step(wait=wait, heartbeat=heartbeat)
+
     def command(self, run: dict[str, Any]) -> list[str]:
         return [sys.executable, "-m", "headrace", "execute", "flow-run", "--id", run["id"]]
 
