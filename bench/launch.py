@@ -4,8 +4,10 @@ It starts ``headrace server start`` on a fresh SQLite file (its own process, as 
 production), registers a no-op flow (Local storage, stored as a script) and, in the same
 invocation, measures one ``LocalAgent`` (in this process) per launcher mode:
 
-- ``polled``: the old agent: each run a cold ``python -m headrace execute flow-run``
-  process, claims polled every ``agent.poll_interval`` (2 s, the default);
+- ``polled``: claims as before this launcher: each run a cold ``python -m headrace
+  execute flow-run`` process, claims polled every ``agent.poll_interval`` (2 s, the
+  default), not long-polled (the agent still looks again at once when one of its runs
+  ends, so a run created just as another ends is claimed early);
 - ``cold``: cold-started processes, claims long-polled (``wait``);
 - ``warm``: runs forked from the warm launcher's pre-imported template, claims long-polled.
 
