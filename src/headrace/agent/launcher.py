@@ -358,6 +358,13 @@ class WarmLauncher:
                 + (f"; {len(orphans)} run(s) it started go on" if orphans else "")
             )
 
+    def _kill_template(self, sock: socket.socket) -> None:
+        with self._lock:
+            process = self._process if self._sock is sock else None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+
     def close(self) -> None:
         """Stop the template (its runs go on; the agent stops those itself)."""
         with self._lock:
@@ -419,11 +426,14 @@ class WarmLauncher:
             os.close(write_fd)
             write_fd = -1
             if not pending.event.wait(self.start_timeout):
-                # It may have forked: the output pipe says when that process ends.
-                self.logger.warning("the warm launcher did not confirm a start in time")
-                answer: dict[str, Any] = {"op": "started", "pid": 0}
-            else:
-                answer = pending.answer
+                # A template that does not answer is broken: it is killed (a new one is
+                # started later) and this run starts cold. (It answers right after its
+                # fork, so it cannot have started this run and then hung.)
+                self._kill_template(sock)
+                raise LauncherError(
+                    f"the warm launcher did not answer within {self.start_timeout:g}s"
+                )
+            answer = pending.answer
         except BaseException:
             os.close(read_fd)
             if write_fd >= 0:
@@ -431,7 +441,7 @@ class WarmLauncher:
             raise
         finally:
             self._pending.pop(token, None)
-        if answer.get("op") != "started":
+        if answer.get("op") != "started" or int(answer.get("pid") or 0) <= 0:
             os.close(read_fd)
             raise LauncherError(str(answer.get("error") or "the warm launcher refused"))
         stdout = open(read_fd, encoding=None, errors="replace")  # noqa: SIM115 - the handle owns it
