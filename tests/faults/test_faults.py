@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
 from collections import Counter
 
@@ -118,7 +119,8 @@ def test_claimed_run_of_a_lost_agent_is_rescheduled_quickly(cluster: FaultCluste
     heartbeats its claim): the run is rescheduled within heartbeat_timeout (3 s), far
     below submitted_timeout (120 s, longer than this test waits), and another agent runs it."""
     run_id = cluster.create_run(N, max_retries=1)
-    ghost = cluster.client.register_agent("ghost")
+    # on this host, as the flow's Local storage labels it
+    ghost = cluster.client.register_agent("ghost", labels=[socket.gethostname()])
     assert [r["id"] for r in cluster.client.claim_flow_runs(ghost["id"])] == [run_id]
     cluster.start_agent("b")
     _check(cluster, run_id, [], timeout=60)
