@@ -57,7 +57,7 @@ from headrace.utilities.secrets import environment_secrets, redact
 __all__ = ["FINISHED", "MAX_CLAIM_WAIT", "Agent", "RunHandle"]
 
 #: The longest an agent's claim waits on the server (keep under ``api.timeout``).
-MAX_CLAIM_WAIT = 10.0
+MAX_CLAIM_WAIT = 8.0
 
 FINISHED = frozenset(
     {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached", "Mapped"}

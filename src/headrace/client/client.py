@@ -361,7 +361,7 @@ class Client:
         wait: float = 0.0,
     ) -> list[Json]:
         """Atomically claim up to ``limit`` due runs matching the agent's labels (only of
-        ``projects``, names or ids, when given). With ``wait`` (seconds, at most 30; keep it
+        ``projects``, names or ids, when given). With ``wait`` (seconds, at most 8; keep it
         under ``api.timeout``) the server waits that long for a run when none is claimable
         yet, so a new run reaches a waiting agent at once (long poll)."""
         body: dict[str, Any] = {"limit": limit}

@@ -1,6 +1,6 @@
 """Long-polled claims: an agent's claim waits until a flow run may have become claimable.
 
-``POST /agents/{id}/claim`` with ``wait`` > 0 claims at once when it can; when nothing is
+``POST /agents/{id}/claim`` with ``wait`` > 0 (at most 8 s: a request stays short) claims at once; when nothing is
 claimable it waits (up to ``wait`` seconds, at most :data:`MAX_CLAIM_WAIT`, and no later
 than the next run's scheduled start) for a write in this server process that may have made
 a run claimable, then claims again. Without it an agent only learns of a new run at its next
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 __all__ = ["MAX_CLAIM_WAIT", "ClaimWaiters", "waiters_for"]
 
 #: The longest a claim may wait, in seconds (the ``wait`` of a claim is checked against it).
-MAX_CLAIM_WAIT = 30.0
+MAX_CLAIM_WAIT = 8.0
 
 _MARK = "headrace_claimable_write"
 

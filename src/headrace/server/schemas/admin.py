@@ -45,7 +45,7 @@ class ClaimIn(In):
     limit: ClaimLimit = 1
     wait: ClaimWait = Field(
         default=0.0,
-        description="Seconds (at most 30) the claim may wait, when no run is claimable yet, "
+        description="Seconds (at most 8) the claim may wait, when no run is claimable yet, "
         "for one to become claimable (long poll); 0 answers at once.",
     )
     projects: list[str] | None = Field(

@@ -138,7 +138,7 @@ Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
 ClaimLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_not_bool)]
 #: Seconds a claim may long-poll (``headrace.server.claim_wait.MAX_CLAIM_WAIT``).
 ClaimWait = Annotated[
-    float, Field(ge=0.0, le=30.0, allow_inf_nan=False), BeforeValidator(_seconds_not_bool)
+    float, Field(ge=0.0, le=8.0, allow_inf_nan=False), BeforeValidator(_seconds_not_bool)
 ]
 LimitValue = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
 Bool = Annotated[bool, Strict()]
