@@ -1,7 +1,7 @@
 """Long-polled claims: an agent's claim waits until a flow run may have become claimable.
 
-``POST /agents/{id}/claim`` with ``wait`` > 0 (at most 8 s: a request stays short) claims at once; when nothing is
-claimable it waits (up to ``wait`` seconds, at most :data:`MAX_CLAIM_WAIT`, and no later
+``POST /agents/{id}/claim`` with ``wait`` > 0 (at most 8 s: a request stays short) claims
+at once; when nothing is claimable it waits (up to ``wait`` seconds, at most :data:`MAX_CLAIM_WAIT`, and no later
 than the next run's scheduled start) for a write in this server process that may have made
 a run claimable, then claims again. Without it an agent only learns of a new run at its next
 poll (``agent.poll_interval``, 2 s by default): the delay between creating a run and its
