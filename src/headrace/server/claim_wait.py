@@ -1,11 +1,11 @@
 """Long-polled claims: an agent's claim waits until a flow run may have become claimable.
 
-``POST /agents/{id}/claim`` with ``wait`` > 0 (at most 8 s: a request stays short) claims
-at once; when nothing is claimable it waits (up to ``wait`` seconds, at most :data:`MAX_CLAIM_WAIT`, and no later
-than the next run's scheduled start) for a write in this server process that may have made
-a run claimable, then claims again. Without it an agent only learns of a new run at its next
-poll (``agent.poll_interval``, 2 s by default): the delay between creating a run and its
-start was that poll, not the work.
+``POST /agents/{id}/claim`` with ``wait`` > 0 claims at once when it can; when nothing is
+claimable it waits (up to ``wait`` seconds, at most :data:`MAX_CLAIM_WAIT` = 8 s so that a
+request stays short, and no later than the next run's scheduled start) for a write in this
+server process that may have made a run claimable, then claims again. Without it an agent
+only learns of a new run at its next poll (``agent.poll_interval``, 2 s by default): the
+delay between creating a run and its start was that poll, not the work.
 
 What wakes a waiting claim: a committed transaction of this process's database engine that
 inserted a flow run or moved one's ``scheduled_start`` (creation, restart, a retry of a lost
