@@ -4,7 +4,11 @@ An agent registers with the server, then every ``agent.poll_interval`` seconds i
 heartbeats (the answer lists its runs to cancel), claims due runs whose labels are all among
 its own (at most ``agent.max_concurrent_runs`` running at once; claiming is atomic on the
 server, so two agents never get one run), starts each with :meth:`Agent.deploy_flow`, and
-watches what it started: a process that ends while its run is not finished is reported
+watches what it started. Its claim long-polls: the server holds it until a run becomes
+claimable or the next heartbeat is due (``wait``), so a new run starts at once rather than
+at the next poll; a server that does not know ``wait`` is polled as before. While it has no
+room for more runs it sleeps until one of its runs ends or the next heartbeat. It watches
+what it started (:meth:`Agent.watch`): a process that ends while its run is not finished is reported
 lost (``POST /flow_runs/{id}/lost``) with how it ended (exit code or signal) and the last
 lines it printed, and the server retries the run while its ``max_retries`` allows, else
 fails it. Its heartbeats list the runs it holds, so a run it claimed but has not started
@@ -40,12 +44,20 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from headrace.agent.errors import DeploymentFailedError
-from headrace.agent.handle import RunHandle, describe_exit
-from headrace.client.errors import ClientError, NotFoundError, ServerUnavailableError
+from headrace.agent.handle import RunHandle
+from headrace.client.errors import (
+    ClientError,
+    NotFoundError,
+    ServerUnavailableError,
+    ValidationError,
+)
 from headrace.utilities.logging import get_logger
 from headrace.utilities.secrets import environment_secrets, redact
 
-__all__ = ["FINISHED", "Agent", "RunHandle"]
+__all__ = ["FINISHED", "MAX_CLAIM_WAIT", "Agent", "RunHandle"]
+
+#: The longest an agent's claim waits on the server (keep under ``api.timeout``).
+MAX_CLAIM_WAIT = 8.0
 
 FINISHED = frozenset(
     {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached", "Mapped"}
@@ -108,6 +120,10 @@ class Agent:
         #: Flow documents by flow id (a few, newest last): storage secrets and checks.
         self._documents: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._stop = threading.Event()
+        #: Set when one of its runs may have ended (handles set it): the loop looks at once.
+        self.wake = threading.Event()
+        #: Whether claims long-poll (False once the server refused ``wait``: an old server).
+        self.long_poll = True
         self._thread: threading.Thread | None = None
 
     # --- what subclasses implement -------------------------------------------------------
@@ -197,37 +213,73 @@ class Agent:
                 delay = min(delay * 2, 2.0)
         return None
 
-    def step(self) -> int:
-        """One round: heartbeat and cancellations, watch running runs, claim and start new
-        ones. Returns how many runs it started."""
+    def step(self, wait: float = 0.0, heartbeat: bool = True) -> int:
+        """One round: heartbeat and cancellations (unless ``heartbeat`` is False), watch
+        running runs, claim and start new ones (the claim waiting up to ``wait`` seconds on
+        the server for a run when none is claimable yet). Returns how many runs it started."""
         if self.agent_id is None:
             self.register()
         assert self.agent_id is not None
-        try:
-            answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
-        except NotFoundError:  # the server forgot this agent (a new database): register again
-            self.register()
-            assert self.agent_id is not None
-            answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
-        cancel = answer.get("cancel_flow_run_ids", [])
-        for run_id in cancel:
-            self._cancel(run_id)
+        if heartbeat:
+            try:
+                answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
+            except NotFoundError:  # the server forgot this agent (a new database): register
+                self.register()
+                assert self.agent_id is not None
+                answer = self.client.agent_heartbeat(self.agent_id, list(self.runs))
+            cancel = answer.get("cancel_flow_run_ids", [])
+            for run_id in cancel:
+                self._cancel(run_id)
         self.watch()
         room = self.max_concurrent_runs - len(self.runs)
         if room <= 0:
             return 0
         started = 0
-        scope = {"projects": self.projects} if self.projects else {}
-        for run in self.client.claim_flow_runs(self.agent_id, limit=room, **scope):
+        for run in self._claim(room, wait if self.long_poll else 0.0):
+            if self._stop.is_set():  # stopped while the claim waited: leave it to others
+                self._release(run)
+                continue
             self._start(run)
             started += 1
         return started
+
+    def _claim(self, room: int, wait: float) -> list[dict[str, Any]]:
+        scope: dict[str, Any] = {"projects": self.projects} if self.projects else {}
+        assert self.agent_id is not None
+        if wait > 0:
+            scope["wait"] = round(min(wait, MAX_CLAIM_WAIT), 3)
+        try:
+            return list(self.client.claim_flow_runs(self.agent_id, limit=room, **scope))
+        except ValidationError as exc:
+            if "wait" not in scope or "wait" not in str(exc):
+                raise
+            self.logger.info("agent %s: the server does not long-poll claims; polling", self.name)
+            self.long_poll = False
+            scope.pop("wait")
+            return list(self.client.claim_flow_runs(self.agent_id, limit=room, **scope))
+
+    def _release(self, run: dict[str, Any]) -> None:
+        """Give back a run claimed after :meth:`stop` was asked (never started): Scheduled
+        again, for any agent to take."""
+        try:
+            self.client.set_flow_run_state(
+                run["id"],
+                "Scheduled",
+                message=f"agent {self.name} stopped before starting it; it waits for an agent",
+            )
+            self.logger.info("agent %s: stopping; gave back flow run %s", self.name, run["id"])
+        except ClientError as exc:
+            self.logger.warning(
+                "agent %s: could not give back flow run %s: %s", self.name, run["id"], exc
+            )
 
     def _start(self, run: dict[str, Any]) -> None:
         run_id = run["id"]
         self.logger.info("agent %s: starting flow run %s (%s)", self.name, run_id, run.get("name"))
         try:
-            self.runs[run_id] = self.deploy_flow(run)
+            handle = self.deploy_flow(run)
+            handle.on_end = self.wake.set
+            self.runs[run_id] = handle
             self.started.append(run_id)
         except Exception as exc:
             text = str(exc)
@@ -305,7 +357,7 @@ class Agent:
                 f"{code}); restart it to run what did not finish",
             )
         elif state not in FINISHED and state != "Scheduled":
-            message = f"the flow run's process {describe_exit(code)} before the run finished"
+            message = f"the flow run's process {handle.describe_exit(code)} before the run finished"
             tail = handle.last_output()
             if tail:
                 message += f"; its last output:\n{tail[-3000:]}"
@@ -369,15 +421,37 @@ class Agent:
             raise
 
     def run(self) -> None:
-        """Poll until :meth:`stop` (or Ctrl-C); running flow runs are left to finish."""
+        """Poll until :meth:`stop` (or Ctrl-C); running flow runs are left to finish.
+
+        A round heartbeats at most every ``poll_interval`` seconds; its claim waits on the
+        server (long poll) until a run comes or the next heartbeat is due, and a round that
+        started runs is followed at once by the next (there may be more). Without room for
+        more runs, or when the server does not long-poll, it sleeps until the next
+        heartbeat or until one of its runs ends (:attr:`wake`)."""
+        next_beat = 0.0
         while not self._stop.is_set():
+            now = time.monotonic()
+            beat = now >= next_beat
+            if beat:
+                next_beat = now + self.poll_interval
+            self.wake.clear()
+            started, waited = 0, False
             try:
-                self.step()
+                room = self.max_concurrent_runs - len(self.runs)
+                wait = max(next_beat - time.monotonic(), 0.0) if room > 0 else 0.0
+                waited = self.long_poll and wait > 0.01
+                started = self.step(wait=wait, heartbeat=beat)
             except ClientError as exc:
                 self.logger.warning("agent %s: server unreachable (%s); retrying", self.name, exc)
+                waited = False
             except Exception:
                 self.logger.exception("agent %s: unexpected error; continuing", self.name)
-            self._stop.wait(self.poll_interval)
+                waited = False
+            if started or (waited and self.long_poll):
+                continue
+            self.wake.wait(max(next_beat - time.monotonic(), 0.0))
+            if self._stop.is_set():
+                break
 
     def start(self) -> Agent:
         """Run the loop in a daemon thread (``headrace up`` and tests)."""
@@ -395,6 +469,7 @@ class Agent:
         """Stop polling; with ``stop_runs`` also stop the flow runs it started (gracefully,
         see :meth:`stop_runs`)."""
         self._stop.set()
+        self.wake.set()
         if wait and self._thread is not None:
             self._thread.join(30)
         if stop_runs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import signal
+from collections.abc import Callable
 
 from headrace.utilities.secrets import redact
 
@@ -41,6 +42,19 @@ class RunHandle:
         #: The run's secret values (its environment's, its storage's): masked in every line
         #: of output the agent logs or keeps (set by the agent before output flows).
         self.secrets: list[str] = []
+        #: Called (from any thread) when it may have ended, so the agent looks at once
+        #: instead of at its next poll (set by the agent; None: nobody to tell).
+        self.on_end: Callable[[], None] | None = None
+
+    def ended_maybe(self) -> None:
+        """Tell the agent (:attr:`on_end`) that it may have ended."""
+        callback = self.on_end
+        if callback is not None:
+            callback()
+
+    def describe_exit(self, code: int) -> str:
+        """How it ended, in words (:func:`describe_exit` of its exit code)."""
+        return describe_exit(code)
 
     def masked(self, line: str) -> str:
         """``line`` with the run's secrets (and the agent process's own) masked."""

@@ -354,13 +354,21 @@ class Client:
         return dict(self._post(f"/agents/{agent_id}/heartbeat", body))
 
     def claim_flow_runs(
-        self, agent_id: str, limit: int = 1, projects: Iterable[str] | None = None
+        self,
+        agent_id: str,
+        limit: int = 1,
+        projects: Iterable[str] | None = None,
+        wait: float = 0.0,
     ) -> list[Json]:
         """Atomically claim up to ``limit`` due runs matching the agent's labels (only of
-        ``projects``, names or ids, when given)."""
+        ``projects``, names or ids, when given). With ``wait`` (seconds, at most 8; keep it
+        under ``api.timeout``) the server waits that long for a run when none is claimable
+        yet, so a new run reaches a waiting agent at once (long poll)."""
         body: dict[str, Any] = {"limit": limit}
         if projects is not None:
             body["projects"] = sorted(set(projects))
+        if wait:
+            body["wait"] = wait
         return list(self._post(f"/agents/{agent_id}/claim", body))
 
     # --- concurrency limits and API keys ------------------------------------------------

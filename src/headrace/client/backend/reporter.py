@@ -132,7 +132,12 @@ class Reporter:
             self._wake.set()
 
     def flow_state(self, state: State) -> None:
+        """Queue a state of the flow run; its start (Running) is sent at once rather than
+        at the next ``cloud.report_interval``: it is what a user waits for after creating
+        a run (once a run, so batching loses nothing)."""
         self.queue.put(_flow_item(state))
+        if type(state).__name__ == "Running":
+            self._wake.set()
 
     def log(self, record: dict[str, Any]) -> None:
         self.queue.put(("l", record))

@@ -47,7 +47,8 @@ Routes
     GET    /flow_runs/{id}/logs[?level&search&task_run_id&after_id&cursor]
     POST   /agents           {name, type, labels}           GET /agents, /agents/{id}
     POST   /agents/{id}/heartbeat         -> {cancel_flow_run_ids}
-    POST   /agents/{id}/claim             {limit} -> [flow run] (now Submitted, yours)
+    POST   /agents/{id}/claim             {limit, projects?, wait?} -> [flow run] (now
+                                          Submitted, yours; waits up to `wait` s for one)
     GET    /concurrency_limits   PUT/DELETE /concurrency_limits/{task_tag|flow_label}/{name}
     POST   /api_keys {name, project_ids|null} -> {..., key}   GET /api_keys  DELETE /api_keys/{id}
     POST   /backfills    {flow_id, start, end, max_concurrent?} -> {id, run_ids,

@@ -7,11 +7,15 @@ projects); an admin key sees every agent."""
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from headrace.server.auth import Principal
 from headrace.server.claim import claim_flow_runs, visible_project_ids
+from headrace.server.claim_wait import waiters_for
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
@@ -98,15 +102,53 @@ def agent_heartbeat(
 @router.post(
     "/agents/{agent_id}/claim",
     response_model=list[FlowRunOut],
-    summary="Atomically claim up to `limit` due runs whose labels the agent has (of `projects`)",
+    summary="Atomically claim up to `limit` due runs whose labels the agent has (of `projects`); "
+    "with `wait`, wait up to that many seconds for one when none is claimable yet",
 )
-def claim(
-    agent_id: str, body: ClaimIn, db: Database = DB, who: Principal = WHO
+async def claim(
+    agent_id: str, body: ClaimIn, request: Request, db: Database = DB, who: Principal = WHO
 ) -> list[FlowRunOut]:
+    """Claim at once; with ``wait`` and nothing claimable, wait until a run may have become
+    claimable (see :mod:`headrace.server.claim_wait`), the next run's scheduled start or the
+    end of ``wait``, and claim again. A claim whose agent hung up meanwhile takes nothing
+    (it would hold runs for an agent that is gone until the reaper frees them)."""
+    waiters = waiters_for(db.engine)
+    deadline = time.monotonic() + body.wait
+    while True:
+        seen = waiters.generation
+        runs, next_due = await run_in_threadpool(_claim_once, db, agent_id, body, who)
+        left = deadline - time.monotonic()
+        if runs or left <= 0:
+            return runs
+        if next_due is not None:
+            left = min(left, max(next_due, 0.01))
+        await waiters.wait(seen, left)
+        if time.monotonic() >= deadline and waiters.generation == seen and next_due is None:
+            return []
+        if await request.is_disconnected():
+            return []
+
+
+def _claim_once(
+    db: Database, agent_id: str, body: ClaimIn, who: Principal
+) -> tuple[list[FlowRunOut], float | None]:
+    """One atomic claim; with nothing claimed and ``body.wait``, also the seconds until the
+    next Scheduled run is due (None: none is)."""
     with db.session() as s:
         agent = _agent(s, agent_id, who)
         now = utcnow()
         agent.last_seen = now
         projects = None if body.projects is None else visible_project_ids(s, who, body.projects)
         runs = claim_flow_runs(s, agent, who, now, body.limit, projects)
-        return [FlowRunOut.model_validate(r) for r in runs]
+        next_due: float | None = None
+        if not runs and body.wait > 0:
+            start = s.scalar(
+                sa.select(sa.func.min(FlowRun.scheduled_start)).where(
+                    FlowRun.state == "Scheduled", FlowRun.scheduled_start > now
+                )
+            )
+            if start is not None:
+                if start.tzinfo is None:
+                    start = start.replace(tzinfo=now.tzinfo)
+                next_due = (start - now).total_seconds()
+        return [FlowRunOut.model_validate(r) for r in runs], next_due

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from headrace.server.schemas.base import In, Name, Out, sorted_labels
-from headrace.server.schemas.names import ClaimLimit, Label, LimitValue
+from headrace.server.schemas.names import ClaimLimit, ClaimWait, Label, LimitValue
 
 __all__ = [
     "AgentHeartbeatIn",
@@ -43,6 +43,11 @@ class AgentOut(Out):
 
 class ClaimIn(In):
     limit: ClaimLimit = 1
+    wait: ClaimWait = Field(
+        default=0.0,
+        description="Seconds (at most 8) the claim may wait, when no run is claimable yet, "
+        "for one to become claimable (long poll); 0 answers at once.",
+    )
     projects: list[str] | None = Field(
         default=None,
         description="Only claim runs of these projects (names or ids); default: every project "

@@ -31,6 +31,7 @@ __all__ = [
     "STATE_NAME_VALUES",
     "Bool",
     "ClaimLimit",
+    "ClaimWait",
     "FlowName",
     "Int",
     "Label",
@@ -124,6 +125,13 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
+def _seconds_not_bool(value: Any) -> Any:
+    """JSON's ``true`` is not a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number of seconds, not a boolean")
+    return value
+
+
 # Integers of request bodies: ranged, and a boolean is refused. The range sits inside the
 # type (before the check) so the schema states it.
 Int = Annotated[int, BeforeValidator(_not_bool)]
@@ -132,6 +140,10 @@ Version = Annotated[int, Field(ge=0, le=BIG), BeforeValidator(_not_bool)]
 Level = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
 Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
 ClaimLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_not_bool)]
+#: Seconds a claim may long-poll (``headrace.server.claim_wait.MAX_CLAIM_WAIT``).
+ClaimWait = Annotated[
+    float, Field(ge=0.0, le=8.0, allow_inf_nan=False), BeforeValidator(_seconds_not_bool)
+]
 LimitValue = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
 Bool = Annotated[bool, Strict()]
 
