@@ -37,9 +37,18 @@ TARGETS = (
 
 
 def _agent_of(cluster: FaultCluster, run_id: str) -> str:
-    """The agent whose process started the run's process (else a random one)."""
+    """The agent whose process started the run's process (else a random one): its parent,
+    or its grandparent when the run was forked from the agent's warm-start template."""
     procs = cluster.run_processes(run_id)
-    parents = {p.ppid() for p in procs}
+    parents: set[int] = set()
+    for proc in procs:
+        try:
+            parent = proc.parent()
+            parents.add(proc.ppid())
+            if parent is not None:
+                parents.add(parent.ppid())
+        except Exception:  # the process ended meanwhile
+            continue
     for name, process in cluster.agents.items():
         if process.pid in parents:
             return name
