@@ -55,3 +55,15 @@ def test_bad_labels_are_refused_everywhere(server: LiveServer, client: Client, l
 def test_usual_labels_are_accepted(client: Client) -> None:
     labels = ["gpu", "host-a.example.com", "team:data", "zone=eu/1", "k8s", "_x", "a@b+c"]
     assert client.register_agent("a", labels=labels)["labels"] == sorted(labels)
+
+
+def test_every_engine_state_name_is_a_state_the_api_takes(client: Client) -> None:
+    """The API's state names come from the engine's state kinds (a state added to the
+    engine, such as ``Looped``, is filterable at once) plus the server's ``Cancelling``."""
+    from headrace.engine.state import KINDS
+    from headrace.server.schemas.names import STATE_NAME_VALUES
+
+    assert set(STATE_NAME_VALUES) == {k.__name__ for k in KINDS} | {"Cancelling"}
+    assert client.get_flow_runs(state=["Looped"]) == []
+    with pytest.raises(ValidationError, match="Loopy"):
+        client.get_flow_runs(state=["Loopy"])

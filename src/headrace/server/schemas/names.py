@@ -22,6 +22,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
+from headrace.engine.state import KINDS
+
 __all__ = [
     "BIG",
     "LABEL_PATTERN",
@@ -59,23 +61,8 @@ PATTERN_RULES = {
 }
 
 #: Every state name the server knows (the engine's state kinds and ``Cancelling``).
-STATE_NAME_VALUES = (
-    "Cached",
-    "Cancelled",
-    "Cancelling",
-    "Failed",
-    "Mapped",
-    "Paused",
-    "Pending",
-    "Resume",
-    "Retrying",
-    "Running",
-    "Scheduled",
-    "Skipped",
-    "Submitted",
-    "Success",
-    "TimedOut",
-    "TriggerFailed",
+STATE_NAME_VALUES: tuple[str, ...] = tuple(
+    sorted({kind.__name__ for kind in KINDS} | {"Cancelling"})  # Cancelling: the server's own
 )
 
 Label = Annotated[
