@@ -152,13 +152,13 @@ def test_a_read_only_result_refuses_writes(kind: Kind, tmp_path: Path) -> None:
         kind.make(tmp_path).write(VALUE, **CONTEXT)
 
 
-@pytest.mark.parametrize("kind", [k for k in PARAMS if k.values[0].writes])
+# Not SecretResult: a secret task's result is its name, fetched again, not a task's output.
+@pytest.mark.parametrize(
+    "kind", [k for k in PARAMS if k.values[0].writes and k.values[0].name != "secret"]
+)
 def test_a_checkpointed_task_persists_and_a_rebuilt_state_reads_it_lazily(
     kind: Kind, tmp_path: Path
 ) -> None:
-    if kind.name == "secret":
-        pytest.skip("a secret task's result is its name, fetched again: not a task's output")
-
     @task(checkpoint=True, result=kind.make(tmp_path))
     def produce() -> Any:
         return VALUE
