@@ -15,10 +15,10 @@ import logging
 import os
 from collections.abc import Iterable
 
-from headrace.client.backend.masking import mask_secrets
 from headrace.client.backend.reporter import Reporter, log_record
 from headrace.runcontext import current
 from headrace.utilities.secrets import MASK, known_secrets, redact, remember_secrets
+from headrace.utilities.secrets import redact as mask_secrets
 
 __all__ = ["MASK", "BackendLogHandler", "mask_secrets", "secret_values"]
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from headrace.client.backend.masking import mask_secrets
 from headrace.engine.failure import ErrorInfo
 from headrace.engine.results.base import Result
 from headrace.engine.state import (
@@ -61,15 +60,10 @@ def _result_to_json(state: State) -> dict[str, Any] | None:
 _TEMPLATES: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
-def _masked(text: str, secrets: Sequence[str]) -> str:
-    """The one place failure text is masked before it leaves the process: ``secrets`` and
-    every secret the process knows (:func:`headrace.utilities.secrets.redact`)."""
-    return mask_secrets(text, secrets)
-
-
 def error_json(error: ErrorInfo, secrets: Sequence[str] = ()) -> dict[str, str]:
-    """``error`` as the server keeps it (``serialized["error"]``), ``secrets`` masked."""
-    return error.map_text(lambda text: _masked(text, secrets)).to_dict()
+    """``error`` as the server keeps it (``serialized["error"]``), ``secrets`` and every
+    secret the process knows masked."""
+    return error.map_text(lambda text: redact(text, secrets)).to_dict()
 
 
 def state_parts(
@@ -77,15 +71,14 @@ def state_parts(
 ) -> tuple[str, str | None, dict[str, Any] | None]:
     """``state``'s kind name, message (at most 4000 characters) and ``serialized`` form
     (None unless it says more than the name: where the value was persisted, a map's size,
-    the error that failed it). In a failed state's message and error, ``secrets`` are
-    masked."""
+    the error that failed it). The message (an exception's text may quote a secret) and
+    the error are masked: ``secrets`` and every secret the process knows, before the
+    message is cut, so no part of a secret is left at its end."""
     serialized: dict[str, Any] = {}
     message = state.message
     error: ErrorInfo | None = getattr(state, "error", None)
     if error is not None:
         serialized["error"] = error_json(error, secrets)
-        if isinstance(message, str):  # it quotes the exception's message
-            message = _masked(message, secrets)
     if state.persisted is not None:
         result = _result_to_json(state)
         if result is not None:
@@ -94,13 +87,10 @@ def state_parts(
         serialized["n_map_states"] = len(state.map_states)
     if isinstance(state, Looped):
         serialized["loop_count"] = state.loop_count
-    if message is not None and not (isinstance(message, str) and len(message) <= 4000):
-        message = str(message)[:4000]
-    if message:
-        message = redact(message)
-    for key, value in serialized.items():  # e.g. a traceback kept beside the message
-        if isinstance(value, str):
-            serialized[key] = redact(value)
+    if message is not None:
+        # A failed state's message quotes its exception: the run's own ``secrets`` too
+        # (other messages skip merging them into the cached list: the per-child hot path).
+        message = redact(str(message), secrets if error is not None else ())[:4000]
     return type(state).__name__, message, serialized or None
 
 
