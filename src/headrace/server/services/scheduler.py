@@ -84,22 +84,21 @@ def drop_auto_scheduled_runs(session: Session, flow_group_id: str) -> int:
     Prefect does when a schedule is turned off); runs a person or a backfill created, and
     any run that started, stay. Returns how many went. Turning the schedule on again lets
     the scheduler make them anew."""
-    doomed = sa.select(FlowRun.id).where(
-        FlowRun.flow_group_id == flow_group_id,
-        FlowRun.auto_scheduled.is_(True),
-        FlowRun.state == "Scheduled",
-        FlowRun.agent_id.is_(None),
-        FlowRun.backfill_id.is_(None),
-    )
-    ids = list(session.scalars(doomed))
-    if ids:
-        session.execute(
-            sa.delete(FlowRun)
-            .where(FlowRun.id.in_(ids), FlowRun.state == "Scheduled", FlowRun.agent_id.is_(None))
-            .execution_options(synchronize_session=False)
+    deleted = session.execute(
+        sa.delete(FlowRun)
+        .where(
+            FlowRun.flow_group_id == flow_group_id,
+            FlowRun.auto_scheduled.is_(True),
+            FlowRun.state == "Scheduled",
+            FlowRun.agent_id.is_(None),
+            FlowRun.backfill_id.is_(None),
         )
-        logger.info("schedule off: %d auto-scheduled run(s) of %s deleted", len(ids), flow_group_id)
-    return len(ids)
+        .execution_options(synchronize_session=False)
+    )
+    count = int(getattr(deleted, "rowcount", 0) or 0)
+    if count:
+        logger.info("schedule off: %d auto-scheduled run(s) of %s deleted", count, flow_group_id)
+    return count
 
 
 def _flows_with_schedules(db: Database) -> list[str]:
