@@ -17,7 +17,7 @@ from tests.server.conftest import flow_document, make_settings
 from tests.support.headrace_server import LiveServer
 
 from headrace.client import Client
-from headrace.server.limits import MAX_BATCH
+from headrace.wire.limits import MAX_BATCH
 
 ERROR_KEYS = {"detail", "code", "field", "errors"}
 MB = 1024 * 1024

@@ -61,7 +61,7 @@ def test_every_engine_state_name_is_a_state_the_api_takes(client: Client) -> Non
     """The API's state names come from the engine's state kinds (a state added to the
     engine, such as ``Looped``, is filterable at once) plus the server's ``Cancelling``."""
     from headrace.engine.state import KINDS
-    from headrace.server.schemas.names import STATE_NAME_VALUES
+    from headrace.wire.names import STATE_NAME_VALUES
 
     assert set(STATE_NAME_VALUES) == {k.__name__ for k in KINDS} | {"Cancelling"}
     assert client.get_flow_runs(state=["Looped"]) == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace.client import Client
-from headrace.server.limits import MAX_BATCH
+from headrace.wire.limits import MAX_BATCH
 
 __all__ = ["mapped_run", "move_run", "move_tasks"]
 

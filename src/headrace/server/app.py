@@ -2,7 +2,7 @@
 
 ``create_app(settings=None, **overrides)`` builds an app for one database; on startup it
 runs the migrations and (unless ``run_services=False``) starts the background services.
-Every error answer has one shape, :class:`~headrace.server.schemas.ErrorOut`:
+Every error answer has one shape, :class:`~headrace.wire.ErrorOut`:
 ``{"detail": message, "code": kind, "field": name-or-null, "errors": list-or-null}``;
 a validation error (``code: "validation_error"``) lists each invalid input under ``errors``
 (``{loc, msg, type}``). Every route documents these answers in the OpenAPI schema, which
@@ -27,11 +27,11 @@ from headrace.server.db import Database
 from headrace.server.docs import mount_docs
 from headrace.server.errors import ServerError
 from headrace.server.limits import BodySizeLimit
-from headrace.server.schemas.base import ERROR_RESPONSES, ErrorOut
-from headrace.server.schemas.names import PATTERN_RULES
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
 from headrace.server.sqlite_lock import ServerLock
+from headrace.wire.base import ERROR_RESPONSES, ErrorOut
+from headrace.wire.names import PATTERN_RULES
 
 __all__ = ["API_PREFIX", "create_app"]
 

@@ -10,8 +10,8 @@ a request that would cost the server memory or disk out of proportion:
 - a log line longer than ``server.max_log_message_chars`` is stored cut, ending with a
   marker that says how much was cut and which setting did it (:func:`truncate_message`);
 - list bodies (``POST /logs``, ``POST /flow_runs/{id}/task_runs``, a report's lists) hold at
-  most :data:`MAX_BATCH` items (documented in the schema, 422 beyond);
-- ``offset`` and id cursors are bounded (:data:`MAX_OFFSET`, :data:`MAX_ID`) so that no
+  most :data:`headrace.wire.limits.MAX_BATCH` items (documented in the schema, 422 beyond);
+- ``offset`` and id cursors are bounded (``headrace.wire.limits``) so that no
   value reaches the database that SQLite's or PostgreSQL's integers cannot hold.
 """
 
@@ -21,26 +21,14 @@ import json
 from typing import Any
 
 __all__ = [
-    "MAX_BATCH",
-    "MAX_ID",
-    "MAX_OFFSET",
     "BodySizeLimit",
     "error_body",
     "truncate_message",
 ]
 
-MAX_BATCH = 5_000
-"""Most items one list body may carry (log records, task runs, a report's task-run changes
-and logs): what the runner's reporter puts in one batch. A report's compact
-``task_states`` rows, a few bytes each, may be 100,000."""
-MAX_OFFSET = 1_000_000_000
-"""Largest ``offset`` a list route takes."""
-MAX_ID = 2**53 - 1
-"""Largest integer id a query may name (``after_id``, ``logs_after``)."""
-
 
 def error_body(detail: str, code: str, field: str | None = None) -> dict[str, Any]:
-    """The one error body every route answers with (``headrace.server.schemas.ErrorOut``)."""
+    """The one error body every route answers with (``headrace.wire.ErrorOut``)."""
     return {"detail": detail, "code": code, "field": field, "errors": None}
 
 

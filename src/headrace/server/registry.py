@@ -20,7 +20,7 @@ from headrace.schedules import ScheduleError, schedule_from_dict
 from headrace.server.auth import Principal
 from headrace.server.errors import ConflictError, InvalidInputError, NotFoundError
 from headrace.server.models import Flow, FlowGroup, FlowRun, Project
-from headrace.server.schemas import FlowIn
+from headrace.wire import FlowIn
 
 __all__ = ["check_schedule", "document_hash", "document_labels", "register_flow", "resolve_project"]
 

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from headrace.server.errors import ConcurrencyLimitError, ServerError
 from headrace.server.limits import truncate_message
 from headrace.server.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
-from headrace.server.schemas import LogIn, ReportIn
 from headrace.server.states import (
     CANCELLING,
     FINISHED_NAMES,
@@ -36,6 +35,7 @@ from headrace.server.states import (
     set_flow_run_state,
 )
 from headrace.server.task_batch import Key, TaskRunBatch, changes_of, task_run_ids
+from headrace.wire import LogIn, ReportIn
 
 __all__ = ["apply_report", "check_task_concurrency", "insert_logs"]
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from headrace.server.errors import InvalidInputError, NotFoundError, SecretsKeyError
 from headrace.server.models import Secret
-from headrace.server.schemas.names import SECRET_NAME_PATTERN
+from headrace.wire.names import SECRET_NAME_PATTERN
 
 __all__ = [
     "check_name",

@@ -35,11 +35,11 @@ from headrace.client.backend.states import state_parts, state_to_json
 from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
+from headrace.wire.limits import MAX_BATCH
 
 __all__ = ["Reporter", "log_record", "overtaken"]
 
 logger = get_logger("backend.reporter")
-MAX_BATCH = 5000
 FLUSH_AT = 2000
 _STOP = object()
 _ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})

@@ -14,7 +14,7 @@ Conventions
     ``X-Next-Cursor`` header (and ``Link: <url>; rel="next"``) is the ``cursor`` of the next.
     History: a plain mapped child's states are kept in its task-run row (``id`` 0 in state
     lists), see :mod:`headrace.server.history`. Limits: :mod:`headrace.server.limits`;
-    names and labels: :mod:`headrace.server.schemas.names`.
+    names and labels: :mod:`headrace.wire.names`.
 
 Routes
     GET    /health

@@ -13,7 +13,7 @@ from headrace.server.db import Database, rowcount
 from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.models import ApiKey, ConcurrencyLimit, FlowRun, FlowRunLabel, TaskRun
-from headrace.server.schemas import (
+from headrace.wire import (
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,

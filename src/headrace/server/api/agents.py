@@ -20,7 +20,8 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.models import Agent, FlowRun, utcnow
-from headrace.server.schemas import (
+from headrace.server.states import CANCELLING
+from headrace.wire import (
     AgentHeartbeatIn,
     AgentHeartbeatOut,
     AgentIn,
@@ -28,7 +29,6 @@ from headrace.server.schemas import (
     ClaimIn,
     FlowRunOut,
 )
-from headrace.server.states import CANCELLING
 
 __all__ = ["router"]
 

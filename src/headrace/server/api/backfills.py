@@ -10,8 +10,8 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, WHO, get_settings
 from headrace.server.lookup import get_flow
 from headrace.server.models import utcnow
-from headrace.server.schemas import BackfillIn, BackfillOut
 from headrace.server.settings import ServerSettings
+from headrace.wire import BackfillIn, BackfillOut
 
 __all__ = ["router"]
 

@@ -12,7 +12,6 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO, get_settings, where_given
 from headrace.server.errors import NotFoundError
 from headrace.server.history import flow_run_history
-from headrace.server.limits import MAX_OFFSET
 from headrace.server.listing import (
     CURSOR_DOC,
     CURSOR_PATTERN,
@@ -30,7 +29,9 @@ from headrace.server.models import FlowRun, FlowRunLabel, TaskRun, utcnow
 from headrace.server.report import apply_report
 from headrace.server.retries import runner_lost
 from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
-from headrace.server.schemas import (
+from headrace.server.settings import ServerSettings
+from headrace.server.states import CANCELLING, check_name, set_flow_run_state
+from headrace.wire import (
     FlowRunIn,
     FlowRunOut,
     HeartbeatOut,
@@ -42,9 +43,8 @@ from headrace.server.schemas import (
     StateSetIn,
     StateSetOut,
 )
-from headrace.server.schemas.names import StateName
-from headrace.server.settings import ServerSettings
-from headrace.server.states import CANCELLING, check_name, set_flow_run_state
+from headrace.wire.limits import MAX_OFFSET
+from headrace.wire.names import StateName
 
 __all__ = ["router"]
 

@@ -9,11 +9,11 @@ from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO, where_given
 from headrace.server.errors import ConflictError
-from headrace.server.limits import MAX_OFFSET
 from headrace.server.lookup import get_flow, get_flow_group, get_project
 from headrace.server.models import Flow, Project
 from headrace.server.registry import register_flow
-from headrace.server.schemas import (
+from headrace.server.services.scheduler import drop_auto_scheduled_runs
+from headrace.wire import (
     FlowGroupOut,
     FlowGroupPatch,
     FlowIn,
@@ -22,7 +22,7 @@ from headrace.server.schemas import (
     ProjectIn,
     ProjectOut,
 )
-from headrace.server.services.scheduler import drop_auto_scheduled_runs
+from headrace.wire.limits import MAX_OFFSET
 
 __all__ = ["router"]
 

@@ -13,7 +13,7 @@ from headrace.server.deps import DB, WHO
 from headrace.server.errors import NotFoundError
 from headrace.server.lookup import get_flow, get_flow_group, get_flow_run
 from headrace.server.models import Artifact, NotificationRule, StateRecord, TaskRun, utcnow
-from headrace.server.schemas import (
+from headrace.wire import (
     ArtifactIn,
     ArtifactOut,
     NotificationRuleIn,

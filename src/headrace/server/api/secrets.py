@@ -12,9 +12,9 @@ from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import DB, WHO, get_settings
 from headrace.server.models import Secret, utcnow
-from headrace.server.schemas import SecretIn, SecretOut, SecretValueOut
-from headrace.server.schemas.names import SECRET_NAME_PATTERN
 from headrace.server.secrets import check_name, delete_secret, load_fernet, read_secret, set_secret
+from headrace.wire import SecretIn, SecretOut, SecretValueOut
+from headrace.wire.names import SECRET_NAME_PATTERN
 
 __all__ = ["router"]
 

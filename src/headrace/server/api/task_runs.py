@@ -13,7 +13,6 @@ from headrace.server.db import Database
 from headrace.server.deps import DB, SETTINGS, WHO
 from headrace.server.errors import VersionConflictError
 from headrace.server.history import task_run_history
-from headrace.server.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
 from headrace.server.listing import (
     CURSOR_DOC,
     CURSOR_PATTERN,
@@ -27,7 +26,10 @@ from headrace.server.lookup import get_flow_run, get_task_run
 from headrace.server.models import Log, TaskRun, utcnow
 from headrace.server.report import check_task_concurrency, insert_logs
 from headrace.server.runs import pending_task_run
-from headrace.server.schemas import (
+from headrace.server.settings import ServerSettings
+from headrace.server.states import FINISHED_NAMES, check_name, check_transition, write_state
+from headrace.server.task_detail import attempts_of
+from headrace.wire import (
     AttemptOut,
     LogIn,
     LogOut,
@@ -39,10 +41,8 @@ from headrace.server.schemas import (
     TaskRunOut,
     TaskSummaryOut,
 )
-from headrace.server.schemas.names import StateName
-from headrace.server.settings import ServerSettings
-from headrace.server.states import FINISHED_NAMES, check_name, check_transition, write_state
-from headrace.server.task_detail import attempts_of
+from headrace.wire.limits import MAX_BATCH, MAX_ID, MAX_OFFSET
+from headrace.wire.names import StateName
 
 __all__ = ["router"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from headrace.server.schemas import TaskStateChange, TaskStatesIn
+from headrace.wire import TaskStateChange, TaskStatesIn
 
 __all__ = ["Change", "changes_of"]
 

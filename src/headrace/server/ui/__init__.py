@@ -19,7 +19,7 @@ __all__ = ["mount"]
 
 def mount(app: FastAPI) -> None:
     """Serve the UI's data endpoints and pages from ``app``."""
-    from headrace.server.schemas.base import ERROR_RESPONSES
+    from headrace.wire.base import ERROR_RESPONSES
 
     app.include_router(router, responses=ERROR_RESPONSES)
     mount_pages(app)

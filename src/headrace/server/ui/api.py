@@ -14,15 +14,15 @@ from fastapi import APIRouter, Depends, Query
 from headrace.server.auth import Principal
 from headrace.server.db import Database
 from headrace.server.deps import get_db, get_principal, get_settings
-from headrace.server.limits import MAX_ID, MAX_OFFSET
 from headrace.server.models import utcnow
-from headrace.server.schemas.names import StateName, Time
 from headrace.server.settings import ServerSettings
 from headrace.server.task_detail import task_run_detail
 from headrace.server.ui.dashboard import dashboard
 from headrace.server.ui.flows import flow_page, flows_list
 from headrace.server.ui.runs import mapped_children, run_page, runs_list
 from headrace.server.ui.states import ui_states
+from headrace.wire.limits import MAX_ID, MAX_OFFSET
+from headrace.wire.names import StateName, Time
 
 __all__ = ["router"]
 

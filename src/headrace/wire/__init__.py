@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (pydantic), the contract clients rely on.
+"""Request and response bodies of the HTTP API (pydantic): the one contract the server
+validates against and the client, runner and agent build their requests from.
 
 One module per resource group (:mod:`.flows`: projects and flows; :mod:`.runs`: states, flow
 runs, task runs and logs; :mod:`.reports`: the batched report; :mod:`.admin`: agents,
@@ -9,7 +10,7 @@ setting.
 
 from __future__ import annotations
 
-from headrace.server.schemas.admin import (
+from headrace.wire.admin import (
     AgentHeartbeatIn,
     AgentHeartbeatOut,
     AgentIn,
@@ -21,8 +22,8 @@ from headrace.server.schemas.admin import (
     ConcurrencyLimitIn,
     ConcurrencyLimitOut,
 )
-from headrace.server.schemas.base import ErrorItem, ErrorOut
-from headrace.server.schemas.flows import (
+from headrace.wire.base import ErrorItem, ErrorOut
+from headrace.wire.flows import (
     FlowDocumentIn,
     FlowGroupOut,
     FlowGroupPatch,
@@ -32,7 +33,7 @@ from headrace.server.schemas.flows import (
     ProjectIn,
     ProjectOut,
 )
-from headrace.server.schemas.orchestration import (
+from headrace.wire.orchestration import (
     ArtifactIn,
     ArtifactOut,
     BackfillIn,
@@ -43,7 +44,7 @@ from headrace.server.schemas.orchestration import (
     SecretOut,
     SecretValueOut,
 )
-from headrace.server.schemas.reports import (
+from headrace.wire.reports import (
     ReportIn,
     ReportOut,
     TaskRef,
@@ -52,7 +53,7 @@ from headrace.server.schemas.reports import (
     TaskStateRow,
     TaskStatesIn,
 )
-from headrace.server.schemas.runs import (
+from headrace.wire.runs import (
     AttemptOut,
     FlowRunIn,
     FlowRunOut,

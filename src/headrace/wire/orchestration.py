@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from headrace.server.schemas.base import In, Out
-from headrace.server.schemas.names import SECRET_NAME_PATTERN
+from headrace.wire.base import In, Out
+from headrace.wire.names import SECRET_NAME_PATTERN
 
 __all__ = [
     "ArtifactIn",

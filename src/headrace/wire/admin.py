@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from headrace.server.schemas.base import In, Name, Out, sorted_labels
-from headrace.server.schemas.names import ClaimLimit, ClaimWait, Label, LimitValue
+from headrace.wire.base import In, Name, Out, sorted_labels
+from headrace.wire.names import ClaimLimit, ClaimWait, Label, LimitValue
 
 __all__ = [
     "AgentHeartbeatIn",

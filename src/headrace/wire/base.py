@@ -15,7 +15,7 @@ Name = Field(min_length=1, max_length=200)
 
 class In(BaseModel):
     """A request body: unknown fields are an error (integers use the checked types of
-    :mod:`~headrace.server.schemas.names`, which refuse booleans)."""
+    :mod:`~headrace.wire.names`, which refuse booleans)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from headrace.server.schemas.base import In, Out, sorted_labels
-from headrace.server.schemas.names import Label, Level, MapIndex, Retries, StateName, Time, Version
+from headrace.wire.base import In, Out, sorted_labels
+from headrace.wire.names import Label, Level, MapIndex, Retries, StateName, Time, Version
 
 __all__ = [
     "AttemptOut",

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
-from headrace.server.limits import MAX_BATCH
-from headrace.server.schemas.base import In
-from headrace.server.schemas.names import BIG, Bool, MapIndex, Time, Version
-from headrace.server.schemas.runs import LogIn, StateIn, StateSetIn
+from headrace.wire.base import In
+from headrace.wire.limits import MAX_BATCH
+from headrace.wire.names import BIG, Bool, MapIndex, Time, Version
+from headrace.wire.runs import LogIn, StateIn, StateSetIn
 
 MAX_TASKS = 10_000  # tasks one compact report may name
 

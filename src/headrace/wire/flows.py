@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from headrace.server.schemas.base import In, Out, sorted_labels
-from headrace.server.schemas.names import Bool, FlowName, Label, ProjectName
+from headrace.wire.base import In, Out, sorted_labels
+from headrace.wire.names import Bool, FlowName, Label, ProjectName
 
 __all__ = [
     "FlowDocumentIn",
