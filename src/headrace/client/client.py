@@ -12,16 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from headrace import wire as w
+from headrace.client.bodies import bodies, body
 from headrace.client.errors import ConflictError
 from headrace.client.http import Transport
+from headrace.wire.base import In
 
 __all__ = ["Client"]
 
 Json = dict[str, Any]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 class Client:
@@ -70,6 +69,10 @@ class Client:
     def _post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json=body)
 
+    def _send(self, schema: type[In], path: str, method: str = "POST", **fields: Any) -> Any:
+        """``method`` ``path`` with a ``schema`` body of ``fields``, checked before sending."""
+        return self.request(method, path, json=body(schema, method, path, **fields))
+
     # --- health, projects ---------------------------------------------------------------
     def health(self) -> Json:
         return dict(self._get("/health"))
@@ -77,7 +80,7 @@ class Client:
     def create_project(self, name: str, description: str = "", exist_ok: bool = False) -> Json:
         """Create a project; with ``exist_ok`` an existing one of that name is returned."""
         try:
-            return dict(self._post("/projects", {"name": name, "description": description}))
+            return dict(self._send(w.ProjectIn, "/projects", name=name, description=description))
         except ConflictError:
             if not exist_ok:
                 raise
@@ -108,15 +111,18 @@ class Client:
     ) -> Json:
         """Register a serialized flow document; answers ``{id, flow_group_id, version,
         created}`` (``created`` False when the document was unchanged)."""
-        body = {
-            "document": dict(document),
-            "project_id": project_id,
-            "project_name": project_name,
-            "labels": sorted(set(labels or [])),
-            "serialized_hash": serialized_hash,
-            "schedule_active": schedule_active,
-        }
-        return dict(self._post("/flows", body))
+        return dict(
+            self._send(
+                w.FlowIn,
+                "/flows",
+                document=dict(document),
+                project_id=project_id,
+                project_name=project_name,
+                labels=list(labels or []),
+                serialized_hash=serialized_hash,
+                schedule_active=schedule_active,
+            )
+        )
 
     def register(
         self,
@@ -186,9 +192,9 @@ class Client:
         return dict(self._get(f"/flow_groups/{flow_group_id}"))
 
     def set_schedule_active(self, flow_group_id: str, active: bool) -> Json:
-        return dict(
-            self.request("PATCH", f"/flow_groups/{flow_group_id}", json={"schedule_active": active})
-        )
+        path = f"/flow_groups/{flow_group_id}"
+        patch = body(w.FlowGroupPatch, "PATCH", path, schedule_active=active)
+        return dict(self.request("PATCH", path, json=patch))
 
     # --- flow runs ----------------------------------------------------------------------
     def create_flow_run(
@@ -208,19 +214,24 @@ class Client:
         # server before the connection broke returns the same run when retried.
         if idempotency_key is None:
             idempotency_key = f"client-{uuid.uuid4()}"
-        body = {
-            "flow_id": flow_id,
-            "parameters": dict(parameters or {}),
-            "labels": None if labels is None else sorted(set(labels)),
-            "scheduled_start": _iso(scheduled_start),
-            "idempotency_key": idempotency_key,
-            "run_config": None if run_config is None else dict(run_config),
-            "name": name,
-            "max_retries": max_retries,
-        }
+        fields: dict[str, Any] = {}
         if parent_task_run_id is not None:
-            body["parent_task_run_id"] = parent_task_run_id
-        return dict(self._post("/flow_runs", body))
+            fields["parent_task_run_id"] = parent_task_run_id
+        return dict(
+            self._send(
+                w.FlowRunIn,
+                "/flow_runs",
+                flow_id=flow_id,
+                parameters=dict(parameters or {}),
+                labels=None if labels is None else list(labels),
+                scheduled_start=scheduled_start,
+                idempotency_key=idempotency_key,
+                run_config=None if run_config is None else dict(run_config),
+                name=name,
+                max_retries=max_retries,
+                **fields,
+            )
+        )
 
     def get_flow_runs(self, **filters: Any) -> list[Json]:
         """Filters: flow_id, flow_group_id, project_id, state (list), label, is_late,
@@ -253,11 +264,8 @@ class Client:
         serialized: Mapping[str, Any] | None,
     ) -> Json:
         """POST a state change (checked server-side against ``version``) to ``path``."""
-        body = {
-            "state": {"name": name, "message": message, "serialized": serialized},
-            "version": version,
-        }
-        return dict(self._post(path, body))
+        state = {"name": name, "message": message, "serialized": serialized}
+        return dict(self._send(w.StateSetIn, path, state=state, version=version))
 
     def get_flow_run_states(self, flow_run_id: str, task_runs: bool = False) -> list[Json]:
         return list(self._get(f"/flow_runs/{flow_run_id}/states", task_runs=task_runs))
@@ -275,8 +283,8 @@ class Client:
         """Tell the server the run's runner died (``reason``: how); it retries the run while
         ``max_retries`` allows, else fails it. With ``agent_id``, only if the run is still
         that agent's. Answers the run."""
-        body = {"reason": reason[:4000], "agent_id": agent_id}
-        return dict(self._post(f"/flow_runs/{flow_run_id}/lost", body))
+        path = f"/flow_runs/{flow_run_id}/lost"
+        return dict(self._send(w.LostIn, path, reason=reason[:4000], agent_id=agent_id))
 
     def cancel_flow_run(self, flow_run_id: str) -> Json:
         return dict(self._post(f"/flow_runs/{flow_run_id}/cancel"))
@@ -302,7 +310,8 @@ class Client:
     def create_task_runs(
         self, flow_run_id: str, task_runs: Sequence[Mapping[str, Any]]
     ) -> list[Json]:
-        return list(self._post(f"/flow_runs/{flow_run_id}/task_runs", [dict(t) for t in task_runs]))
+        path = f"/flow_runs/{flow_run_id}/task_runs"
+        return list(self._post(path, bodies(w.TaskRunIn, "POST", path, task_runs)))
 
     def get_task_run(self, task_run_id: str) -> Json:
         return dict(self._get(f"/task_runs/{task_run_id}"))
@@ -329,7 +338,7 @@ class Client:
 
     def write_logs(self, records: Sequence[Mapping[str, Any]]) -> int:
         """Insert log records; each names its ``flow_run_id``."""
-        return int(self._post("/logs", [dict(r) for r in records])["inserted"])
+        return int(self._post("/logs", bodies(w.RunLogIn, "POST", "/logs", records))["inserted"])
 
     def get_logs(self, flow_run_id: str, **filters: Any) -> list[Json]:
         """Filters: level (minimum), search, task_run_id, after_id, limit, offset."""
@@ -337,9 +346,7 @@ class Client:
 
     # --- agents -------------------------------------------------------------------------
     def register_agent(self, name: str, labels: Iterable[str] = (), type: str = "") -> Json:
-        return dict(
-            self._post("/agents", {"name": name, "labels": sorted(set(labels)), "type": type})
-        )
+        return dict(self._send(w.AgentIn, "/agents", name=name, labels=list(labels), type=type))
 
     def get_agents(self) -> list[Json]:
         return list(self._get("/agents"))
@@ -350,8 +357,10 @@ class Client:
     def agent_heartbeat(self, agent_id: str, flow_run_ids: Iterable[str] | None = None) -> Json:
         """Answers ``{cancel_flow_run_ids}``: the agent's runs to stop. ``flow_run_ids``: the
         runs it holds (those not started yet count as heartbeated)."""
-        body = None if flow_run_ids is None else {"flow_run_ids": list(flow_run_ids)}
-        return dict(self._post(f"/agents/{agent_id}/heartbeat", body))
+        path = f"/agents/{agent_id}/heartbeat"
+        if flow_run_ids is None:
+            return dict(self._post(path))
+        return dict(self._send(w.AgentHeartbeatIn, path, flow_run_ids=list(flow_run_ids)))
 
     def claim_flow_runs(
         self,
@@ -364,12 +373,12 @@ class Client:
         ``projects``, names or ids, when given). With ``wait`` (seconds, at most 8; keep it
         under ``api.timeout``) the server waits that long for a run when none is claimable
         yet, so a new run reaches a waiting agent at once (long poll)."""
-        body: dict[str, Any] = {"limit": limit}
+        fields: dict[str, Any] = {"limit": limit}
         if projects is not None:
-            body["projects"] = sorted(set(projects))
+            fields["projects"] = sorted(set(projects))
         if wait:
-            body["wait"] = wait
-        return list(self._post(f"/agents/{agent_id}/claim", body))
+            fields["wait"] = wait
+        return list(self._send(w.ClaimIn, f"/agents/{agent_id}/claim", **fields))
 
     # --- concurrency limits and API keys ------------------------------------------------
     def get_concurrency_limits(self) -> list[Json]:
@@ -377,17 +386,16 @@ class Client:
 
     def set_concurrency_limit(self, kind: str, name: str, limit: int) -> Json:
         """``kind`` is ``"task_tag"`` or ``"flow_label"``."""
-        return dict(
-            self.request("PUT", f"/concurrency_limits/{kind}/{name}", json={"limit": limit})
-        )
+        path = f"/concurrency_limits/{kind}/{name}"
+        return dict(self._send(w.ConcurrencyLimitIn, path, method="PUT", limit=limit))
 
     def delete_concurrency_limit(self, kind: str, name: str) -> None:
         self.request("DELETE", f"/concurrency_limits/{kind}/{name}")
 
     def create_api_key(self, name: str, project_ids: Sequence[str] | None = None) -> Json:
         """Answers the key row plus ``key``, the clear key (shown only this once)."""
-        body = {"name": name, "project_ids": None if project_ids is None else list(project_ids)}
-        return dict(self._post("/api_keys", body))
+        ids = None if project_ids is None else list(project_ids)
+        return dict(self._send(w.ApiKeyIn, "/api_keys", name=name, project_ids=ids))
 
     def get_api_keys(self) -> list[Json]:
         return list(self._get("/api_keys"))
@@ -405,17 +413,20 @@ class Client:
     ) -> Json:
         """Create, once each, the runs the flow's schedule has from ``start`` to ``end``;
         at most ``max_concurrent`` of them active at once."""
-        body = {
-            "flow_id": flow_id,
-            "start": _iso(start),
-            "end": _iso(end),
-            "max_concurrent": max_concurrent,
-        }
-        return dict(self._post("/backfills", body))
+        return dict(
+            self._send(
+                w.BackfillIn,
+                "/backfills",
+                flow_id=flow_id,
+                start=start,
+                end=end,
+                max_concurrent=max_concurrent,
+            )
+        )
 
     def set_secret(self, name: str, value: str) -> Json:
         """Store secret ``name`` on the server (encrypted there; admin keys only)."""
-        return dict(self.request("PUT", f"/secrets/{name}", json={"value": value}))
+        return dict(self._send(w.SecretIn, f"/secrets/{name}", method="PUT", value=value))
 
     def get_secret(self, name: str) -> str:
         """The value of server-side secret ``name``."""
@@ -440,14 +451,17 @@ class Client:
     ) -> Json:
         """Post to ``url`` (or server secret ``url_secret``'s URL) when a run of the flow
         enters one of ``states`` (state names, or ``"Late"``); ``kind``: webhook|slack."""
-        body = {
-            "flow_id": flow_id,
-            "states": list(states),
-            "kind": kind,
-            "url": url,
-            "url_secret": url_secret,
-        }
-        return dict(self._post("/notification_rules", body))
+        return dict(
+            self._send(
+                w.NotificationRuleIn,
+                "/notification_rules",
+                flow_id=flow_id,
+                states=list(states),
+                kind=kind,
+                url=url,
+                url_secret=url_secret,
+            )
+        )
 
     def get_notification_rules(self, flow_group_id: str) -> list[Json]:
         return list(self._get("/notification_rules", flow_group_id=flow_group_id))
@@ -463,14 +477,17 @@ class Client:
         task_slug: str | None = None,
         map_index: int = -1,
     ) -> Json:
-        body = {
-            "flow_run_id": flow_run_id,
-            "kind": kind,
-            "data": dict(data),
-            "task_slug": task_slug,
-            "map_index": map_index,
-        }
-        return dict(self._post("/artifacts", body))
+        return dict(
+            self._send(
+                w.ArtifactIn,
+                "/artifacts",
+                flow_run_id=flow_run_id,
+                kind=kind,
+                data=dict(data),
+                task_slug=task_slug,
+                map_index=map_index,
+            )
+        )
 
     def get_artifacts(self, flow_run_id: str, task_run_id: str | None = None) -> list[Json]:
         filters = {} if task_run_id is None else {"task_run_id": task_run_id}

@@ -31,7 +31,7 @@ from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
 from headrace.server.sqlite_lock import ServerLock
 from headrace.wire.base import ERROR_RESPONSES, ErrorOut
-from headrace.wire.names import PATTERN_RULES
+from headrace.wire.errors import validation_answer
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -155,31 +155,11 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": _message(e), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
-        return _error(
-            422,
-            f"invalid input in: {fields}; " + "; ".join(str(e["msg"]) for e in errors),
-            "validation_error",
-            fields,
-            errors=errors,
-        )
+        return JSONResponse(status_code=422, content=validation_answer(exc.errors()))
 
     mount_docs(app)
     _mount_ui(app)
     return app
-
-
-def _message(error: Any) -> str:
-    """A validation error's message; a pattern mismatch says the documented rule."""
-    if error.get("type") == "string_pattern_mismatch":
-        rule = PATTERN_RULES.get((error.get("ctx") or {}).get("pattern", ""))
-        if rule is not None:
-            return f"{rule}; got {error.get('input')!r}"
-    return str(error.get("msg", ""))
 
 
 def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:
