@@ -66,3 +66,47 @@ def test_parent_starts_waits_for_and_reads_a_child_once(
     # The child's log lines were streamed into the parent's logs.
     messages = [line["message"] for line in api.get_logs(parent["id"])]
     assert any("child doubling 21" in m for m in messages), messages
+
+
+def test_a_run_renames_and_cancels_itself(
+    api: Client, agent_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {**agent_env, "HEADRACE_TEST_COUNTS": str(tmp_path)}
+    run = api.create_flow_run(register_script(api, FLOWS / "self_control.py"))
+    agent = LocalAgent(labels=[], client=api, poll_interval=0.1, env=env).start()
+    try:
+        final = wait_for(
+            lambda: (r := api.get_flow_run(run["id"]))["state"] == "Cancelled" and r,
+            120,
+            "the run to cancel itself",
+        )
+    finally:
+        agent.stop()
+    assert final["name"] == "renamed-by-itself"
+    states = {t["task_name"]: t["state"] for t in api.get_task_runs(run["id"])}
+    assert states["RenameFlowRun"] == "Success"
+    # the cancel may reach the runner before CancelFlowRun's own Success does
+    assert states["CancelFlowRun"] in ("Success", "Cancelled")
+    assert states.get("after") != "Success"  # the cancel stopped the run before it finished
+
+
+def test_rename_and_cancel_need_a_run_outside_one() -> None:
+    from headrace.tasks.prefect import CancelFlowRun, RenameFlowRun
+
+    with pytest.raises(ValueError, match="flow_run_id"):
+        RenameFlowRun(flow_run_name="x").run()
+    with pytest.raises(ValueError, match="flow_run_id"):
+        CancelFlowRun().run()
+    with pytest.raises(ValueError, match="flow_run_name"):
+        RenameFlowRun(flow_run_id="some-run").run()
+
+
+def test_a_bad_name_is_refused_naming_the_field(api: Client) -> None:
+    from headrace.client import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        api.rename_flow_run("any-run", "")
+    assert refused.value.field == "name"
+    raw = api.request  # the route itself refuses it too (a client without the check)
+    with pytest.raises(ValidationError):
+        raw("PATCH", "/flow_runs/any-run", json={"name": "x" * 201})

@@ -289,6 +289,11 @@ class Client:
     def cancel_flow_run(self, flow_run_id: str) -> Json:
         return dict(self._post(f"/flow_runs/{flow_run_id}/cancel"))
 
+    def rename_flow_run(self, flow_run_id: str, name: str) -> Json:
+        """Give a flow run a new name; answers the run."""
+        path = f"/flow_runs/{flow_run_id}"
+        return dict(self._send(w.FlowRunPatch, path, method="PATCH", name=name))
+
     def restart_flow_run(self, flow_run_id: str) -> Json:
         return dict(self._post(f"/flow_runs/{flow_run_id}/restart"))
 

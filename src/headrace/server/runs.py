@@ -31,6 +31,7 @@ __all__ = [
     "check_parameters",
     "create_flow_run",
     "pending_task_run",
+    "rename_flow_run",
     "restart_flow_run",
 ]
 
@@ -182,6 +183,12 @@ def restart_flow_run(session: Session, run: FlowRun, now: datetime, message: str
         },
     )
     return reset
+
+
+def rename_flow_run(session: Session, run: FlowRun, name: str) -> None:
+    """Give the run a new name (Prefect's ``RenameFlowRun``); its states do not change."""
+    run.name = name
+    session.flush()
 
 
 def cancel_flow_run(session: Session, run: FlowRun, now: datetime) -> None:

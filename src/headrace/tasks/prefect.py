@@ -1,5 +1,6 @@
-"""Prefect 1's import path for the flow-of-flows tasks (``prefect.tasks.prefect``), so a
-Prefect flow runs with only ``prefect`` changed to ``headrace``; see :mod:`.flow_runs`."""
+"""Prefect 1's import path for the tasks that act on flow runs (``prefect.tasks.prefect``),
+so a Prefect flow runs with only ``prefect`` changed to ``headrace``; see :mod:`.flow_runs`
+and :mod:`.run_control`."""
 
 from headrace.tasks.flow_runs import (
     StartFlowRun,
@@ -7,5 +8,13 @@ from headrace.tasks.flow_runs import (
     get_task_run_result,
     wait_for_flow_run,
 )
+from headrace.tasks.run_control import CancelFlowRun, RenameFlowRun
 
-__all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
+__all__ = [
+    "CancelFlowRun",
+    "RenameFlowRun",
+    "StartFlowRun",
+    "create_flow_run",
+    "get_task_run_result",
+    "wait_for_flow_run",
+]

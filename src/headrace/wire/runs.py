@@ -81,6 +81,12 @@ class FlowRunIn(In):
         return None if value is None else sorted_labels(value)
 
 
+class FlowRunPatch(In):
+    """What may change on a flow run besides its state: its name."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
 class FlowRunOut(Out):
     id: str
     flow_id: str

@@ -28,12 +28,18 @@ from headrace.server.lookup import get_flow, get_flow_run, get_task_run
 from headrace.server.models import FlowRun, FlowRunLabel, TaskRun, utcnow
 from headrace.server.report import apply_report
 from headrace.server.retries import runner_lost
-from headrace.server.runs import cancel_flow_run, create_flow_run, restart_flow_run
+from headrace.server.runs import (
+    cancel_flow_run,
+    create_flow_run,
+    rename_flow_run,
+    restart_flow_run,
+)
 from headrace.server.settings import ServerSettings
 from headrace.server.states import CANCELLING, check_name, set_flow_run_state
 from headrace.wire import (
     FlowRunIn,
     FlowRunOut,
+    FlowRunPatch,
     HeartbeatOut,
     LostIn,
     ReportIn,
@@ -284,6 +290,20 @@ def cancel(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> FlowRun
     with db.session() as s:
         run = get_flow_run(s, flow_run_id, who, lock=True)
         cancel_flow_run(s, run, utcnow())
+        return FlowRunOut.model_validate(run)
+
+
+@router.patch(
+    "/flow_runs/{flow_run_id}",
+    response_model=FlowRunOut,
+    summary="Rename a flow run",
+)
+def rename(
+    flow_run_id: str, body: FlowRunPatch, db: Database = DB, who: Principal = WHO
+) -> FlowRunOut:
+    with db.session() as s:
+        run = get_flow_run(s, flow_run_id, who, lock=True)
+        rename_flow_run(s, run, body.name)
         return FlowRunOut.model_validate(run)
 
 
