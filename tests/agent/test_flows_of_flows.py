@@ -63,6 +63,10 @@ def test_parent_starts_waits_for_and_reads_a_child_once(
     assert page["parent"]["flow_run_id"] == parent["id"]
     parent_page = api.request("GET", f"/ui/flow_runs/{parent['id']}")
     assert {c["id"] for c in parent_page["child_runs"]} == set(by_x[x]["id"] for x in (5, 21))
+    # StartFlowRun linked the child it started (create_link_artifact=True by default).
+    starter_id = by_x[5]["parent_task_run_id"]
+    links = api.get_artifacts(parent["id"], task_run_id=starter_id)
+    assert [a["data"]["link"] for a in links if a["kind"] == "link"] == [f"/runs/{by_x[5]['id']}"]
     # The child's log lines were streamed into the parent's logs.
     messages = [line["message"] for line in api.get_logs(parent["id"])]
     assert any("child doubling 21" in m for m in messages), messages
@@ -99,6 +103,13 @@ def test_rename_and_cancel_need_a_run_outside_one() -> None:
         CancelFlowRun().run()
     with pytest.raises(ValueError, match="flow_run_name"):
         RenameFlowRun(flow_run_id="some-run").run()
+
+
+def test_start_flow_run_refuses_a_new_flow_context() -> None:
+    from headrace.tasks.prefect import StartFlowRun
+
+    with pytest.raises(ValueError, match="new_flow_context"):
+        StartFlowRun(flow_name="child", new_flow_context={"a": 1})
 
 
 def test_a_bad_name_is_refused_naming_the_field(api: Client) -> None:

@@ -10,9 +10,10 @@ task run, and the run page links both ways.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from headrace.artifacts import create_link_artifact
 from headrace.client.backend.states import result_from_json
 from headrace.client.client import Client
 from headrace.client.errors import NotFoundError
@@ -201,29 +202,46 @@ def get_task_run_result(flow_run_id: str, task_slug: str, map_index: int = -1) -
 
 
 class StartFlowRun(Task):
-    """Prefect 1's ``StartFlowRun``: start a run of ``flow_name``; with ``wait=True`` wait
-    for it and end as it ended. Returns the child run's id either way."""
+    """Prefect 1's ``StartFlowRun``: start a run of ``flow_name`` (the newest version of it);
+    with ``wait=True`` wait for it and end as it ended. Returns the child run's id either
+    way. ``create_link_artifact`` records a link to the child run on this task run.
+    ``new_flow_context`` (Prefect's extra context for the child) is not supported: giving
+    one is an error rather than a setting silently dropped."""
 
     def __init__(
         self,
         flow_name: str | None = None,
         project_name: str | None = None,
         parameters: dict[str, Any] | None = None,
-        run_name: str | None = None,
-        labels: list[str] | None = None,
+        run_config: Any = None,
         wait: bool = False,
+        new_flow_context: dict[str, Any] | None = None,
+        run_name: str | None = None,
+        scheduled_start_time: datetime | None = None,
+        poll_interval: timedelta | float = POLL_INTERVAL,
+        create_link_artifact: bool = True,
+        labels: list[str] | None = None,
         stream_logs: bool = False,
-        poll_interval: float = POLL_INTERVAL,
         **kwargs: Any,
     ) -> None:
+        if new_flow_context:
+            raise ValueError(
+                "StartFlowRun(new_flow_context=...) is not supported by headrace: pass "
+                "what the child needs as parameters="
+            )
         self.flow_name = flow_name
         self.project_name = project_name
         self.parameters = parameters
+        self.run_config = run_config
         self.run_name = run_name
+        self.scheduled_start_time = scheduled_start_time
         self.labels = labels
         self.wait = wait
         self.stream_logs = stream_logs
-        self.poll_interval = poll_interval
+        self.create_link_artifact = create_link_artifact
+        if isinstance(poll_interval, timedelta):
+            poll_interval = poll_interval.total_seconds()
+        self.poll_interval = float(poll_interval)
         kwargs.setdefault("name", f"StartFlowRun[{flow_name}]" if flow_name else None)
         super().__init__(**kwargs)
 
@@ -232,16 +250,33 @@ class StartFlowRun(Task):
         flow_name: str | None = None,
         project_name: str | None = None,
         parameters: dict[str, Any] | None = None,
+        run_config: Any = None,
         run_name: str | None = None,
+        scheduled_start_time: datetime | None = None,
     ) -> str:
         merged = {**(self.parameters or {}), **(parameters or {})}
+        config = run_config if run_config is not None else self.run_config
         run_id = start_child_run(
             flow_name or self.flow_name,
             project_name or self.project_name,
             merged,
             self.labels,
             run_name or self.run_name,
+            scheduled_start_time=scheduled_start_time or self.scheduled_start_time,
+            run_config=_run_config_json(config),
         )
+        if self.create_link_artifact:
+            create_link_artifact(f"/runs/{run_id}", text="child flow run")
         if self.wait:
             wait_for_child_run(run_id, self.stream_logs, True, self.poll_interval)
         return run_id
+
+
+def _run_config_json(run_config: Any) -> dict[str, Any] | None:
+    """A run config object (``LocalRun(...)``) or its JSON form, as the API takes it."""
+    if run_config is None or isinstance(run_config, dict):
+        return run_config
+    serialize = getattr(run_config, "serialize", None)
+    if serialize is None:
+        raise TypeError(f"run_config must be a RunConfig or a dict, not {run_config!r}")
+    return dict(serialize())

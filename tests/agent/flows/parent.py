@@ -3,6 +3,7 @@
 check that the child is not started twice. A StartFlowRun(wait=True) starts a second child."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from headrace import Flow, task
@@ -21,5 +22,11 @@ with Flow("parent") as flow:
     child_id = create_flow_run(flow_name="child", project_name="tests", parameters={"x": 21})
     done = wait_for_flow_run(child_id, stream_logs=True, raise_final_state=True)
     value = get_task_run_result(child_id, "double", upstream_tasks=[done])
-    other = StartFlowRun(flow_name="child", project_name="tests", parameters={"x": 5}, wait=True)
+    other = StartFlowRun(
+        flow_name="child",
+        project_name="tests",
+        parameters={"x": 5},
+        wait=True,
+        poll_interval=timedelta(seconds=0.2),
+    )
     record(value, other())
