@@ -72,6 +72,8 @@ PUBLIC = {
         "wait_for_flow_run",
         "get_task_run_result",
         "StartFlowRun",
+        "RenameFlowRun",
+        "CancelFlowRun",
     ],
     "headrace.engine.results": [
         "FSSpecResult",
@@ -117,7 +119,9 @@ PUBLIC = {
         "JSONSerializer",
         "DateTimeSerializer",
         "CompressedSerializer",
+        "PandasSerializer",
     ],
+    "headrace.utilities.context": ["Context"],
     "headrace.engine.executors": ["LocalExecutor", "LocalDaskExecutor", "DaskExecutor"],
     "headrace.tasks.core.collections": ["List", "Tuple", "Set", "Dict", "VarArgsTask"],
     "headrace.backend": ["create_markdown_artifact", "create_link_artifact"],

@@ -5,6 +5,7 @@ from headrace.engine.results.serializers import (
     CompressedSerializer,
     DateTimeSerializer,
     JSONSerializer,
+    PandasSerializer,
     PickleSerializer,
     Serializer,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "CompressedSerializer",
     "DateTimeSerializer",
     "JSONSerializer",
+    "PandasSerializer",
     "PickleSerializer",
     "Serializer",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import pickle
 from datetime import datetime
@@ -11,11 +12,13 @@ from typing import Any
 import cloudpickle
 
 from headrace.engine.errors import ResultError
+from headrace.exceptions import MissingExtraError
 
 __all__ = [
     "CompressedSerializer",
     "DateTimeSerializer",
     "JSONSerializer",
+    "PandasSerializer",
     "PickleSerializer",
     "Serializer",
 ]
@@ -152,3 +155,78 @@ class CompressedSerializer(Serializer):
 
     def __hash__(self) -> int:
         return hash((type(self), self.serializer, self.format))
+
+
+#: pandas formats written as text (the rest are binary).
+_PANDAS_TEXT = frozenset({"csv", "json", "html", "xml", "latex", "markdown"})
+
+
+class PandasSerializer(Serializer):
+    """A pandas ``DataFrame`` in a file format pandas reads and writes (``"csv"``,
+    ``"json"``, ``"parquet"``, ``"feather"``, ``"pickle"``...): ``DataFrame.to_<file_type>``
+    with ``serialize_kwargs`` and ``pandas.read_<file_type>`` with ``deserialize_kwargs``.
+    Needs pandas (``pip install 'headrace[pandas]'``), and for some formats their engine
+    (pyarrow for parquet and feather)."""
+
+    def __init__(
+        self,
+        file_type: str,
+        deserialize_kwargs: dict[str, Any] | None = None,
+        serialize_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        pandas = _pandas()
+        if not isinstance(file_type, str) or not hasattr(pandas, f"read_{file_type}"):
+            raise ValueError(
+                f"PandasSerializer: pandas has no read_{file_type} (file_type={file_type!r}); "
+                "use a format pandas reads and writes, such as 'csv', 'json' or 'parquet'"
+            )
+        self.file_type = file_type
+        self.deserialize_kwargs = dict(deserialize_kwargs or {})
+        self.serialize_kwargs = dict(serialize_kwargs or {})
+        self.extension = file_type
+
+    def serialize(self, value: Any) -> bytes:
+        write = getattr(value, f"to_{self.file_type}", None)
+        if write is None:
+            raise ResultError(
+                f"PandasSerializer({self.file_type!r}) takes a DataFrame, not a value of type "
+                f"{type(value).__name__}"
+            )
+        try:
+            if self.file_type in _PANDAS_TEXT:
+                text = io.StringIO()
+                write(text, **self.serialize_kwargs)
+                return text.getvalue().encode()
+            buffer = io.BytesIO()
+            write(buffer, **self.serialize_kwargs)
+            return buffer.getvalue()
+        except ImportError as exc:
+            raise ResultError(f"PandasSerializer({self.file_type!r}): {exc}") from exc
+
+    def deserialize(self, blob: bytes) -> Any:
+        read = getattr(_pandas(), f"read_{self.file_type}")
+        source: Any = (
+            io.StringIO(blob.decode()) if self.file_type in _PANDAS_TEXT else io.BytesIO(blob)
+        )
+        try:
+            return read(source, **self.deserialize_kwargs)
+        except ImportError as exc:
+            raise ResultError(f"PandasSerializer({self.file_type!r}): {exc}") from exc
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, PandasSerializer)
+            and other.file_type == self.file_type
+            and other.serialize_kwargs == self.serialize_kwargs
+            and other.deserialize_kwargs == self.deserialize_kwargs
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.file_type))
+
+
+def _pandas() -> Any:
+    try:
+        return importlib.import_module("pandas")
+    except ImportError as exc:
+        raise MissingExtraError("PandasSerializer", "pandas", "pandas") from exc
