@@ -62,6 +62,12 @@ class CodeCommit(RepositoryFileStorage):
     def commit(self) -> str | None:
         return self.ref
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled flow carries its storage: credentials stay out of the flow file too.
+        state = super().__getstate__()
+        state["_client_options"] = public_options(self._client_options)
+        return state
+
     @property
     def client_options(self) -> dict[str, Any]:
         """The client's options that are safe to record (credentials left out)."""

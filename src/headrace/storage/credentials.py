@@ -103,7 +103,16 @@ def render(value: Any, what: str) -> Any:
                 found = os.environ[name]
                 remember_secrets([found])
                 return found
-            return secret_value(name, what)
+            try:
+                return secret_value(name, what)
+            except MissingSecretError:
+                raise MissingSecretError(
+                    f"{what}: ${{{name}}} has no value here: set the environment variable "
+                    f"{name} or the secret {name!r} (HEADRACE__CONTEXT__SECRETS__{name}, "
+                    "[context.secrets] in the config, the run context's secrets, or the "
+                    "server's secrets)",
+                    secret=name,
+                ) from None
 
         return _TEMPLATE.sub(substitute, value)
     if isinstance(value, Mapping):

@@ -58,6 +58,12 @@ class S3(ObjectStorage):
     def put_options(self) -> Mapping[str, Any]:
         return self.upload_options
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled flow carries its storage: credentials stay out of the flow file too.
+        state = super().__getstate__()
+        state["_client_options"] = public_options(self._client_options)
+        return state
+
     @property
     def client_options(self) -> dict[str, Any]:
         """The S3 client's options that are safe to record (credentials left out)."""

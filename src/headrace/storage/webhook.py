@@ -18,7 +18,7 @@ import httpx
 
 from headrace._serializable.errors import BuildError, FlowLoadError, StorageError
 from headrace.storage.base import Storage
-from headrace.storage.credentials import render
+from headrace.storage.credentials import MissingSecretError, render
 from headrace.storage.flowfile import dumps_flow, load_flow_source, loads_flow
 from headrace.utilities.secrets import redact
 
@@ -186,6 +186,8 @@ class Webhook(Storage):
                 body = dumps_flow(flow)
             try:
                 self._request(self.build_request_http_method, self.build_request_kwargs, body)
+            except MissingSecretError:
+                raise
             except StorageError as exc:
                 raise BuildError(f"uploading flow {name!r}: {exc}") from None
 
@@ -195,6 +197,8 @@ class Webhook(Storage):
             data = self._request(
                 self.get_flow_request_http_method, self.get_flow_request_kwargs, None
             )
+        except MissingSecretError:
+            raise
         except StorageError as exc:
             raise FlowLoadError(f"cannot fetch the flow: {exc}") from None
         if self.stored_as_script:
