@@ -1,5 +1,6 @@
 """Fixtures for storage tests: real Docker engine/registry/base image, a real
-S3-compatible server (moto) on loopback, one headrace wheel for all image builds."""
+S3-compatible server (moto) on loopback, local stand-ins for the git hosting services and
+a real webhook server (``support.repo_hosts``), one headrace wheel for all image builds."""
 
 import pytest
 
@@ -10,6 +11,7 @@ from support.docker import (
     docker_registry,
     shared_wheel_cache,
 )
+from support.repo_hosts import flow_drop, repo_host
 from support.s3 import s3_server
 
 __all__ = [
@@ -17,6 +19,8 @@ __all__ = [
     "docker_base_image",
     "docker_daemon",
     "docker_registry",
+    "flow_drop",
+    "repo_host",
     "s3_server",
     "shared_wheel_cache",
 ]

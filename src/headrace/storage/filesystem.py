@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from headrace._serializable.errors import BuildError, FlowLoadError
 from headrace.exceptions import MissingExtraError
 from headrace.storage.base import Storage
+from headrace.storage.credentials import public_options
 from headrace.storage.flowfile import dumps_flow, flow_file_name, loads_flow
 
 if TYPE_CHECKING:
     from headrace.core.flow import Flow
 
 __all__ = ["FileSystem"]
-
-_SECRET_KEY = re.compile(r"secret|password|token|credential|^key$|session", re.IGNORECASE)
-
-
-def _public_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``storage_options`` without credentials (they must come from the environment or a
-    named secret wherever the flow loads)."""
-    out: dict[str, Any] = {}
-    for key, value in options.items():
-        if _SECRET_KEY.search(str(key)):
-            continue
-        out[key] = _public_options(value) if isinstance(value, Mapping) else value
-    return out
 
 
 class FileSystem(Storage):
@@ -57,7 +44,7 @@ class FileSystem(Storage):
     @property
     def storage_options(self) -> dict[str, Any]:
         """The fsspec options that are safe to record (credentials left out)."""
-        return _public_options(self._storage_options)
+        return public_options(self._storage_options)
 
     @storage_options.setter
     def storage_options(self, value: Mapping[str, Any] | None) -> None:

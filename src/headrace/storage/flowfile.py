@@ -11,6 +11,7 @@ import json
 import platform
 import re
 import runpy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,14 @@ import cloudpickle
 from headrace._serializable.errors import FlowLoadError
 from headrace.core.flow import Flow
 
-__all__ = ["MAGIC", "dumps_flow", "flow_file_name", "load_flow_script", "loads_flow"]
+__all__ = [
+    "MAGIC",
+    "dumps_flow",
+    "flow_file_name",
+    "load_flow_script",
+    "load_flow_source",
+    "loads_flow",
+]
 
 MAGIC = b"HEADRACE-FLOW\n"
 FORMAT = 1
@@ -93,16 +101,48 @@ def load_flow_script(path: str | Path, flow_name: str | None, where: str) -> Flo
     file = Path(path)
     if not file.is_file():
         raise FlowLoadError(f"{where}: the flow script {str(file)!r} does not exist")
+    return _run_script(
+        lambda: runpy.run_path(str(file), run_name="__headrace_flow__"),
+        flow_name,
+        where,
+        str(file),
+    )
+
+
+def load_flow_source(source: bytes | str, flow_name: str | None, where: str, filename: str) -> Flow:
+    """Run a flow script's text fetched from elsewhere (an object store, a web service, a
+    hosted repository) and return its flow named ``flow_name`` (or its only flow);
+    ``filename`` is what tracebacks and errors call the script."""
+    if isinstance(source, bytes):
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FlowLoadError(
+                f"{where}: the flow script {filename!r} is not UTF-8 text ({exc})"
+            ) from exc
+    text = source
+
+    def run() -> dict[str, Any]:
+        namespace: dict[str, Any] = {"__name__": "__headrace_flow__", "__file__": filename}
+        exec(compile(text, filename, "exec"), namespace)
+        return namespace
+
+    return _run_script(run, flow_name, where, filename)
+
+
+def _run_script(
+    run: Callable[[], dict[str, Any]], flow_name: str | None, where: str, filename: str
+) -> Flow:
     try:
-        namespace = runpy.run_path(str(file), run_name="__headrace_flow__")
+        namespace = run()
     except ModuleNotFoundError as exc:
-        raise _missing_module(flow_name or str(file), exc.name, where) from exc
+        raise _missing_module(flow_name or filename, exc.name, where) from exc
     except Exception as exc:
         raise FlowLoadError(
-            f"{where}: running the flow script {str(file)!r} raised {type(exc).__name__}: {exc}"
+            f"{where}: running the flow script {filename!r} raised {type(exc).__name__}: {exc}"
         ) from exc
     flows = [v for v in namespace.values() if isinstance(v, Flow)]
-    return pick_flow(flows, flow_name, f"{where}: script {str(file)!r}")
+    return pick_flow(flows, flow_name, f"{where}: script {filename!r}")
 
 
 def pick_flow(flows: list[Flow], flow_name: str | None, where: str) -> Flow:
