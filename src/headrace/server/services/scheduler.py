@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.schedules import ClockEvent, schedule_from_dict
-from headrace.server.db import Database
-from headrace.server.models import Flow, FlowGroup, FlowRun, utcnow
-from headrace.server.runs import create_flow_run
+from headrace.server.db.database import Database
+from headrace.server.db.models import Flow, FlowGroup, FlowRun, utcnow
+from headrace.server.domain.runs import create_flow_run
 from headrace.server.settings import ServerSettings
 from headrace.utilities.logging import get_logger
 

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from headrace.server.auth import Principal
-from headrace.server.models import Agent, Flow, FlowRun
-from headrace.server.task_detail import first_task_failures
+from headrace.server.db.models import Agent, Flow, FlowRun
+from headrace.server.domain.auth import Principal
+from headrace.server.domain.task_detail import first_task_failures
 from headrace.server.ui.sql import FAILED_NAMES, hour_bucket, iso, run_columns, run_row
 
 __all__ = ["dashboard"]

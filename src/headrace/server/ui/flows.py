@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from headrace.server.auth import Principal
-from headrace.server.lookup import get_flow
-from headrace.server.models import Flow, FlowGroup, FlowRun, Project
+from headrace.server.db.models import Flow, FlowGroup, FlowRun, Project
+from headrace.server.domain.auth import Principal
+from headrace.server.domain.lookup import get_flow
 from headrace.server.ui.graph import flow_graph, parameter_fields
 from headrace.server.ui.sql import iso, run_columns, run_row
 

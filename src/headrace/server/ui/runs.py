@@ -13,10 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from headrace.server.auth import Principal
-from headrace.server.errors import NotFoundError
-from headrace.server.lookup import get_flow_run
-from headrace.server.models import (
+from headrace.server.db.models import (
     Artifact,
     Flow,
     FlowGroup,
@@ -25,7 +22,10 @@ from headrace.server.models import (
     Log,
     TaskRun,
 )
-from headrace.server.task_detail import error_of, failed_task_runs, first_task_failures
+from headrace.server.domain.auth import Principal
+from headrace.server.domain.lookup import get_flow_run
+from headrace.server.domain.task_detail import error_of, failed_task_runs, first_task_failures
+from headrace.server.errors import NotFoundError
 from headrace.server.ui.graph import flow_graph
 from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 

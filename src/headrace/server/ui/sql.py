@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.engine import state as engine_state
-from headrace.server.models import Flow, FlowRun
+from headrace.server.db.models import Flow, FlowRun
 
 __all__ = ["FAILED_NAMES", "hour_bucket", "iso", "run_columns", "run_row"]
 
