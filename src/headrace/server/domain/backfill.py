@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from headrace.schedules import ScheduleError, schedule_from_dict
 from headrace.server.db.models import Backfill, Flow, FlowRun
+from headrace.server.domain.schedule_runs import create_event_run
 from headrace.server.errors import InvalidInputError, NotFoundError
-from headrace.server.services.scheduler import create_event_run
 
 __all__ = ["MAX_BACKFILL_RUNS", "BackfillResult", "backfill_flow", "current_flow"]
 

@@ -8,7 +8,8 @@ a request that would cost the server memory or disk out of proportion:
   whole (:class:`BodySizeLimit`, an ASGI middleware: a ``Content-Length`` over the limit is
   refused at once, a chunked body as soon as the bytes read pass it);
 - a log line longer than ``server.max_log_message_chars`` is stored cut, ending with a
-  marker that says how much was cut and which setting did it (:func:`truncate_message`);
+  marker that says how much was cut and which setting did it
+  (:func:`~headrace.server.domain.log_lines.truncate_message`);
 - list bodies (``POST /logs``, ``POST /flow_runs/{id}/task_runs``, a report's lists) hold at
   most :data:`headrace.wire.limits.MAX_BATCH` items (documented in the schema, 422 beyond);
 - ``offset`` and id cursors are bounded (``headrace.wire.limits``) so that no
@@ -23,25 +24,12 @@ from typing import Any
 __all__ = [
     "BodySizeLimit",
     "error_body",
-    "truncate_message",
 ]
 
 
 def error_body(detail: str, code: str, field: str | None = None) -> dict[str, Any]:
     """The one error body every route answers with (``headrace.wire.ErrorOut``)."""
     return {"detail": detail, "code": code, "field": field, "errors": None}
-
-
-def truncate_message(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters (0: no limit), ending with a marker that
-    says how many characters were cut and by which setting."""
-    if limit <= 0 or len(text) <= limit:
-        return text
-    marker = (
-        f" ... [truncated {len(text) - limit:,} characters; "
-        f"server.max_log_message_chars = {limit:,}]"
-    )
-    return text[: max(limit - len(marker), 0)] + marker
 
 
 class BodySizeLimit:

@@ -10,9 +10,9 @@ from headrace.server.db.models import Flow, Project
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.lookup import get_flow, get_flow_group, get_project
 from headrace.server.domain.registry import register_flow
+from headrace.server.domain.schedule_runs import drop_auto_scheduled_runs
 from headrace.server.errors import ConflictError
 from headrace.server.http.deps import DB, WHO, where_given
-from headrace.server.services.scheduler import drop_auto_scheduled_runs
 from headrace.wire import (
     FlowGroupOut,
     FlowGroupPatch,
