@@ -24,10 +24,10 @@ from headrace.server.db.models import (
 )
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.lookup import get_flow_run
+from headrace.server.domain.pages.columns import FAILED_NAMES, iso, run_columns, run_row
+from headrace.server.domain.pages.graph import flow_graph
 from headrace.server.domain.task_detail import error_of, failed_task_runs, first_task_failures
 from headrace.server.errors import NotFoundError
-from headrace.server.ui.graph import flow_graph
-from headrace.server.ui.sql import FAILED_NAMES, iso, run_columns, run_row
 
 __all__ = ["mapped_children", "run_artifacts", "run_links", "run_page", "runs_list"]
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from headrace.server.db.models import Flow, FlowGroup, FlowRun, Project
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.lookup import get_flow
-from headrace.server.ui.graph import flow_graph, parameter_fields
-from headrace.server.ui.sql import iso, run_columns, run_row
+from headrace.server.domain.pages.columns import iso, run_columns, run_row
+from headrace.server.domain.pages.graph import flow_graph, parameter_fields
 
 __all__ = ["flow_page", "flows_list"]
 

@@ -11,8 +11,14 @@ from sqlalchemy.orm import Session
 
 from headrace.server.db.models import Agent, Flow, FlowRun
 from headrace.server.domain.auth import Principal
+from headrace.server.domain.pages.columns import (
+    FAILED_NAMES,
+    hour_bucket,
+    iso,
+    run_columns,
+    run_row,
+)
 from headrace.server.domain.task_detail import first_task_failures
-from headrace.server.ui.sql import FAILED_NAMES, hour_bucket, iso, run_columns, run_row
 
 __all__ = ["dashboard"]
 
