@@ -55,6 +55,11 @@ class Database:
         with factory() as session, session.begin():
             yield session
 
+    def ping(self) -> None:
+        """Ask the database for ``SELECT 1`` in a read transaction (the health check)."""
+        with self.session(write=False) as session:
+            session.execute(sa.text("SELECT 1"))
+
     def migrate(self) -> None:
         """Bring the schema up to date (idempotent)."""
         migrate(self)

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from headrace.server.db.database import rowcount
 from headrace.server.db.models import ApiKey, Project
 from headrace.server.errors import AuthError, ForbiddenError, NotFoundError
 
@@ -27,8 +28,10 @@ __all__ = [
     "Principal",
     "create_api_key",
     "create_run_token",
+    "delete_api_key",
     "hash_key",
     "issue_api_key",
+    "list_api_keys",
     "principal_for_key",
 ]
 
@@ -120,6 +123,17 @@ def create_api_key(
     session.add(row)
     session.flush()
     return row, key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    """Every API key a person made (per-run tokens left out)."""
+    return list(session.scalars(sa.select(ApiKey).where(ApiKey.flow_run_id.is_(None))))
+
+
+def delete_api_key(session: Session, key_id: str) -> None:
+    """Delete key ``key_id``; :class:`NotFoundError` when there is none."""
+    if not rowcount(session.execute(sa.delete(ApiKey).where(ApiKey.id == key_id))):
+        raise NotFoundError(f"API key {key_id} not found")
 
 
 RUN_TOKEN_PREFIX = "hrr_"

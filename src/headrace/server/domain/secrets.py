@@ -25,6 +25,7 @@ from headrace.wire.names import SECRET_NAME_PATTERN
 __all__ = [
     "check_name",
     "delete_secret",
+    "list_secrets",
     "load_fernet",
     "read_secret",
     "set_secret",
@@ -85,6 +86,11 @@ def read_secret(session: Session, fernet: Fernet, name: str) -> str:
         raise SecretsKeyError(
             f"secret {name!r} was stored under another server.secrets_key"
         ) from None
+
+
+def list_secrets(session: Session) -> list[Secret]:
+    """Every secret's row, by name (the routes show names and times, never values)."""
+    return list(session.scalars(sa.select(Secret).order_by(Secret.name)))
 
 
 def delete_secret(session: Session, name: str) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, status
 
-from headrace.server.db.database import Database, rowcount
-from headrace.server.db.models import ApiKey, ConcurrencyLimit, FlowRun, FlowRunLabel, TaskRun
-from headrace.server.domain.auth import Principal, create_api_key
-from headrace.server.domain.claim import ACTIVE_STATES
-from headrace.server.errors import NotFoundError
+from headrace.server.db.database import Database
+from headrace.server.domain import concurrency_limits
+from headrace.server.domain.auth import Principal, create_api_key, delete_api_key, list_api_keys
 from headrace.server.http.deps import DB, WHO
 from headrace.wire import (
     ApiKeyCreated,
@@ -31,24 +28,8 @@ Kind = Literal["task_tag", "flow_label"]
 def health(db: Database = DB) -> dict[str, str]:
     from headrace._version import __version__
 
-    with db.session(write=False) as s:
-        s.execute(sa.text("SELECT 1"))
+    db.ping()
     return {"status": "ok", "version": __version__, "database": db.dialect}
-
-
-def _active(session: sa.orm.Session, row: ConcurrencyLimit) -> int:
-    if row.kind == "flow_label":
-        return int(
-            session.scalar(
-                sa.select(sa.func.count())
-                .select_from(FlowRunLabel)
-                .join(FlowRun, FlowRun.id == FlowRunLabel.flow_run_id)
-                .where(FlowRunLabel.label == row.name, FlowRun.state.in_(ACTIVE_STATES))
-            )
-            or 0
-        )
-    tags = session.scalars(sa.select(TaskRun.tags).where(TaskRun.state == "Running"))
-    return sum(row.name in t for t in tags)
 
 
 @router.get(
@@ -59,13 +40,10 @@ def _active(session: sa.orm.Session, row: ConcurrencyLimit) -> int:
 )
 def list_limits(db: Database = DB, who: Principal = WHO) -> list[ConcurrencyLimitOut]:
     with db.session(write=False) as s:
-        rows = s.scalars(
-            sa.select(ConcurrencyLimit).order_by(ConcurrencyLimit.kind, ConcurrencyLimit.name)
-        )
         out = []
-        for row in rows:
+        for row, active in concurrency_limits.list_limits(s):
             item = ConcurrencyLimitOut.model_validate(row)
-            item.active = _active(s, row)
+            item.active = active
             out.append(item)
         return out
 
@@ -81,16 +59,7 @@ def put_limit(
 ) -> ConcurrencyLimitOut:
     who.require_admin("changing concurrency limits")
     with db.session() as s:
-        row = s.scalar(
-            sa.select(ConcurrencyLimit).where(
-                ConcurrencyLimit.kind == kind, ConcurrencyLimit.name == name
-            )
-        )
-        if row is None:
-            row = ConcurrencyLimit(kind=kind, name=name, limit=body.limit)
-            s.add(row)
-        row.limit = body.limit
-        s.flush()
+        row = concurrency_limits.put_limit(s, kind, name, body.limit)
         return ConcurrencyLimitOut.model_validate(row)
 
 
@@ -98,15 +67,7 @@ def put_limit(
 def delete_limit(kind: Kind, name: str, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("changing concurrency limits")
     with db.session() as s:
-        n = rowcount(
-            s.execute(
-                sa.delete(ConcurrencyLimit).where(
-                    ConcurrencyLimit.kind == kind, ConcurrencyLimit.name == name
-                )
-            )
-        )
-        if not n:
-            raise NotFoundError(f"no {kind} concurrency limit named {name!r}")
+        concurrency_limits.delete_limit(s, kind, name)
 
 
 @router.post(
@@ -127,13 +88,11 @@ def create_key(body: ApiKeyIn, db: Database = DB, who: Principal = WHO) -> ApiKe
 def list_keys(db: Database = DB, who: Principal = WHO) -> list[ApiKeyOut]:
     who.require_admin("listing API keys")
     with db.session(write=False) as s:
-        keys = s.scalars(sa.select(ApiKey).where(ApiKey.flow_run_id.is_(None)))
-        return [ApiKeyOut.model_validate(k) for k in keys]
+        return [ApiKeyOut.model_validate(k) for k in list_api_keys(s)]
 
 
 @router.delete("/api_keys/{key_id}", status_code=204, tags=["api keys"])
 def delete_key(key_id: str, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("deleting API keys")
     with db.session() as s:
-        if not rowcount(s.execute(sa.delete(ApiKey).where(ApiKey.id == key_id))):
-            raise NotFoundError(f"API key {key_id} not found")
+        delete_api_key(s, key_id)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import time
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request, status
 from starlette.concurrency import run_in_threadpool
 
 from headrace.server.db.database import Database
-from headrace.server.db.models import Agent, FlowRun, utcnow
+from headrace.server.db.models import utcnow
+from headrace.server.domain import agents
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.claim import claim_flow_runs, visible_project_ids
 from headrace.server.domain.claim_wait import waiters_for
-from headrace.server.domain.states import CANCELLING
-from headrace.server.errors import NotFoundError
 from headrace.server.http.deps import DB, WHO
 from headrace.wire import (
     AgentHeartbeatIn,
@@ -35,13 +33,6 @@ __all__ = ["router"]
 router = APIRouter(tags=["agents"])
 
 
-def _agent(session: sa.orm.Session, agent_id: str, who: Principal) -> Agent:
-    agent = session.get(Agent, agent_id)
-    if agent is None or not who.owns_agent(agent.project_ids):
-        raise NotFoundError(f"agent {agent_id} not found", field="agent_id")
-    return agent
-
-
 @router.post(
     "/agents",
     response_model=AgentOut,
@@ -50,24 +41,21 @@ def _agent(session: sa.orm.Session, agent_id: str, who: Principal) -> Agent:
 )
 def register_agent(body: AgentIn, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session() as s:
-        projects = None if who.project_ids is None else sorted(who.project_ids)
-        agent = Agent(name=body.name, type=body.type, labels=body.labels, project_ids=projects)
-        s.add(agent)
-        s.flush()
-        return AgentOut.model_validate(agent)
+        return AgentOut.model_validate(
+            agents.register_agent(s, who, body.name, body.type, body.labels)
+        )
 
 
 @router.get("/agents", response_model=list[AgentOut])
 def list_agents(db: Database = DB, who: Principal = WHO) -> list[AgentOut]:
     with db.session(write=False) as s:
-        rows = s.scalars(sa.select(Agent).order_by(Agent.last_seen.desc()))
-        return [AgentOut.model_validate(a) for a in rows if who.owns_agent(a.project_ids)]
+        return [AgentOut.model_validate(a) for a in agents.list_agents(s, who)]
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
 def read_agent(agent_id: str, db: Database = DB, who: Principal = WHO) -> AgentOut:
     with db.session(write=False) as s:
-        return AgentOut.model_validate(_agent(s, agent_id, who))
+        return AgentOut.model_validate(agents.get_agent(s, agent_id, who))
 
 
 @router.post(
@@ -82,21 +70,10 @@ def agent_heartbeat(
     who: Principal = WHO,
 ) -> AgentHeartbeatOut:
     with db.session() as s:
-        agent = _agent(s, agent_id, who)
-        now = utcnow()
-        agent.last_seen = now
-        held = sa.update(FlowRun).where(FlowRun.agent_id == agent_id, FlowRun.state == "Submitted")
-        if body is not None and body.flow_run_ids is not None:
-            held = held.where(FlowRun.id.in_(body.flow_run_ids))
-        s.execute(held.values(heartbeat=now).execution_options(synchronize_session=False))
-        ids = s.scalars(
-            sa.select(FlowRun.id).where(
-                FlowRun.agent_id == agent_id,
-                FlowRun.state == CANCELLING,
-                who.scope(FlowRun.project_id),
-            )
-        )
-        return AgentHeartbeatOut(cancel_flow_run_ids=list(ids))
+        agent = agents.get_agent(s, agent_id, who)
+        held = None if body is None else body.flow_run_ids
+        ids = agents.agent_heartbeat(s, agent, who, utcnow(), held)
+        return AgentHeartbeatOut(cancel_flow_run_ids=ids)
 
 
 @router.post(
@@ -135,20 +112,12 @@ def _claim_once(
     """One atomic claim; with nothing claimed and ``body.wait``, also the seconds until the
     next Scheduled run is due (None: none is)."""
     with db.session() as s:
-        agent = _agent(s, agent_id, who)
+        agent = agents.get_agent(s, agent_id, who)
         now = utcnow()
         agent.last_seen = now
         projects = None if body.projects is None else visible_project_ids(s, who, body.projects)
         runs = claim_flow_runs(s, agent, who, now, body.limit, projects)
         next_due: float | None = None
         if not runs and body.wait > 0:
-            start = s.scalar(
-                sa.select(sa.func.min(FlowRun.scheduled_start)).where(
-                    FlowRun.state == "Scheduled", FlowRun.scheduled_start > now
-                )
-            )
-            if start is not None:
-                if start.tzinfo is None:
-                    start = start.replace(tzinfo=now.tzinfo)
-                next_due = (start - now).total_seconds()
+            next_due = agents.seconds_until_next_due(s, now)
         return [FlowRunOut.model_validate(r) for r in runs], next_due

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, Path, Request
 
 from headrace.server.db.database import Database
-from headrace.server.db.models import Secret, utcnow
+from headrace.server.db.models import utcnow
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.secrets import (
     check_name,
@@ -17,6 +16,9 @@ from headrace.server.domain.secrets import (
     load_fernet,
     read_secret,
     set_secret,
+)
+from headrace.server.domain.secrets import (
+    list_secrets as secret_rows,
 )
 from headrace.server.http.deps import DB, WHO, get_settings
 from headrace.wire import SecretIn, SecretOut, SecretValueOut
@@ -55,9 +57,7 @@ def put_secret(
 @router.get("/secrets", response_model=list[SecretOut], summary="Secret names (never values)")
 def list_secrets(db: Database = DB, who: Principal = WHO) -> list[SecretOut]:
     with db.session(write=False) as s:
-        return [
-            SecretOut.model_validate(r) for r in s.scalars(sa.select(Secret).order_by(Secret.name))
-        ]
+        return [SecretOut.model_validate(r) for r in secret_rows(s)]
 
 
 @router.get("/secrets/{name}", response_model=SecretValueOut, summary="One secret's value")
