@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 from fastapi import Depends, Request
-from sqlalchemy import Select
 
 from headrace.server.db.database import Database
 from headrace.server.domain.auth import Principal, principal_for_key
 from headrace.server.errors import ForbiddenError
 from headrace.server.settings import ServerSettings
 
-S = TypeVar("S", bound=Select[Any])
-
-__all__ = ["DB", "SETTINGS", "WHO", "get_db", "get_principal", "get_settings", "where_given"]
+__all__ = ["DB", "SETTINGS", "WHO", "get_db", "get_principal", "get_settings"]
 
 
 def get_db(request: Request) -> Database:
@@ -53,12 +48,3 @@ WHO = Depends(get_principal)
 """A route parameter's default: the calling :class:`Principal`."""
 SETTINGS = Depends(get_settings)
 """A route parameter's default: the server's :class:`ServerSettings`."""
-
-
-def where_given(query: S, *filters: tuple[Any, Any]) -> S:
-    """``query`` narrowed by ``column == value`` for each ``(column, value)`` whose value was
-    given (not None): the optional equality filters of list routes."""
-    for column, value in filters:
-        if value is not None:
-            query = query.where(column == value)
-    return query

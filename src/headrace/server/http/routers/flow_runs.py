@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from headrace.server.db.database import Database
-from headrace.server.db.models import FlowRun, FlowRunLabel, TaskRun, utcnow
+from headrace.server.db.models import utcnow
 from headrace.server.domain.auth import Principal, create_run_token
+from headrace.server.domain.flow_runs import (
+    flow_run_heartbeat,
+    flow_runs_cursor,
+    list_flow_runs,
+    task_run_counts,
+)
 from headrace.server.domain.history import flow_run_history
 from headrace.server.domain.listing import (
     CURSOR_DOC,
     CURSOR_PATTERN,
     NEXT_PAGE_HEADERS,
-    Columns,
-    decode_cursor,
-    encode_cursor,
-    iso_key,
     json_response,
     page_response,
-    parse_time,
 )
 from headrace.server.domain.lookup import get_flow, get_flow_run, get_task_run
 from headrace.server.domain.report import apply_report
 from headrace.server.domain.retries import runner_lost
 from headrace.server.domain.runs import cancel_flow_run, create_flow_run, restart_flow_run
-from headrace.server.domain.states import CANCELLING, check_name, set_flow_run_state
-from headrace.server.errors import NotFoundError
-from headrace.server.http.deps import DB, SETTINGS, WHO, get_settings, where_given
+from headrace.server.domain.states import CANCELLING, set_flow_run_state
+from headrace.server.http.deps import DB, SETTINGS, WHO, get_settings
 from headrace.server.settings import ServerSettings
 from headrace.wire import (
     FlowRunIn,
@@ -49,16 +48,6 @@ from headrace.wire.names import StateName
 __all__ = ["router"]
 
 router = APIRouter(tags=["flow runs"])
-
-
-def task_run_counts(session: sa.orm.Session, flow_run_id: str) -> dict[str, int]:
-    """Task runs of a run by state name (mapped children included): the progress view."""
-    rows = session.execute(
-        sa.select(TaskRun.state, sa.func.count())
-        .where(TaskRun.flow_run_id == flow_run_id)
-        .group_by(TaskRun.state)
-    )
-    return {name: int(n) for name, n in rows}
 
 
 @router.post(
@@ -97,13 +86,6 @@ def create_run(
         return FlowRunOut.model_validate(run)
 
 
-_RUN_COLUMNS = Columns(
-    cast(sa.Table, FlowRun.__table__),
-    [n for n in FlowRunOut.model_fields if n != "task_run_counts"],
-    {"task_run_counts": None},
-)
-
-
 @router.get(
     "/flow_runs",
     response_model=list[FlowRunOut],
@@ -133,49 +115,25 @@ def list_runs(
     db: Database = DB,
     who: Principal = WHO,
 ) -> Response:
-    kind = f"flow_runs:{order}"
     with db.session(write=False) as s:
-        q = where_given(
-            _RUN_COLUMNS.select(db.dialect).where(who.scope(FlowRun.project_id)),
-            (FlowRun.flow_id, flow_id),
-            (FlowRun.flow_group_id, flow_group_id),
-            (FlowRun.project_id, project_id),
-            (FlowRun.is_late, is_late),
-            (FlowRun.agent_id, agent_id),
+        rows = list_flow_runs(
+            s,
+            db.dialect,
+            who,
+            flow_id=flow_id,
+            flow_group_id=flow_group_id,
+            project_id=project_id,
+            states=state,
+            label=label,
+            is_late=is_late,
+            agent_id=agent_id,
+            id_prefix=id_prefix,
+            order=order,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
         )
-        if state:
-            for name in state:
-                if name != CANCELLING:
-                    check_name(name, "state", cancelling=True)
-            q = q.where(FlowRun.state.in_(state))
-        if id_prefix is not None:
-            q = q.where(FlowRun.id.startswith(id_prefix.lower(), autoescape=True))
-        if label is not None:
-            q = q.where(
-                sa.exists().where(
-                    FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label
-                )
-            )
-        if cursor is not None:
-            start_text, last_id = decode_cursor(cursor, kind, (str, str))
-            start = parse_time(start_text)
-            after = (
-                FlowRun.scheduled_start < start
-                if order == "newest"
-                else FlowRun.scheduled_start > start
-            )
-            q = q.where(
-                sa.or_(after, sa.and_(FlowRun.scheduled_start == start, FlowRun.id > last_id))
-            )
-        key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
-        q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
-        rows = _RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
-
-    def next_cursor() -> str:
-        last = rows[-1]
-        return encode_cursor(kind, [iso_key(last["scheduled_start"]), last["id"]])
-
-    return page_response(request, rows, limit, next_cursor)
+    return page_response(request, rows, limit, lambda: flow_runs_cursor(order, rows[-1]))
 
 
 @router.get(
@@ -242,16 +200,7 @@ def run_states(
 )
 def heartbeat(flow_run_id: str, db: Database = DB, who: Principal = WHO) -> HeartbeatOut:
     with db.session() as s:  # one UPDATE ... RETURNING: runners call this often
-        row = s.execute(
-            sa.update(FlowRun)
-            .where(FlowRun.id == flow_run_id, who.scope(FlowRun.project_id))
-            .values(heartbeat=utcnow())
-            .returning(FlowRun.state, FlowRun.version, FlowRun.run_count)
-            .execution_options(synchronize_session=False)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"flow run {flow_run_id} not found")
-        state, version, run_count = row
+        state, version, run_count = flow_run_heartbeat(s, who, flow_run_id, utcnow())
         return HeartbeatOut(
             state=state,
             version=version,

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query, status
 
 from headrace.server.db.database import Database
-from headrace.server.db.models import Flow, Project
+from headrace.server.domain import flows, projects
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.lookup import get_flow, get_flow_group, get_project
 from headrace.server.domain.registry import register_flow
-from headrace.server.domain.schedule_runs import drop_auto_scheduled_runs
-from headrace.server.errors import ConflictError
-from headrace.server.http.deps import DB, WHO, where_given
+from headrace.server.http.deps import DB, WHO
 from headrace.wire import (
     FlowGroupOut,
     FlowGroupPatch,
@@ -39,12 +36,7 @@ router = APIRouter()
 def create_project(body: ProjectIn, db: Database = DB, who: Principal = WHO) -> ProjectOut:
     who.require_admin("creating a project")
     with db.session() as s:
-        if s.scalar(sa.select(Project.id).where(Project.name == body.name)):
-            raise ConflictError(f"project {body.name!r} already exists", field="name")
-        project = Project(name=body.name, description=body.description)
-        s.add(project)
-        s.flush()
-        return ProjectOut.model_validate(project)
+        return ProjectOut.model_validate(projects.create_project(s, body.name, body.description))
 
 
 @router.get("/projects", response_model=list[ProjectOut], tags=["projects"])
@@ -52,10 +44,7 @@ def list_projects(
     name: str | None = None, db: Database = DB, who: Principal = WHO
 ) -> list[ProjectOut]:
     with db.session(write=False) as s:
-        q = sa.select(Project).where(who.scope(Project.id)).order_by(Project.name)
-        if name is not None:
-            q = q.where(Project.name == name)
-        return [ProjectOut.model_validate(p) for p in s.scalars(q)]
+        return [ProjectOut.model_validate(p) for p in projects.list_projects(s, who, name)]
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"])
@@ -73,7 +62,7 @@ def read_project(project_id: str, db: Database = DB, who: Principal = WHO) -> Pr
 def delete_project(project_id: str, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("deleting a project")
     with db.session() as s:
-        s.delete(get_project(s, project_id, who))
+        projects.delete_project(s, who, project_id)
 
 
 @router.post(
@@ -107,16 +96,17 @@ def list_flows(
     who: Principal = WHO,
 ) -> list[FlowOut]:
     with db.session(write=False) as s:
-        q = where_given(
-            sa.select(Flow).where(who.scope(Flow.project_id)),
-            (Flow.project_id, project_id),
-            (Flow.name, name),
-            (Flow.flow_group_id, flow_group_id),
+        rows = flows.list_flows(
+            s,
+            who,
+            project_id=project_id,
+            name=name,
+            flow_group_id=flow_group_id,
+            all_versions=all_versions,
+            limit=limit,
+            offset=offset,
         )
-        if not all_versions:
-            q = q.where(Flow.archived.is_(False))
-        q = q.order_by(Flow.name, Flow.version.desc()).limit(limit).offset(offset)
-        return [FlowOut.model_validate(f) for f in s.scalars(q)]
+        return [FlowOut.model_validate(f) for f in rows]
 
 
 @router.get(
@@ -150,8 +140,5 @@ def update_flow_group(
 ) -> FlowGroupOut:
     with db.session() as s:
         group = get_flow_group(s, flow_group_id, who)
-        if group.schedule_active and body.schedule_active is False:
-            drop_auto_scheduled_runs(s, group.id)
-        group.schedule_active = body.schedule_active
-        s.flush()
+        flows.set_schedule_active(s, group, body.schedule_active)
         return FlowGroupOut.model_validate(group)

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Any, cast
+from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from headrace.server.db.database import Database
-from headrace.server.db.models import Log, TaskRun, utcnow
+from headrace.server.db.models import utcnow
+from headrace.server.domain import task_runs
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.history import task_run_history
 from headrace.server.domain.listing import (
     CURSOR_DOC,
     CURSOR_PATTERN,
     NEXT_PAGE_HEADERS,
-    Columns,
-    decode_cursor,
-    encode_cursor,
     page_response,
 )
+from headrace.server.domain.logs import list_logs, logs_cursor
 from headrace.server.domain.lookup import get_flow_run, get_task_run
-from headrace.server.domain.report import check_task_concurrency, insert_logs
-from headrace.server.domain.runs import pending_task_run
-from headrace.server.domain.states import FINISHED_NAMES, check_name, check_transition, write_state
+from headrace.server.domain.report import insert_logs
 from headrace.server.domain.task_detail import attempts_of
-from headrace.server.errors import VersionConflictError
 from headrace.server.http.deps import DB, SETTINGS, WHO
 from headrace.server.settings import ServerSettings
 from headrace.wire import (
@@ -47,10 +42,6 @@ from headrace.wire.names import StateName
 __all__ = ["router"]
 
 router = APIRouter()
-
-
-_TASK_RUN_COLUMNS = Columns(cast(sa.Table, TaskRun.__table__), list(TaskRunOut.model_fields))
-_LOG_COLUMNS = Columns(cast(sa.Table, Log.__table__), list(LogOut.model_fields))
 
 
 @router.get(
@@ -80,34 +71,20 @@ def list_task_runs(
 ) -> Response:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = _TASK_RUN_COLUMNS.select(db.dialect).where(TaskRun.flow_run_id == flow_run_id)
-        if task_slug is not None:
-            q = q.where(TaskRun.task_slug == task_slug)
-        if state:
-            for name in state:
-                check_name(name, "state", cancelling=True)
-            q = q.where(TaskRun.state.in_(state))
-        if not include_children:
-            q = q.where(TaskRun.map_index == -1)
-        if min_map_index is not None:
-            q = q.where(TaskRun.map_index >= min_map_index)
-        if max_map_index is not None:
-            q = q.where(TaskRun.map_index <= max_map_index)
-        if cursor is not None:
-            slug, index = decode_cursor(cursor, "task_runs", (str, int))
-            q = q.where(
-                sa.or_(
-                    TaskRun.task_slug > slug,
-                    sa.and_(TaskRun.task_slug == slug, TaskRun.map_index > index),
-                )
-            )
-        q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
-        rows = _TASK_RUN_COLUMNS.rows(s.connection().execute(q), db.dialect)
-
-    def next_cursor() -> str:
-        return encode_cursor("task_runs", [rows[-1]["task_slug"], rows[-1]["map_index"]])
-
-    return page_response(request, rows, limit, next_cursor)
+        rows = task_runs.list_task_runs(
+            s,
+            db.dialect,
+            flow_run_id,
+            task_slug=task_slug,
+            states=state,
+            include_children=include_children,
+            min_map_index=min_map_index,
+            max_map_index=max_map_index,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+        )
+    return page_response(request, rows, limit, lambda: task_runs.task_runs_cursor(rows[-1]))
 
 
 @router.get(
@@ -121,25 +98,7 @@ def task_run_summary(
 ) -> list[TaskSummaryOut]:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        parents = s.execute(
-            sa.select(TaskRun.task_slug, TaskRun.task_name, TaskRun.state).where(
-                TaskRun.flow_run_id == flow_run_id, TaskRun.map_index == -1
-            )
-        ).all()
-        children = s.execute(
-            sa.select(TaskRun.task_slug, TaskRun.state, sa.func.count())
-            .where(TaskRun.flow_run_id == flow_run_id, TaskRun.map_index >= 0)
-            .group_by(TaskRun.task_slug, TaskRun.state)
-        ).all()
-        out = {
-            slug: TaskSummaryOut(task_slug=slug, task_name=name, state=state)
-            for slug, name, state in parents
-        }
-        for slug, state, count in children:
-            item = out.setdefault(slug, TaskSummaryOut(task_slug=slug, task_name=slug))
-            item.children[state] = int(count)
-            item.children_total += int(count)
-        return [out[k] for k in sorted(out)]
+        return task_runs.task_run_summary(s, flow_run_id)
 
 
 @router.post(
@@ -156,32 +115,8 @@ def create_task_runs(
 ) -> list[TaskRunOut]:
     with db.session() as s:
         get_flow_run(s, flow_run_id, who, lock=True)
-        wanted = {(t.task_slug, t.map_index): t for t in body}
-        by_slug: dict[str, set[int]] = defaultdict(set)
-        for slug, index in wanted:
-            by_slug[slug].add(index)
-        existing = {
-            (r.task_slug, r.map_index)
-            for r in s.scalars(
-                sa.select(TaskRun).where(
-                    TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug.in_(list(by_slug))
-                )
-            )
-        }
-        now = utcnow()
-        rows = [
-            pending_task_run(flow_run_id, slug, idx, t.task_name or slug, sorted(set(t.tags)), now)
-            for (slug, idx), t in wanted.items()
-            if (slug, idx) not in existing
-        ]
-        if rows:
-            s.execute(sa.insert(TaskRun), rows)
-        out = s.scalars(
-            sa.select(TaskRun).where(
-                TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug.in_(list(by_slug))
-            )
-        )
-        return [TaskRunOut.model_validate(t) for t in out if (t.task_slug, t.map_index) in wanted]
+        rows = task_runs.create_task_runs(s, flow_run_id, body, utcnow())
+        return [TaskRunOut.model_validate(t) for t in rows]
 
 
 @router.get("/task_runs/{task_run_id}", response_model=TaskRunOut, tags=["task runs"])
@@ -201,32 +136,10 @@ def set_task_run_state(
 ) -> StateSetOut:
     with db.session() as s:
         row = get_task_run(s, task_run_id, who)
-        s.refresh(row, with_for_update=True)
-        new = body.state.name
-        if body.version is not None and body.version != row.version:
-            raise VersionConflictError(
-                f"task run {task_run_id} is at version {row.version}, not {body.version}"
-            )
-        check_transition(row.state, new, f"task run {row.task_slug}[{row.map_index}]")
-        if new == "Running" and row.state != "Running":
-            check_task_concurrency(s, row.tags)
-        now = utcnow()
-        values: dict[str, Any] = {
-            "state": new,
-            "state_message": body.state.message,
-            "state_serialized": body.state.serialized,
-            "state_timestamp": body.state.timestamp or now,
-            "version": row.version + 1,
-            "end_time": (body.state.timestamp or now) if new in FINISHED_NAMES else None,
-        }
-        if new == "Running" and row.state != "Running":
-            values["run_count"] = row.run_count + 1
-            if row.start_time is None:
-                values["start_time"] = body.state.timestamp or now
-        what = f"task run {task_run_id}"
-        serialized = body.state.serialized
-        write_state(s, row, values, message=body.state.message, serialized=serialized, what=what)
-        return StateSetOut(state=new, version=row.version + 1)
+        version = task_runs.set_task_run_state(
+            s, row, body.state, expected_version=body.version, now=utcnow()
+        )
+        return StateSetOut(state=body.state.name, version=version)
 
 
 @router.get("/task_runs/{task_run_id}/states", response_model=list[StateOut], tags=["task runs"])
@@ -294,19 +207,16 @@ def read_logs(
 ) -> Response:
     with db.session(write=False) as s:
         get_flow_run(s, flow_run_id, who)
-        q = _LOG_COLUMNS.select(db.dialect).where(
-            Log.flow_run_id == flow_run_id, Log.level >= level
+        rows = list_logs(
+            s,
+            db.dialect,
+            flow_run_id,
+            level=level,
+            search=search,
+            task_run_id=task_run_id,
+            after_id=after_id,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
         )
-        if search:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
-        if task_run_id is not None:
-            q = q.where(Log.task_run_id == task_run_id)
-        if after_id is not None:
-            q = q.where(Log.id > after_id)
-        if cursor is not None:
-            (last_id,) = decode_cursor(cursor, "logs", (int,))
-            q = q.where(Log.id > last_id)
-        q = q.order_by(Log.id).limit(limit).offset(offset)
-        rows = _LOG_COLUMNS.rows(s.connection().execute(q), db.dialect)
-    return page_response(request, rows, limit, lambda: encode_cursor("logs", [rows[-1]["id"]]))
+    return page_response(request, rows, limit, lambda: logs_cursor(rows[-1]))

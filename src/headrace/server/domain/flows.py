@@ -1,0 +1,52 @@
+"""Flows and flow groups as stored: the version list, and turning a schedule on or off.
+
+A flow group holds every version of one flow; registering (:mod:`.registry`) adds a version
+and archives the previous one, so the list shows latest versions unless asked for all.
+Turning a group's schedule off drops the runs the scheduler made that no agent took yet
+(:func:`.schedule_runs.drop_auto_scheduled_runs`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from headrace.server.db.models import Flow, FlowGroup
+from headrace.server.domain.auth import Principal
+from headrace.server.domain.schedule_runs import drop_auto_scheduled_runs
+
+__all__ = ["list_flows", "set_schedule_active"]
+
+
+def list_flows(
+    session: Session,
+    who: Principal,
+    *,
+    project_id: str | None = None,
+    name: str | None = None,
+    flow_group_id: str | None = None,
+    all_versions: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Flow]:
+    """One page of the flows ``who`` may see, by name then newest version first."""
+    q = sa.select(Flow).where(who.scope(Flow.project_id))
+    for column, value in (
+        (Flow.project_id, project_id),
+        (Flow.name, name),
+        (Flow.flow_group_id, flow_group_id),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    if not all_versions:
+        q = q.where(Flow.archived.is_(False))
+    q = q.order_by(Flow.name, Flow.version.desc()).limit(limit).offset(offset)
+    return list(session.scalars(q))
+
+
+def set_schedule_active(session: Session, group: FlowGroup, active: bool) -> None:
+    """Turn ``group``'s schedule on or off (off drops its unclaimed auto-scheduled runs)."""
+    if group.schedule_active and active is False:
+        drop_auto_scheduled_runs(session, group.id)
+    group.schedule_active = active
+    session.flush()
