@@ -2,12 +2,11 @@
 
 ``create_app(settings=None, **overrides)`` builds an app for one database; on startup it
 runs the migrations and (unless ``run_services=False``) starts the background services.
-Every error answer has one shape, :class:`~headrace.wire.ErrorOut`:
-``{"detail": message, "code": kind, "field": name-or-null, "errors": list-or-null}``;
-a validation error (``code: "validation_error"``) lists each invalid input under ``errors``
-(``{loc, msg, type}``). Every route documents these answers in the OpenAPI schema, which
-is the contract (a schemathesis run in the tests holds the server to it). Request limits
-(body size, log line length, batch sizes, integer ranges): :mod:`headrace.server.http.limits`.
+Every error answer has one shape, :class:`~headrace.wire.ErrorOut` (the handlers:
+:mod:`headrace.server.http.errors`). Every route documents these answers in the OpenAPI
+schema, which is the contract (a schemathesis run in the tests holds the server to it).
+Request limits (body size, log line length, batch sizes, integer ranges):
+:mod:`headrace.server.http.limits`.
 """
 
 from __future__ import annotations
@@ -16,22 +15,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy import exc as sa_exc
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
 from headrace.server.db.database import Database
 from headrace.server.db.sqlite_lock import ServerLock
-from headrace.server.errors import ServerError
 from headrace.server.http.docs import mount_docs
+from headrace.server.http.errors import install_error_handlers
 from headrace.server.http.limits import BodySizeLimit
 from headrace.server.http.routers import ROUTERS
 from headrace.server.services import ServiceLoop
 from headrace.server.settings import ServerSettings
-from headrace.wire.base import ERROR_RESPONSES, ErrorOut
-from headrace.wire.names import PATTERN_RULES
+from headrace.wire.base import ERROR_RESPONSES
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -44,20 +38,6 @@ Authentication: `Authorization: Bearer <key>` when the server requires API keys.
 Errors: `{"detail", "code", "field", "errors"}` (`ErrorOut`) for every status. State changes
 carry the `version` they apply to and answer 409 (`version_conflict` /
 `invalid_transition`) when they cannot apply. A body over `server.max_body_bytes` is a 413."""
-
-
-def _error(status: int, detail: str, code: str, field: str | None = None, **extra: Any) -> Any:
-    return JSONResponse(status_code=status, content=ErrorOut.body(detail, code, field, **extra))
-
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "body_too_large",
-}
 
 
 def _mount_ui(app: FastAPI) -> None:
@@ -123,63 +103,10 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
 
-    @app.exception_handler(ServerError)
-    async def _server_error(_request: Request, exc: ServerError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.code, exc.field)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # unknown routes (404), a method a route does not take (405, with its Allow header)
-        answer = _error(
-            exc.status_code, str(exc.detail), _HTTP_CODES.get(exc.status_code, "http_error")
-        )
-        answer.headers.update(exc.headers or {})
-        if exc.status_code == 405:
-            answer.headers["allow"] = ", ".join(_allowed_methods(app, request))
-        return answer
-
-    @app.exception_handler(sa_exc.IntegrityError)
-    async def _integrity(_request: Request, exc: sa_exc.IntegrityError) -> JSONResponse:
-        # Two requests raced to create the same thing; the loser's transaction rolled back.
-        return _error(409, "a concurrent request created a conflicting record; retry", "conflict")
-
-    @app.exception_handler(sa_exc.OperationalError)
-    async def _busy(_request: Request, exc: sa_exc.OperationalError) -> JSONResponse:
-        # A lock wait that ran out (SQLite "database is locked", a PostgreSQL deadlock or
-        # serialization failure) is transient: 503 tells clients to retry with backoff.
-        text = str(exc.orig).lower()
-        pgcode = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if "locked" in text or "busy" in text or pgcode in ("40001", "40P01", "55P03"):
-            return _error(503, "database busy; retry", "busy")
-        raise exc
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": _message(e), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors)
-        return _error(
-            422,
-            f"invalid input in: {fields}; " + "; ".join(str(e["msg"]) for e in errors),
-            "validation_error",
-            fields,
-            errors=errors,
-        )
-
+    install_error_handlers(app)
     mount_docs(app)
     _mount_ui(app)
     return app
-
-
-def _message(error: Any) -> str:
-    """A validation error's message; a pattern mismatch says the documented rule."""
-    if error.get("type") == "string_pattern_mismatch":
-        rule = PATTERN_RULES.get((error.get("ctx") or {}).get("pattern", ""))
-        if rule is not None:
-            return f"{rule}; got {error.get('input')!r}"
-    return str(error.get("msg", ""))
 
 
 def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:
@@ -192,19 +119,6 @@ def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:
     if not path or path == ":memory:":
         return None
     return ServerLock(path)
-
-
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    """Every method some route of ``request``'s path takes (Starlette names only the first
-    route's, and GET and POST of one path are two routes)."""
-    from starlette.routing import Match
-
-    methods: set[str] = set()
-    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
-        scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
-            methods.add(method)
-    return sorted(methods)
 
 
 def _version() -> str:
