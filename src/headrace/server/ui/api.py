@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, Query
 from headrace.server.db.database import Database
 from headrace.server.db.models import utcnow
 from headrace.server.domain.auth import Principal
+from headrace.server.domain.pages.children import mapped_children
 from headrace.server.domain.pages.dashboard import dashboard
 from headrace.server.domain.pages.flows import flow_page, flows_list
-from headrace.server.domain.pages.runs import mapped_children, run_page, runs_list
+from headrace.server.domain.pages.runs import run_page, runs_list
 from headrace.server.domain.task_detail import task_run_detail
 from headrace.server.http.deps import get_db, get_principal, get_settings
 from headrace.server.settings import ServerSettings

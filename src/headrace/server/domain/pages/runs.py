@@ -1,4 +1,5 @@
-"""The flow-run pages' data: the filtered list, one run's page and a mapped task's children.
+"""The flow-run pages' data: the filtered list and one run's page (a mapped task's children
+are :mod:`.children`).
 
 A run's page stays small however many mapped children it has: task runs are read as one row
 per task plus a ``GROUP BY (task, state)`` count of children, the Gantt bars as one
@@ -27,9 +28,8 @@ from headrace.server.domain.lookup import get_flow_run
 from headrace.server.domain.pages.columns import FAILED_NAMES, iso, run_columns, run_row
 from headrace.server.domain.pages.graph import flow_graph
 from headrace.server.domain.task_detail import error_of, failed_task_runs, first_task_failures
-from headrace.server.errors import NotFoundError
 
-__all__ = ["mapped_children", "run_artifacts", "run_links", "run_page", "runs_list"]
+__all__ = ["run_artifacts", "run_links", "run_page", "runs_list"]
 
 LOG_TAIL = 300
 LOG_PAGE = 1000
@@ -322,86 +322,3 @@ def run_links(session: Session, flow_run_id: str) -> dict[str, Any]:
         )
     ]
     return {"parent": parent, "children": children}
-
-
-def mapped_children(
-    session: Session,
-    who: Principal,
-    flow_run_id: str,
-    task_slug: str,
-    *,
-    states: list[str],
-    limit: int,
-    offset: int,
-) -> dict[str, Any]:
-    """A mapped task's children: counts by state (all of them) and one page of rows."""
-    get_flow_run(session, flow_run_id, who)
-    run = session.execute(
-        sa.select(FlowRun.name, FlowRun.state, Flow.name.label("flow_name"))
-        .join(Flow, Flow.id == FlowRun.flow_id)
-        .where(FlowRun.id == flow_run_id)
-    ).one()
-    parent = session.execute(
-        sa.select(TaskRun.task_name, TaskRun.state, TaskRun.state_message).where(
-            TaskRun.flow_run_id == flow_run_id,
-            TaskRun.task_slug == task_slug,
-            TaskRun.map_index == -1,
-        )
-    ).first()
-    base = [TaskRun.flow_run_id == flow_run_id, TaskRun.task_slug == task_slug]
-    counts = {
-        s: int(n)
-        for s, n in session.execute(
-            sa.select(TaskRun.state, sa.func.count())
-            .where(*base, TaskRun.map_index >= 0)
-            .group_by(TaskRun.state)
-        )
-    }
-    if parent is None and not counts:
-        raise NotFoundError(f"task {task_slug!r} not found in flow run {flow_run_id}")
-    where = [*base, TaskRun.map_index >= 0]
-    if states:
-        where.append(TaskRun.state.in_(states))
-    total = session.scalar(sa.select(sa.func.count()).select_from(TaskRun).where(*where))
-    rows = session.execute(
-        sa.select(
-            TaskRun.id,
-            TaskRun.map_index,
-            TaskRun.state,
-            TaskRun.state_message,
-            TaskRun.state_timestamp,
-        )
-        .where(*where)
-        .order_by(TaskRun.map_index)
-        .limit(limit)
-        .offset(offset)
-    )
-    return {
-        "flow_run": {
-            "id": flow_run_id,
-            "name": run.name,
-            "state": run.state,
-            "flow_name": run.flow_name,
-        },
-        "task": {
-            "slug": task_slug,
-            "name": parent.task_name if parent else task_slug,
-            "state": parent.state if parent else None,
-            "state_message": parent.state_message if parent else None,
-        },
-        "counts": counts,
-        "artifacts": run_artifacts(session, flow_run_id, task_slug),
-        "total": int(total or 0),
-        "limit": limit,
-        "offset": offset,
-        "children": [
-            {
-                "id": r.id,
-                "map_index": r.map_index,
-                "state": r.state,
-                "state_message": r.state_message,
-                "state_timestamp": iso(r.state_timestamp),
-            }
-            for r in rows
-        ],
-    }
