@@ -4,7 +4,8 @@ An agent belongs to the projects of the API key that registered it (None: an adm
 :meth:`Principal.owns_agent` decides who may see it, and an agent outside the caller's
 projects is a 404 like any resource there. A heartbeat keeps the agent and the Submitted runs
 it holds alive, and answers the runs it must stop (Cancelling). Claiming runs is
-:mod:`.claim`; how long to wait for the next one is :func:`seconds_until_next_due`.
+:mod:`.claim`; :func:`claim_for_agent` is one claim by one agent, and how long a waiting
+claim may sleep before the next one is :func:`seconds_until_next_due`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from headrace.server.db.models import Agent, FlowRun
 from headrace.server.domain.auth import Principal
+from headrace.server.domain.claim import claim_flow_runs, visible_project_ids
 from headrace.server.domain.states import CANCELLING
 from headrace.server.errors import NotFoundError
 
 __all__ = [
     "agent_heartbeat",
+    "claim_for_agent",
     "get_agent",
     "list_agents",
     "register_agent",
@@ -91,3 +94,26 @@ def seconds_until_next_due(session: Session, now: datetime) -> float | None:
     if start.tzinfo is None:
         start = start.replace(tzinfo=now.tzinfo)
     return (start - now).total_seconds()
+
+
+def claim_for_agent(
+    session: Session,
+    who: Principal,
+    agent_id: str,
+    now: datetime,
+    *,
+    limit: int,
+    projects: list[str] | None,
+    wait: float,
+) -> tuple[list[FlowRun], float | None]:
+    """One atomic claim by agent ``agent_id`` (seen alive at ``now``) of up to ``limit`` due
+    runs of ``projects`` (names or ids; None: all it may see). With nothing claimed and a
+    ``wait``, also the seconds until the next Scheduled run is due (None: none is)."""
+    agent = get_agent(session, agent_id, who)
+    agent.last_seen = now
+    project_ids = None if projects is None else visible_project_ids(session, who, projects)
+    runs = claim_flow_runs(session, agent, who, now, limit, project_ids)
+    next_due: float | None = None
+    if not runs and wait > 0:
+        next_due = seconds_until_next_due(session, now)
+    return runs, next_due

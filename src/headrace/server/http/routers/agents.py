@@ -16,7 +16,6 @@ from headrace.server.db.database import Database
 from headrace.server.db.models import utcnow
 from headrace.server.domain import agents
 from headrace.server.domain.auth import Principal
-from headrace.server.domain.claim import claim_flow_runs, visible_project_ids
 from headrace.server.domain.claim_wait import waiters_for
 from headrace.server.http.deps import DB, WHO
 from headrace.wire import (
@@ -112,12 +111,7 @@ def _claim_once(
     """One atomic claim; with nothing claimed and ``body.wait``, also the seconds until the
     next Scheduled run is due (None: none is)."""
     with db.session() as s:
-        agent = agents.get_agent(s, agent_id, who)
-        now = utcnow()
-        agent.last_seen = now
-        projects = None if body.projects is None else visible_project_ids(s, who, body.projects)
-        runs = claim_flow_runs(s, agent, who, now, body.limit, projects)
-        next_due: float | None = None
-        if not runs and body.wait > 0:
-            next_due = agents.seconds_until_next_due(s, now)
+        runs, next_due = agents.claim_for_agent(
+            s, who, agent_id, utcnow(), limit=body.limit, projects=body.projects, wait=body.wait
+        )
         return [FlowRunOut.model_validate(r) for r in runs], next_due
