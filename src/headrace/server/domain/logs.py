@@ -1,4 +1,11 @@
-"""Reading a run's logs: filtered by level, text, task run; paged by id.
+"""A run's logs: the length cap a stored line obeys, and reading them back filtered by
+level, text and task run, paged by id.
+
+A line over ``server.max_log_message_chars`` is stored cut (:func:`truncate_message`): the
+start of the line, ending with a marker that says how many characters were cut and by which
+setting, so a reader knows it is not the whole line and what to raise to keep more. The
+report (:mod:`.report`) and ``POST /logs`` store logs through it; the other request limits
+are the HTTP layer's (:mod:`headrace.server.http.limits`).
 
 Logs page by their id, oldest first: ``after_id`` tails a live run (the UI and ``headrace
 get logs`` ask for what came after the last line they have) and a full page's cursor is the
@@ -17,7 +24,7 @@ from headrace.server.db.models import Log
 from headrace.server.domain.listing import Columns, decode_cursor, encode_cursor
 from headrace.wire import LogOut
 
-__all__ = ["LOG_COLUMNS", "list_logs", "logs_cursor"]
+__all__ = ["LOG_COLUMNS", "list_logs", "logs_cursor", "truncate_message"]
 
 #: The columns of a listed log record: LogOut's.
 LOG_COLUMNS = Columns(cast(sa.Table, Log.__table__), list(LogOut.model_fields))
@@ -56,3 +63,15 @@ def list_logs(
 def logs_cursor(last: dict[str, Any]) -> str:
     """The cursor of the page after the one ending with record ``last``."""
     return encode_cursor("logs", [last["id"]])
+
+
+def truncate_message(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters (0: no limit), ending with a marker that
+    says how many characters were cut and by which setting."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    marker = (
+        f" ... [truncated {len(text) - limit:,} characters; "
+        f"server.max_log_message_chars = {limit:,}]"
+    )
+    return text[: max(limit - len(marker), 0)] + marker

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
-from headrace.server.domain.log_lines import truncate_message
+from headrace.server.domain.logs import truncate_message
 from headrace.server.domain.states import (
     CANCELLING,
     FINISHED_NAMES,
@@ -70,7 +70,7 @@ def insert_logs(
     max_chars: int = 0,
 ) -> int:
     """Insert ``logs`` of run ``flow_run_id``; a message over ``max_chars`` characters is
-    stored cut, with a marker (:func:`~headrace.server.domain.log_lines.truncate_message`)."""
+    stored cut, with a marker (:func:`~headrace.server.domain.logs.truncate_message`)."""
     rows = []
     for log in logs:
         task_run_id = log.task_run_id

@@ -9,7 +9,7 @@ a request that would cost the server memory or disk out of proportion:
   refused at once, a chunked body as soon as the bytes read pass it);
 - a log line longer than ``server.max_log_message_chars`` is stored cut, ending with a
   marker that says how much was cut and which setting did it
-  (:func:`~headrace.server.domain.log_lines.truncate_message`);
+  (:func:`~headrace.server.domain.logs.truncate_message`);
 - list bodies (``POST /logs``, ``POST /flow_runs/{id}/task_runs``, a report's lists) hold at
   most :data:`headrace.wire.limits.MAX_BATCH` items (documented in the schema, 422 beyond);
 - ``offset`` and id cursors are bounded (``headrace.wire.limits``) so that no

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 
 from headrace.server.db.database import Database
-from headrace.server.domain import flows, projects
+from headrace.server.domain import flows
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.lookup import get_flow, get_flow_group, get_project
 from headrace.server.domain.registry import register_flow
@@ -36,7 +36,7 @@ router = APIRouter()
 def create_project(body: ProjectIn, db: Database = DB, who: Principal = WHO) -> ProjectOut:
     who.require_admin("creating a project")
     with db.session() as s:
-        return ProjectOut.model_validate(projects.create_project(s, body.name, body.description))
+        return ProjectOut.model_validate(flows.create_project(s, body.name, body.description))
 
 
 @router.get("/projects", response_model=list[ProjectOut], tags=["projects"])
@@ -44,7 +44,7 @@ def list_projects(
     name: str | None = None, db: Database = DB, who: Principal = WHO
 ) -> list[ProjectOut]:
     with db.session(write=False) as s:
-        return [ProjectOut.model_validate(p) for p in projects.list_projects(s, who, name)]
+        return [ProjectOut.model_validate(p) for p in flows.list_projects(s, who, name)]
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"])
@@ -62,7 +62,7 @@ def read_project(project_id: str, db: Database = DB, who: Principal = WHO) -> Pr
 def delete_project(project_id: str, db: Database = DB, who: Principal = WHO) -> None:
     who.require_admin("deleting a project")
     with db.session() as s:
-        projects.delete_project(s, who, project_id)
+        flows.delete_project(s, who, project_id)
 
 
 @router.post(
