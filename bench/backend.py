@@ -238,7 +238,7 @@ def sqlite_floor(children: int, repeat: int = 3) -> float:
     import sqlite3
     import uuid
 
-    from headrace.server.db import Database
+    from headrace.server.db.database import Database
 
     best = float("inf")
     for _ in range(repeat):
@@ -283,7 +283,7 @@ def sqlite_floor(children: int, repeat: int = 3) -> float:
 
 def _floor_flow_run(db, name: str = "floor") -> str:  # type: ignore[no-untyped-def]
     """A flow run (and its project, group and flow) for the floor's rows to belong to."""
-    from headrace.server import models as m
+    from headrace.server.db import models as m
 
     with db.session() as s:
         project = m.Project(name=name)
@@ -328,9 +328,9 @@ def seed_lists(
 
     import sqlalchemy as sa
 
-    from headrace.server import models as m
-    from headrace.server.db import Database
-    from headrace.server.task_batch import fast_id
+    from headrace.server.db import models as m
+    from headrace.server.db.database import Database
+    from headrace.server.domain.task_batch import fast_id
 
     start = time.perf_counter()
     db = Database(database_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.support.headrace_server import LiveServer
 
-from headrace.server.db import Database
+from headrace.server.db.database import Database
 from headrace.server.settings import ServerSettings
 
 

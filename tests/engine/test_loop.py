@@ -159,7 +159,7 @@ def test_the_server_takes_a_loop_and_a_looped_state_travels_with_its_result(
     tmp_path: Path,
 ) -> None:
     from headrace.client.backend.states import state_from_json, state_to_json
-    from headrace.server.states import transition_problem
+    from headrace.server.domain.states import transition_problem
 
     assert transition_problem("Running", "Looped") is None
     assert transition_problem("Looped", "Running") is None  # not final on the server

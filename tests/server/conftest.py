@@ -19,7 +19,7 @@ from tests.support.postgres import PostgresServer, postgres_available, start_pos
 from tests.support.receivers import http_receiver  # noqa: F401 - fixture
 
 from headrace.client import Client
-from headrace.server.db import Database
+from headrace.server.db.database import Database
 from headrace.server.settings import ServerSettings
 
 

@@ -37,7 +37,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         import uvicorn
 
-        from headrace.server.app import create_app
+        from headrace.server.http.app import create_app
 
         self.app = create_app(self.settings)
         config = uvicorn.Config(

@@ -284,7 +284,7 @@ def test_a_server_that_requires_a_key_asks_for_one(
 
     from tests.server.conftest import make_settings
 
-    from headrace.server.auth import create_api_key
+    from headrace.server.domain.auth import create_api_key
 
     expect, page = _expect(), probe.page
     shutil.copy(sqlite_template, tmp_path / "keyed.db")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from headrace import Flow, Parameter, task
-from headrace.server.ui.graph import flow_graph, parameter_fields
+from headrace.server.domain.pages.graph import flow_graph, parameter_fields
 
 
 @task

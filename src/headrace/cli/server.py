@@ -39,7 +39,7 @@ def create_api_key_command(name: str, project_ids: tuple[str, ...], database: st
     This is how a server started with ``server.require_api_key`` gets its first key; later
     keys can also be made through the API. Only a hash is stored, so keep the printed key.
     """
-    from headrace.server.auth import issue_api_key
+    from headrace.server.domain.auth import issue_api_key
 
     key = issue_api_key(database_url=database, name=name, project_ids=list(project_ids) or None)
     click.echo(key)

@@ -100,7 +100,7 @@ def up_command(host: str | None, port: int | None, database: str | None, no_exam
     from headrace.agent.local import LocalAgent
     from headrace.client import Client
     from headrace.configuration import config
-    from headrace.server.app import create_app
+    from headrace.server.http.app import create_app
     from headrace.server.settings import ServerSettings
     from headrace.utilities.logging import configure_logging
 

@@ -7,8 +7,8 @@ creates an API key straight in the database (the first admin key of a secured se
 
 from __future__ import annotations
 
-from headrace.server.app import create_app
-from headrace.server.auth import issue_api_key
+from headrace.server.domain.auth import issue_api_key
+from headrace.server.http.app import create_app
 from headrace.server.serve import serve
 from headrace.server.settings import ServerSettings
 

@@ -17,7 +17,7 @@ def serve(
     import uvicorn
 
     from headrace.configuration import config
-    from headrace.server.app import create_app
+    from headrace.server.http.app import create_app
     from headrace.server.settings import ServerSettings
 
     settings = ServerSettings.from_config(database_url=database_url, **overrides)

@@ -127,7 +127,7 @@ Version = Annotated[int, Field(ge=0, le=BIG), BeforeValidator(_not_bool)]
 Level = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
 Retries = Annotated[int, Field(ge=0, le=100), BeforeValidator(_not_bool)]
 ClaimLimit = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_not_bool)]
-#: Seconds a claim may long-poll (``headrace.server.claim_wait.MAX_CLAIM_WAIT``).
+#: Seconds a claim may long-poll (``headrace.server.domain.claim_wait.MAX_CLAIM_WAIT``).
 ClaimWait = Annotated[
     float, Field(ge=0.0, le=8.0, allow_inf_nan=False), BeforeValidator(_seconds_not_bool)
 ]

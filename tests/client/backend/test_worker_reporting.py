@@ -23,7 +23,7 @@ from headrace import Flow, context, task
 from headrace.client import Client
 from headrace.client.backend import BackendFlowRunner
 from headrace.executors import DaskExecutor, LocalDaskExecutor
-from headrace.server.auth import create_api_key
+from headrace.server.domain.auth import create_api_key
 
 CHILDREN = 5
 GATED = CHILDREN - 1  # this child waits until the test saw the others on the server

@@ -23,7 +23,7 @@ from headrace import Flow, context, task
 from headrace.client import Client
 from headrace.client.backend import BackendFlowRunner
 from headrace.executors import DaskExecutor
-from headrace.server.auth import create_api_key
+from headrace.server.domain.auth import create_api_key
 
 CHILDREN = 4
 
@@ -99,7 +99,7 @@ def test_workers_without_the_key_report_with_the_runs_token(
         assert [k["name"] for k in token_rows] == ["admin"]  # run tokens are not listed
     # the token only reports for its run: nothing else
     with live.db.session() as session:
-        from headrace.server.auth import create_run_token
+        from headrace.server.domain.auth import create_run_token
 
         _row, token = create_run_token(session, run["id"], run["project_id"], 60)
     denied = httpx.get(f"{live.url}/api/flow_runs/{run['id']}", headers={"X-Api-Key": token})
@@ -132,8 +132,8 @@ def test_refused_worker_reports_show_on_the_run_and_in_the_ui(
 def test_expired_run_tokens_are_refused_and_pruned(secured: tuple[LiveServer, str]) -> None:
     from datetime import timedelta
 
-    from headrace.server.auth import create_run_token
-    from headrace.server.models import ApiKey, utcnow
+    from headrace.server.db.models import ApiKey, utcnow
+    from headrace.server.domain.auth import create_run_token
     from headrace.server.services import SERVICES, prune_run_tokens
 
     live, key = secured

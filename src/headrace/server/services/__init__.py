@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from headrace.server.db import Database
-from headrace.server.models import utcnow
+from headrace.server.db.database import Database
+from headrace.server.db.models import utcnow
 from headrace.server.services.housekeeping import prune_report_batches, prune_run_tokens
 from headrace.server.services.late import mark_late_runs
 from headrace.server.services.notify import send_notifications

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from headrace.server.db import Database, rowcount
-from headrace.server.models import ApiKey, ReportBatch, utcnow
+from headrace.server.db.database import Database, rowcount
+from headrace.server.db.models import ApiKey, ReportBatch, utcnow
 from headrace.server.settings import ServerSettings
 
 __all__ = ["prune_report_batches", "prune_run_tokens"]

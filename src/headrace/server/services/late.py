@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from headrace.server.db import Database, rowcount
-from headrace.server.models import FlowRun, utcnow
+from headrace.server.db.database import Database, rowcount
+from headrace.server.db.models import FlowRun, utcnow
 from headrace.server.settings import ServerSettings
 
 __all__ = ["mark_late_runs"]

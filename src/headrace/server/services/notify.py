@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from headrace.server.db import Database
-from headrace.server.models import (
+from headrace.server.db.database import Database
+from headrace.server.db.models import (
     Flow,
     FlowRun,
     NotificationRule,
@@ -81,7 +81,7 @@ def _url(session: Session, rule: NotificationRule, settings: ServerSettings) -> 
     if rule.url:
         return rule.url
     if rule.url_secret:
-        from headrace.server.secrets import load_fernet, read_secret
+        from headrace.server.domain.secrets import load_fernet, read_secret
 
         try:
             return read_secret(session, load_fernet(settings.secrets_key), rule.url_secret)

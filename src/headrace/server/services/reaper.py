@@ -5,7 +5,7 @@ start) is older than ``server.heartbeat_timeout``, or when it is ``Submitted`` (
 not started) and either its agent has not heartbeated it (the agent lists the runs it holds
 in its heartbeats) for ``server.heartbeat_timeout``, or it was claimed longer than
 ``server.submitted_timeout`` ago. A ``Cancelling`` zombie becomes ``Cancelled``; any other
-is rescheduled while it has retries, else ``Failed`` (:mod:`headrace.server.retries`, with
+is rescheduled while it has retries, else ``Failed`` (:mod:`headrace.server.domain.retries`, with
 the attempt that died and why in its history). Retries: each flow run has ``max_retries``
 (set when creating it, default ``server.flow_run_max_retries``). Updates are optimistic: a
 run that reported in meanwhile is left alone.
@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from headrace.server.db import Database
+from headrace.server.db.database import Database
+from headrace.server.db.models import FlowRun, utcnow
+from headrace.server.domain.retries import runner_lost
+from headrace.server.domain.states import CANCELLING
 from headrace.server.errors import VersionConflictError
-from headrace.server.models import FlowRun, utcnow
-from headrace.server.retries import runner_lost
 from headrace.server.settings import ServerSettings
-from headrace.server.states import CANCELLING
 
 __all__ = ["reap_zombies"]
 

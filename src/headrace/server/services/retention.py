@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from headrace.server.db import Database, rowcount
-from headrace.server.models import Log, utcnow
+from headrace.server.db.database import Database, rowcount
+from headrace.server.db.models import Log, utcnow
 from headrace.server.settings import ServerSettings
 
 __all__ = ["MAX_BATCHES_PER_PASS", "delete_old_logs"]

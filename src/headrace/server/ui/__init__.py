@@ -1,6 +1,6 @@
 """The web UI, served by the headrace server from the API's origin.
 
-:func:`mount` (called by :func:`headrace.server.app.create_app`) adds the aggregate read
+:func:`mount` (called by :func:`headrace.server.http.app.create_app`) adds the aggregate read
 endpoints under ``/api/ui`` and the pages: ``/`` (dashboard), ``/flows``, ``/flows/{id}``,
 ``/runs``, ``/runs/{id}`` and ``/runs/{id}/tasks/{slug}`` (a mapped task's children).
 The front end is plain JavaScript modules, CSS and SVG shipped as package data: no build

@@ -11,15 +11,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from headrace.server.auth import Principal
-from headrace.server.db import Database
-from headrace.server.deps import get_db, get_principal, get_settings
-from headrace.server.models import utcnow
+from headrace.server.db.database import Database
+from headrace.server.db.models import utcnow
+from headrace.server.domain.auth import Principal
+from headrace.server.domain.pages.children import mapped_children
+from headrace.server.domain.pages.dashboard import dashboard
+from headrace.server.domain.pages.flows import flow_page, flows_list
+from headrace.server.domain.pages.runs import run_page, runs_list
+from headrace.server.domain.task_detail import task_run_detail
+from headrace.server.http.deps import get_db, get_principal, get_settings
 from headrace.server.settings import ServerSettings
-from headrace.server.task_detail import task_run_detail
-from headrace.server.ui.dashboard import dashboard
-from headrace.server.ui.flows import flow_page, flows_list
-from headrace.server.ui.runs import mapped_children, run_page, runs_list
 from headrace.server.ui.states import ui_states
 from headrace.wire.limits import MAX_ID, MAX_OFFSET
 from headrace.wire.names import StateName, Time

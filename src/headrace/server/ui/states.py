@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from headrace.engine import state as engine_state
-from headrace.server.states import CANCELLING, FAILED_NAMES, FINISHED_NAMES, SUCCESS_NAMES
+from headrace.server.domain.states import CANCELLING, FAILED_NAMES, FINISHED_NAMES, SUCCESS_NAMES
 
 __all__ = ["group_of", "ui_states"]
 
