@@ -8,7 +8,16 @@ import pytest
 
 from headrace import Flow, task
 from headrace.engine import state as s
-from headrace.engine.signals import ENDRUN, FAIL, PAUSE, RETRY, SKIP, SUCCESS
+from headrace.engine.signals import (
+    ENDRUN,
+    FAIL,
+    PAUSE,
+    RETRY,
+    SKIP,
+    SUCCESS,
+    VALIDATIONFAIL,
+    signal_from_state,
+)
 
 
 @pytest.mark.parametrize("signal", [FAIL, SKIP, RETRY, PAUSE, SUCCESS])
@@ -69,3 +78,33 @@ def test_signals_end_the_task_in_their_state(executor: Any) -> None:
 def test_signal_carries_its_state() -> None:
     sig = FAIL("why", result=3)
     assert type(sig.state) is s.Failed and sig.state.message == "why" and sig.state.result == 3
+
+
+@task
+def validate_rows() -> int:
+    try:
+        raise VALIDATIONFAIL("3 rows have no id")
+    except Exception:  # a signal is not an Exception: it cannot be swallowed here
+        return 0
+
+
+def test_validationfail_ends_the_task_validation_failed_and_fails_downstream(
+    executor: Any,
+) -> None:
+    with Flow("validation") as flow:
+        checked = validate_rows()
+        downstream = after(checked)
+    state = flow.run(executor=executor)
+    res = state.result
+    assert type(res[checked]) is s.ValidationFailed and res[checked].message == "3 rows have no id"
+    assert res[checked].is_failed()
+    assert type(res[downstream]) is s.TriggerFailed
+    assert state.is_failed()
+    assert signal_from_state(res[checked]) is VALIDATIONFAIL
+
+
+def test_queued_is_a_kind_of_submitted_waiting_state() -> None:
+    queued = s.Queued("a concurrency slot is taken", start_time=None)
+    assert queued.is_queued() and queued.is_submitted() and queued.is_pending()
+    assert not queued.is_running() and not queued.is_finished()
+    assert not s.Submitted().is_queued()

@@ -9,10 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from headrace.engine.failure import short_traceback
+from headrace.wire.names import FAILED_STATE_NAMES
 
 __all__ = ["FAILED_STATES", "failed_task_runs", "print_failures", "task_run_label"]
 
-FAILED_STATES = ("Failed", "TimedOut", "TriggerFailed")
+FAILED_STATES = tuple(sorted(FAILED_STATE_NAMES))
 
 
 def task_run_label(task_run: dict[str, Any]) -> str:

@@ -16,23 +16,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from headrace.cli.failures import failed_task_runs, print_failures
 from headrace.cli.output import make_console
 from headrace.cli.waiting import waiting_for
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = ["FINISHED", "REPEAT_WAITING", "watch_flow_run"]
 
 REPEAT_WAITING = 30.0  # seconds between two reminders of the same reason to wait
 CHECK_WAITING = 2.0  # seconds between two looks at the agents
 
-FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"}
-DONE_TASK = {
-    "Success",
-    "Failed",
-    "Cancelled",
-    "TimedOut",
-    "TriggerFailed",
-    "Skipped",
-    "Cached",
-    "Mapped",
-}
+FINISHED = FINISHED_STATE_NAMES
+DONE_TASK = FINISHED_STATE_NAMES
 
 
 def _counts(counts: dict[str, int]) -> str:

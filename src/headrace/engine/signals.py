@@ -20,6 +20,7 @@ __all__ = [
     "SKIP",
     "SUCCESS",
     "TRIGGERFAIL",
+    "VALIDATIONFAIL",
     "HeadraceSignal",
     "RunCancelled",
     "signal_from_state",
@@ -51,6 +52,12 @@ class TRIGGERFAIL(FAIL):
     """End the task ``TriggerFailed`` (raised by triggers)."""
 
     state_class = state.TriggerFailed
+
+
+class VALIDATIONFAIL(FAIL):
+    """End the task ``ValidationFailed`` (its result did not pass a check)."""
+
+    state_class = state.ValidationFailed
 
 
 class SUCCESS(HeadraceSignal):
@@ -112,6 +119,7 @@ def signal_from_state(state_: state.State) -> type[HeadraceSignal]:
 
 _SIGNALS: tuple[type[HeadraceSignal], ...] = (
     TRIGGERFAIL,
+    VALIDATIONFAIL,
     FAIL,
     SUCCESS,
     RETRY,

@@ -22,15 +22,18 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
 
-from headrace.engine.state import KINDS
+from headrace.engine.state import KINDS, Failed, Finished, Looped, Success
 
 __all__ = [
     "BIG",
+    "FAILED_STATE_NAMES",
+    "FINISHED_STATE_NAMES",
     "LABEL_PATTERN",
     "NAME_PATTERN",
     "PATTERN_RULES",
     "SECRET_NAME_PATTERN",
     "STATE_NAME_VALUES",
+    "SUCCESS_STATE_NAMES",
     "Bool",
     "ClaimLimit",
     "ClaimWait",
@@ -59,6 +62,20 @@ PATTERN_RULES = {
     "starting with . or a space",
     SECRET_NAME_PATTERN: "a secret name is 1-200 ASCII letters, digits, '_', '.' or '-'",
 }
+
+
+def _names_of(base: type, but: type | None = None) -> frozenset[str]:
+    return frozenset(
+        k.__name__ for k in KINDS if issubclass(k, base) and not (but and issubclass(k, but))
+    )
+
+
+#: State names of a finished run (``Looped`` ends one iteration only: not final).
+FINISHED_STATE_NAMES: frozenset[str] = _names_of(Finished, but=Looped)
+#: State names that count as success (``Cached``, ``Mapped``, ``Skipped`` too).
+SUCCESS_STATE_NAMES: frozenset[str] = _names_of(Success)
+#: State names of a failure (``TriggerFailed``, ``TimedOut``, ``ValidationFailed`` too).
+FAILED_STATE_NAMES: frozenset[str] = _names_of(Failed)
 
 #: Every state name the server knows (the engine's state kinds and ``Cancelling``).
 STATE_NAME_VALUES: tuple[str, ...] = tuple(

@@ -24,10 +24,12 @@ from headrace.engine.state.finished import (
     Success,
     TimedOut,
     TriggerFailed,
+    ValidationFailed,
 )
 from headrace.engine.state.waiting import (
     Paused,
     Pending,
+    Queued,
     Resume,
     Retrying,
     Running,
@@ -45,6 +47,7 @@ __all__ = [
     "Mapped",
     "Paused",
     "Pending",
+    "Queued",
     "Resume",
     "Retrying",
     "Running",
@@ -55,6 +58,7 @@ __all__ = [
     "Success",
     "TimedOut",
     "TriggerFailed",
+    "ValidationFailed",
     "replace",
     "state_class",
 ]
@@ -64,6 +68,7 @@ KINDS: tuple[type[State], ...] = (
     Pending,
     Scheduled,
     Submitted,
+    Queued,
     Paused,
     Retrying,
     Resume,
@@ -76,6 +81,7 @@ KINDS: tuple[type[State], ...] = (
     Failed,
     TriggerFailed,
     TimedOut,
+    ValidationFailed,
     Cancelled,
 )
 

@@ -99,6 +99,9 @@ class State:
     def is_submitted(self) -> bool:
         return isinstance(self, Submitted)
 
+    def is_queued(self) -> bool:
+        return isinstance(self, Queued)
+
     def is_running(self) -> bool:
         return isinstance(self, Running)
 
@@ -180,6 +183,7 @@ from headrace.engine.state.finished import (  # noqa: E402
 from headrace.engine.state.waiting import (  # noqa: E402
     Paused,
     Pending,
+    Queued,
     Retrying,
     Running,
     Scheduled,

@@ -23,6 +23,7 @@ __all__ = [
     "Success",
     "TimedOut",
     "TriggerFailed",
+    "ValidationFailed",
 ]
 
 
@@ -135,6 +136,13 @@ class TriggerFailed(Failed):
 
     __slots__ = ()
     color = "#c42800"
+
+
+class ValidationFailed(Failed):
+    """Its result did not pass validation (a ``VALIDATIONFAIL`` signal)."""
+
+    __slots__ = ()
+    color = "#b22222"
 
 
 class TimedOut(Failed):

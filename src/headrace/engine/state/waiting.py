@@ -11,7 +11,16 @@ from headrace.engine.state.base import State
 if TYPE_CHECKING:
     from headrace.engine.failure import ErrorInfo
 
-__all__ = ["Paused", "Pending", "Resume", "Retrying", "Running", "Scheduled", "Submitted"]
+__all__ = [
+    "Paused",
+    "Pending",
+    "Queued",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Submitted",
+]
 
 
 class Pending(State):
@@ -54,6 +63,24 @@ class Submitted(Pending):
 
     __slots__ = ()
     color = "#fff9c4"
+
+
+class Queued(Submitted):
+    """Submitted but held back (a concurrency limit was full): it runs once a slot frees,
+    not before ``start_time`` when one is given."""
+
+    __slots__ = ("start_time",)
+    color = "#fff59d"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: datetime | None = None,
+        **kw: Any,
+    ) -> None:
+        self.start_time = start_time
+        super().__init__(message, result, **kw)
 
 
 class Paused(Pending):

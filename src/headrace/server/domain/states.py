@@ -25,6 +25,7 @@ from headrace.server.domain.history import materialize
 from headrace.server.domain.invariants import check_may_succeed
 from headrace.server.domain.task_sweep import sweep_task_runs
 from headrace.server.errors import InvalidInputError, TransitionError, VersionConflictError
+from headrace.wire.names import FAILED_STATE_NAMES, FINISHED_STATE_NAMES, SUCCESS_STATE_NAMES
 
 __all__ = [
     "CANCELLING",
@@ -48,15 +49,10 @@ _KINDS = {
     for name in engine_state.__all__
     if isinstance(cls := getattr(engine_state, name), type) and issubclass(cls, engine_state.State)
 }
-SUCCESS_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Success))
-# Looped ends one iteration of a looping task, which then runs again: not final here.
-FINISHED_NAMES = frozenset(
-    n
-    for n, c in _KINDS.items()
-    if issubclass(c, engine_state.Finished) and not issubclass(c, engine_state.Looped)
-)
+SUCCESS_NAMES = SUCCESS_STATE_NAMES
+FINISHED_NAMES = FINISHED_STATE_NAMES  # not Looped: it ends one iteration, then runs again
 RUNNING_NAMES = frozenset({"Running", CANCELLING})
-FAILED_NAMES = frozenset(n for n, c in _KINDS.items() if issubclass(c, engine_state.Failed))
+FAILED_NAMES = FAILED_STATE_NAMES
 
 
 STATE_NAMES = frozenset(set(_KINDS) - {"State", "Finished"})

@@ -22,6 +22,7 @@ from headrace.server.db.models import Flow, FlowRun, Log, TaskRun, utcnow
 from headrace.server.domain.auth import Principal
 from headrace.server.domain.history import HistoryRecord, task_run_history
 from headrace.server.domain.lookup import get_task_run
+from headrace.wire.names import FAILED_STATE_NAMES
 
 __all__ = [
     "attempts_of",
@@ -31,7 +32,7 @@ __all__ = [
     "task_run_detail",
 ]
 
-FAILED = ("Failed", "TriggerFailed", "TimedOut")
+FAILED = tuple(sorted(FAILED_STATE_NAMES))
 _ENDS_ATTEMPT = frozenset(
     {
         *FAILED,
