@@ -32,11 +32,13 @@ from headrace.engine.decisions import (
     EXECUTE_FIRST,
     READ_CACHE,
     READ_TARGET,
+    STOP,
     Decision,
     Execute,
     NextIteration,
     Persist,
     Remember,
+    Sleep,
     WaitUntil,
 )
 from headrace.engine.signals import TRIGGERFAIL, HeadraceSignal
@@ -77,6 +79,7 @@ __all__ = [
     "unmappable",
     "upstream_finished",
     "upstream_verdict",
+    "wait",
 ]
 
 
@@ -239,6 +242,24 @@ def start(spec: TaskSpec, state: State, clock: Clock, run_count: int | None = No
     else:
         running = transition(state, Event.START, "Starting task run.")
     return (running, EXECUTE_FIRST if run_count == 1 else Execute(run_count))
+
+
+def wait(spec: TaskSpec, state: State, todo: WaitUntil, clock: Clock) -> Decision:
+    """What waiting for a start time comes to, in the applied ``state`` (a state handler
+    may have changed its ``start_time``, or ended the run): stop there when it is finished
+    or when the run's pass returns such states (``retry_later``: the flow run comes back
+    for it), sleep until the start time when it is ahead, else start attempt
+    ``todo.run_count``."""
+    when = state.start_time if isinstance(state, Scheduled) else None
+    if when is None:
+        when = todo.when
+    if not isinstance(state, Scheduled) and state.is_finished():
+        return STOP  # a state handler ended the run instead
+    if when is not None and when > clock():
+        if spec.retry_later and isinstance(state, Scheduled):
+            return STOP
+        return (None, Sleep(when, todo.run_count))
+    return start(spec, state, clock, run_count=todo.run_count)
 
 
 def may_retry(spec: TaskSpec, failed: State, run_count: int) -> bool:

@@ -29,7 +29,6 @@ from headrace.engine.boundary import UserCodeError
 from headrace.engine.context_keys import task_run_name, with_task_run_id
 from headrace.engine.contracts import Listener, Recall
 from headrace.engine.decisions import (
-    STOP,
     Decision,
     Execute,
     NextIteration,
@@ -37,6 +36,7 @@ from headrace.engine.decisions import (
     ReadCache,
     ReadTarget,
     Remember,
+    Sleep,
     WaitUntil,
 )
 from headrace.engine.errors import ResultError
@@ -53,7 +53,6 @@ from headrace.engine.state import (
     Mapped,
     Pending,
     Resume,
-    Scheduled,
     State,
     replace,
 )
@@ -377,7 +376,12 @@ class TaskRunner:
                     spec, state, outcome, todo.run_count, ctx, _now, inputs, params
                 )
             elif isinstance(todo, WaitUntil):
-                decision = self._wait(state, todo)
+                decision = steps.wait(spec, state, todo, _now)
+            elif isinstance(todo, Sleep):
+                delay = (todo.until - _now()).total_seconds()
+                if delay > 0:
+                    time.sleep(delay)
+                decision = steps.start(spec, state, _now, run_count=todo.run_count)
             elif isinstance(todo, Persist):
                 assert fmt is not None
                 written = effects.write_result(spec, todo.state, fmt)
@@ -401,21 +405,6 @@ class TaskRunner:
                 decision = steps.after_cache(spec, state, hit, _now)
             else:  # pragma: no cover - every instruction is handled above
                 raise TypeError(f"unknown instruction {todo!r}")
-
-    def _wait(self, state: State, todo: WaitUntil) -> Decision:
-        """A start time ahead: end the run's pass in ``state`` (the flow run comes back
-        for it) when the run returns such states, else sleep until then and start."""
-        when = state.start_time if isinstance(state, Scheduled) else None
-        if when is None:
-            when = todo.when
-        if not isinstance(state, Scheduled) and state.is_finished():
-            return STOP  # a state handler ended the run instead
-        now = _now()
-        if when is not None and when > now:
-            if self.spec.retry_later and isinstance(state, Scheduled):
-                return STOP
-            time.sleep((when - now).total_seconds())
-        return steps.start(self.spec, state, _now, run_count=todo.run_count)
 
     def _remember(self, todo: Remember, idx: int | None) -> State:
         """Keep a new cache entry: in this process's cache, or on the state for the flow
