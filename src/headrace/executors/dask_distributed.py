@@ -212,7 +212,7 @@ class DaskExecutor(Executor):
         live, values, renamed = self._live, self._values, self._renamed
         value_keys: dict[Any, str] = {}  # results already here, sent back as data nodes
         for key, pending in nodes.items():
-            node = as_dask(pending)
+            node = as_dask(pending, pickled=True)
             subs: dict[Any, Any] = {}
             for dep in node.dependencies:
                 current = renamed.get(dep, dep)

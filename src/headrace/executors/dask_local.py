@@ -142,7 +142,7 @@ class LocalDaskExecutor(Executor):
         if self.scheduler != "processes":  # chains write their results to `values` here
             dsk = fuse_chains(dsk, values)
         else:
-            dsk = {k: as_dask(node) for k, node in dsk.items()}
+            dsk = {k: as_dask(node, pickled=True) for k, node in dsk.items()}
         keys = [k for k in needed if k in dsk]
         results = self._get(dsk, keys)
         for key, value in zip(keys, results, strict=True):

@@ -87,8 +87,21 @@ class Node:
         return self.fn(*args, **kwargs)
 
     def task(self) -> Task:
-        """The dask task spec of this node alone."""
+        """The dask task spec of this node alone, for a scheduler in this process: the
+        node itself called with its dependencies' values as flat positional refs."""
         return Task(self.key, self, *[TaskRef(k) for k in self.dependencies])
+
+    def parsed_task(self) -> Task:
+        """The dask task spec of this node for a scheduler that pickles it (worker
+        processes, a cluster): ``fn`` with its arguments parsed by dask, as
+        ``dask.delayed`` would send them (the flat form pickles larger there, holding the
+        arguments and the refs beside them); only the arguments holding refs are parsed."""
+        with_refs = set(self.with_refs)
+        args = [parse_input(a) if i in with_refs else a for i, a in enumerate(self.args)]
+        kwargs: dict[str, Any] = {
+            k: parse_input(v) if k in with_refs else v for k, v in self.kwargs.items()
+        }
+        return Task(self.key, self.fn, *args, **kwargs)
 
 
 class GraphBuilder:
@@ -186,9 +199,11 @@ class GraphBuilder:
         return taken
 
 
-def as_dask(node: Node | GraphNode) -> GraphNode:
-    """``node`` as a dask graph node."""
-    return node.task() if isinstance(node, Node) else node
+def as_dask(node: Node | GraphNode, pickled: bool = False) -> GraphNode:
+    """``node`` as a dask graph node (``pickled``: for a scheduler that pickles it)."""
+    if isinstance(node, Node):
+        return node.parsed_task() if pickled else node.task()
+    return node
 
 
 def _collect(obj: Any, into: dict[Any, None]) -> bool:
