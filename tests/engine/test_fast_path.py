@@ -15,7 +15,7 @@ from headrace.engine import state as s
 from headrace.engine import steps
 from headrace.engine.flow_runner import FlowRunner
 from headrace.engine.settings import RunSettings
-from headrace.engine.signals import LOOP, SKIP
+from headrace.engine.signals import LOOP, SKIP, RunCancelled
 from headrace.engine.task_runner import TaskRunner
 from headrace.engine.task_spec import TaskSpec
 from headrace.engine.transitions import FOLLOWERS, PLAIN_RUN, Event, target_kind
@@ -314,3 +314,56 @@ def test_a_task_runner_subclass_that_drives_runs_itself_gets_the_general_path() 
     assert final.is_successful()
     assert [type(x).__name__ for x in seen].count("Running") == 8  # numbers, 6 children, total
     assert TaskRunner(inc).plain and not Mine(inc).plain
+
+
+def test_a_listener_that_raises_fails_the_run_as_on_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def picky(t: Any, index: int | None, old: s.State, new: s.State) -> None:
+        if index == 1 and isinstance(new, s.Running):
+            raise RuntimeError("listener broke")
+        if index == 2 and type(new) is s.Success:
+            raise RuntimeError("listener broke late")
+
+    def run(fast: bool) -> Any:
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(steps, "plain", lambda spec: False)
+            final = FlowRunner(build_map(), listeners=(picky,)).run()
+        return {t.name: _describe(st) for t, st in final.result.items()}
+
+    fast, general = run(True), run(False)
+    assert fast == general
+    children = fast["inc"][2]
+    assert children[1][0] == "Failed" and "listener broke" in children[1][1]
+    assert children[2][0] == "Failed" and children[0][0] == "Success"
+
+
+@task
+def stopped_at_one(x: int) -> int:
+    if x == 1:
+        raise RunCancelled("stop")
+    return x
+
+
+def test_a_run_stopped_mid_map_tells_the_listeners_as_on_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def run(fast: bool) -> list[Any]:
+        heard: list[Any] = []
+
+        def listener(t: Any, index: int | None, old: s.State, new: s.State) -> None:
+            heard.append((t.name, index, type(old).__name__, type(new).__name__))
+
+        with Flow("stopped") as flow:
+            stopped_at_one.map(numbers(3))
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(steps, "plain", lambda spec: False)
+            with pytest.raises(RunCancelled):
+                FlowRunner(flow, listeners=(listener,)).run()
+        return heard
+
+    fast = run(True)
+    assert fast == run(False)
+    assert ("stopped_at_one", 1, "Running", "Cancelled") in fast
