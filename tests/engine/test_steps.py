@@ -22,6 +22,7 @@ from headrace.engine.decisions import (
     ReadCache,
     ReadTarget,
     Remember,
+    Sleep,
     WaitUntil,
 )
 from headrace.engine.errors import InvalidTransitionError
@@ -66,6 +67,20 @@ def test_a_start_time_ahead_is_an_instruction_to_wait_not_a_sleep() -> None:
     assert steps.start(_spec(), retrying, clock) == (None, WaitUntil(later, 3))
     state, then = steps.start(_spec(), s.Retrying(start_time=NOW, run_count=2), clock)
     assert type(state) is s.Running and then == Execute(3)
+
+
+def test_waiting_ends_the_pass_sleeps_or_starts_as_the_step_decides() -> None:
+    later = NOW + timedelta(seconds=30)
+    retrying = s.Retrying(start_time=later, run_count=1)
+    todo = WaitUntil(later, 2)
+    returns = _spec(RunSettings(returns_retrying=True), max_retries=1)
+    sleeps = _spec(RunSettings(returns_retrying=False), max_retries=1)
+    assert steps.wait(returns, retrying, todo, clock) == (None, None)  # the run comes back
+    assert steps.wait(sleeps, retrying, todo, clock) == (None, Sleep(later, 2))
+    state, then = steps.wait(sleeps, retrying, todo, lambda: later)  # the time has come
+    assert type(state) is s.Running and then == Execute(2)
+    # a state handler ended the run instead of waiting
+    assert steps.wait(sleeps, s.Failed("no"), todo, clock) == (None, None)
 
 
 def test_a_failed_attempt_with_retries_left_is_retrying_at_clock_plus_delay() -> None:

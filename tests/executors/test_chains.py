@@ -59,9 +59,47 @@ def test_only_tasks_that_could_not_run_in_parallel_are_fused() -> None:
     assert keys["d"] not in fused and keys["e"] not in fused  # inside the chain named f
 
 
-def test_no_chain_leaves_the_graph_as_it_is() -> None:
-    dsk, _ = graph({"a": (), "b": (), "c": ("a", "b")})
-    assert fuse_chains(dsk, {}) == dsk
+def test_no_chain_leaves_each_call_a_dask_task_of_its_own() -> None:
+    dsk, keys = graph({"a": (), "b": (), "c": ("a", "b")})
+    fused = fuse_chains(dsk, {})
+    assert list(fused) == list(dsk) and chains_of(fused, keys) == []
+    assert all(isinstance(node, Task) and node.func is dsk[k] for k, node in fused.items())
+    assert get(fused, [keys["c"]]) == (3,)
+
+
+def test_a_chain_builds_no_dask_task_spec_for_its_members(monkeypatch: Any) -> None:
+    from headrace.executors.graph import Node
+
+    built: list[str] = []
+    original = Node.task
+
+    def counted(self: Node) -> Task:
+        built.append(self.key)
+        return original(self)
+
+    monkeypatch.setattr(Node, "task", counted)
+    dsk, keys = graph({"a": (), "b": ("a",), "c": ("b",), "d": (), "e": ("c", "d")})
+    fused = fuse_chains(dsk, {})
+    assert chains_of(fused, keys) == [["a", "b", "c"]]
+    assert sorted(built) == sorted([keys["d"], keys["e"]])  # one spec each, none per member
+    assert get(fused, [keys["e"]]) == (5,)
+
+
+def test_a_node_finds_refs_nested_in_its_arguments_and_keeps_plain_ones_as_they_are() -> None:
+    builder = GraphBuilder()
+    a = builder.add(add, (1,), {})
+    b = builder.add(add, (2,), {})
+    context = {"flow_name": "f", "parameters": {"p": [1, 2]}}
+    up = {"x": a, "ys": [b, (a, 3)]}
+    ref = builder.add(lambda up, ctx, n=0: (up, ctx, n), (up, context), {"n": b})
+    node = builder.pending[ref.key]
+    assert node.dependencies == (a.key, b.key) and node.with_refs == (0, "n")
+    assert node.args[1] is context  # searched once, kept as it is
+    got_up, got_ctx, got_n = node(2, 3)
+    assert got_up == {"x": 2, "ys": [3, (2, 3)]} and got_ctx is context and got_n == 3
+    assert up == {"x": a, "ys": [b, (a, 3)]}  # the submitted arguments are left alone
+    dsk = fuse_chains(builder.take(), {})
+    assert get(dsk, [ref.key])[0][0] == {"x": 2, "ys": [3, (2, 3)]}
 
 
 def test_threads_run_a_chain_as_one_dask_task_and_wait_returns_each_result() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from headrace.core import active
+from headrace.core import active, gc_pause
 from headrace.core.edge import Edge
 from headrace.core.flow_editing import FlowEditing
 from headrace.core.hooks import OnFailure
@@ -75,21 +75,28 @@ class Flow(FlowEditing):
         self._reference: set[Task] = set()
         self._sorted: list[Task] | None = None
         self._tokens: list[object] = []
-        for t in tasks or ():
-            self.add_task(t)
-        for e in edges or ():
-            self.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
+        with gc_pause.paused():  # a graph only grows while it is built
+            for t in tasks or ():
+                self.add_task(t)
+            for e in edges or ():
+                self.add_edge(e.upstream_task, e.downstream_task, e.key, e.mapped, e.flattened)
         self.set_reference_tasks(reference_tasks or ())
 
     def __repr__(self) -> str:
         return f"<Flow: name={self.name!r}, {len(self.tasks)} tasks>"
 
     def __enter__(self) -> Flow:
+        """Build the flow: tasks called in the block join it. The cyclic garbage collector
+        is paused until the block ends (see :mod:`~headrace.core.gc_pause`)."""
         self._tokens.append(active.push(self))
+        gc_pause.pause()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        active.pop(self._tokens.pop())
+        try:
+            active.pop(self._tokens.pop())
+        finally:
+            gc_pause.resume()
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the graph and settings, never an open ``with`` block's context token."""

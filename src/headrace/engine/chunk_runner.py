@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headrace.core.edge import Edge
-from headrace.engine.state import Mapped, State, Success
+from headrace.engine import steps
+from headrace.engine.state import NOT_LOADED, Mapped, State, Success
 
 if TYPE_CHECKING:
     from headrace.core.task import Task
     from headrace.engine.task_runner import TaskRunner
 
 __all__ = ["ChunkRunner", "Piece", "StateChunk", "join_chunks"]
+
+_EMPTY: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,17 +127,113 @@ class ChunkRunner:
         than the runner's when the two were pickled apart), ``given`` the children's
         states of an earlier run. Children the runner's ``recall`` knows finished (this
         chunk is run again after its worker died) keep that state and do not run again."""
-        items = {position: _concat(reads[position], parts) for position, parts in pieces.items()}
-        run = self.runner.run
-        edges = tuple(enumerate(self.edges))
+        runner = self.runner
         fixed = {i: Mapped(map_states=f) if isinstance(f, list) else f for i, f in fixed.items()}
-        given = _recalled(self.runner, start, count, given)
+        given = _recalled(runner, start, count, given)
+        if runner.plain:
+            plain = self._run_plain(start, count, fixed, pieces, reads, given, context, constants)
+            if plain is not None:
+                return StateChunk(plain)
+        items = {position: _concat(reads[position], parts) for position, parts in pieces.items()}
+        run = runner.run
+        edges = tuple(enumerate(self.edges))
         states = []
         for j in range(count):
             upstream = {e: (items[i][j] if i in items else fixed[i]) for i, e in edges}
             state = given[j] if given is not None else None
             states.append(run(upstream, state, context, start + j, constants))
         return StateChunk(states)
+
+    def _run_plain(
+        self,
+        start: int,
+        count: int,
+        fixed: Mapping[int, State],
+        pieces: Mapping[int, list[Piece]],
+        reads: Mapping[int, list[Any]],
+        given: Sequence[State | None] | None,
+        context: Mapping[str, Any] | None,
+        constants: Mapping[str, Any] | None,
+    ) -> list[State] | None:
+        """:meth:`run` for a plain task (``runner.plain``): the children given no state
+        whose upstream states are plain successes take the runner's fast path
+        (:meth:`TaskRunner.run_plain`), the others :meth:`TaskRunner.run`; None when the
+        states every child shares do not let a plain run start (then every child takes
+        :meth:`TaskRunner.run`).
+
+        The shared states are judged once for the chunk (the upstream checks judge each
+        state on its own); a mapped input read from an upstream task's list is the item
+        itself, not wrapped in a ``Success`` state first (on the fast path no one looks at
+        that state; a child that takes the general path gets it)."""
+        runner = self.runner
+        edges = self.edges
+        if not steps.plain_upstream(runner.spec, {edges[i]: up for i, up in fixed.items()}):
+            return None
+        # the arguments every child shares, in the order steps.inputs_of gives them
+        template = dict(constants or _EMPTY)
+        whole: list[tuple[str, Mapped]] = []  # a shared mapped state: a new list per child
+        try:
+            for i, edge in enumerate(edges):
+                if edge.key is None:
+                    continue
+                up = fixed.get(i)
+                if isinstance(up, Mapped):
+                    whole.append((edge.key, up))
+                    template[edge.key] = None
+                else:
+                    template[edge.key] = None if up is None else up.result
+        except Exception:  # a shared result that cannot be read: each child says so
+            return None
+        items: dict[int, list[Any]] = {}  # by edge position: each child's state or value
+        values: list[tuple[str, list[Any]]] = []  # keyed inputs read from a list's items
+        states: list[tuple[str | None, list[State]]] = []  # inputs read from states
+        for i, parts in pieces.items():
+            key = edges[i].key
+            if all(part.of_result for part in parts):
+                items[i] = column = _concat_values(reads[i], parts)
+                if key is not None:
+                    values.append((key, column))
+            else:
+                items[i] = column = _concat(reads[i], parts)
+                states.append((key, column))
+        raw = {i for i, parts in pieces.items() if all(part.of_result for part in parts)}
+        base = runner.task_context(context)
+        run_plain = runner.run_plain
+        out: list[State] = []
+        for j in range(count):
+            index = start + j
+            inputs = template.copy()
+            plain = given is None or given[j] is None
+            if plain:
+                for key, column in states:
+                    up = column[j]
+                    if type(up) not in steps.PLAIN_UPSTREAM or up._value is NOT_LOADED:
+                        plain = False
+                        break
+                    if key is not None:
+                        inputs[key] = up._value
+            if not plain:
+                upstream = {
+                    e: (
+                        fixed[i]
+                        if i not in items
+                        else Success(result=items[i][j])
+                        if i in raw
+                        else items[i][j]
+                    )
+                    for i, e in enumerate(edges)
+                }
+                state = given[j] if given is not None else None
+                out.append(runner.run(upstream, state, context, index, constants))
+                continue
+            for key, column in values:
+                inputs[key] = column[j]
+            for key, mapped in whole:
+                inputs[key] = mapped.result
+            ctx = base.copy()
+            ctx["map_index"] = index
+            out.append(run_plain(inputs, ctx, index))
+        return out
 
     __call__ = run  # a Runnable: executors call the chunk runner itself
 
@@ -182,6 +281,14 @@ def _recalled(
         ):
             merged[j] = state
     return merged
+
+
+def _concat_values(sources: list[Any], parts: list[Piece]) -> list[Any]:
+    """The items of an upstream task's list (``Piece.of_result`` parts) themselves."""
+    out: list[Any] = []
+    for source, part in zip(sources, parts, strict=True):
+        out.extend(source.result[part.lo : part.hi])
+    return out
 
 
 def _concat(sources: list[Any], parts: list[Piece]) -> list[State]:

@@ -11,8 +11,8 @@ instructions are the only I/O a task run does:
 instruction            the driver ...                                   ... then asks
 =====================  ===============================================  =====================
 :class:`Execute`       calls the task's code (attempt ``run_count``)    ``after_attempt``
-:class:`WaitUntil`     returns the state (the run comes back), or       ``start``
-                       sleeps until the start time
+:class:`WaitUntil`     asks whether to end the pass or sleep first      ``wait``
+:class:`Sleep`         sleeps until the start time                      ``start``
 :class:`ReadTarget`    reads the task's target, if it is there          ``after_target``
 :class:`ReadCache`     looks the cache up for a still-valid entry       ``after_cache``
 :class:`Persist`       writes the state's result                        ``after_persist``
@@ -43,6 +43,7 @@ __all__ = [
     "ReadCache",
     "ReadTarget",
     "Remember",
+    "Sleep",
     "WaitUntil",
 ]
 
@@ -61,6 +62,15 @@ class WaitUntil:
     a state handler changed it)."""
 
     when: datetime | None
+    run_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Sleep until ``until`` (the start time :func:`~headrace.engine.steps.wait` found
+    ahead), then start attempt ``run_count``."""
+
+    until: datetime
     run_count: int
 
 
@@ -97,7 +107,9 @@ class NextIteration:
     looped: Looped
 
 
-Instruction = Execute | WaitUntil | ReadTarget | ReadCache | Persist | Remember | NextIteration
+Instruction = (
+    Execute | WaitUntil | Sleep | ReadTarget | ReadCache | Persist | Remember | NextIteration
+)
 
 READ_TARGET = ReadTarget()
 READ_CACHE = ReadCache()

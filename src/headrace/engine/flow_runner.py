@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from headrace.core import gc_pause
 from headrace.core.errors import FlowValidationError
 from headrace.core.flow import Flow
 from headrace.core.task import Task
@@ -189,10 +190,11 @@ class FlowRunner:
         try:
             if state.is_finished():
                 return state
-            state = self.set_flow_state(state, Running("Running flow."))
-            logger.info("Flow run %r: started", flow.name)
-            results = self._run_tasks(settings, task_states or {}, ctx, task_contexts)
-            final = self.set_flow_state(state, self.terminal_state(self.final_state(results)))
+            with gc_pause.lifted():  # a run inside `with Flow(...)`: the collector is on
+                state = self.set_flow_state(state, Running("Running flow."))
+                logger.info("Flow run %r: started", flow.name)
+                results = self._run_tasks(settings, task_states or {}, ctx, task_contexts)
+                final = self.set_flow_state(state, self.terminal_state(self.final_state(results)))
         except UserCodeError as exc:
             final = Failed(f"Flow {flow.name!r}: {exc}", exc.exc, error=describe_error(exc.exc))
         except Exception as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from headrace.core import gc_pause
 from headrace.core.edge import Edge
 from headrace.engine.chunk_runner import ChunkRunner, Piece, StateChunk, join_chunks
 from headrace.engine.state import Mapped, State, Success
@@ -113,7 +114,8 @@ def submit_mapped(
         if _sliceable(value, edge):
             per_child[edge] = _Sliced(up, len(value.result))
             continue
-        items = map_items(value, edge.flattened)
+        with gc_pause.paused():  # one state per child: nothing to collect
+            items = map_items(value, edge.flattened)
         if items is None:  # the parent's verdict; a given Mapped is no verdict of now
             parent_given = None if isinstance(given, Mapped) else given
             parent_up = {
@@ -132,16 +134,17 @@ def submit_mapped(
         bounds = chunk_bounds(count, chunk_count(executor, count))
     edges = tuple(upstream)
     fixed = {i: upstream[e] for i, e in enumerate(edges) if e not in per_child}
-    sources = {i: _pieces(per_child[e], bounds) for i, e in enumerate(edges) if e in per_child}
-    prior = given.map_states if isinstance(given, Mapped) else []
     calls = []
-    for i, (lo, hi) in enumerate(bounds):
-        pieces = {position: [part for _, part in parts[i]] for position, parts in sources.items()}
-        reads = {position: [src for src, _ in parts[i]] for position, parts in sources.items()}
-        old: list[State | None] | None = None
-        if lo < len(prior):
-            old = [prior[k] if k < len(prior) else None for k in range(lo, hi)]
-        calls.append((lo, hi - lo, fixed, pieces, reads, old, ctx, constants))
+    with gc_pause.paused():  # the chunks' calls (slices of lists of many children)
+        sources = {i: _pieces(per_child[e], bounds) for i, e in enumerate(edges) if e in per_child}
+        prior = given.map_states if isinstance(given, Mapped) else []
+        for i, (lo, hi) in enumerate(bounds):
+            pieces = {pos: [part for _, part in parts[i]] for pos, parts in sources.items()}
+            reads = {pos: [src for src, _ in parts[i]] for pos, parts in sources.items()}
+            old: list[State | None] | None = None
+            if lo < len(prior):
+                old = [prior[k] if k < len(prior) else None for k in range(lo, hi)]
+            calls.append((lo, hi - lo, fixed, pieces, reads, old, ctx, constants))
     chunk_runner = ChunkRunner(runner, edges)
     submit_many = getattr(executor, "submit_many", None)
     if submit_many is not None:

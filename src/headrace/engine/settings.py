@@ -44,12 +44,16 @@ class RunSettings:
     @classmethod
     def from_config(cls, **given: Any) -> RunSettings:
         """Settings from the configuration (``flows.checkpointing``,
-        ``tasks.default_retry_delay``), overridden by ``given``."""
+        ``tasks.default_retry_delay``, ``tasks.default_timeout``: seconds, 0 or less for
+        none), overridden by ``given``."""
         from headrace.configuration import config
 
+        tasks = config.tasks
+        timeout = tasks.get("default_timeout") or 0
         values: dict[str, Any] = {
             "checkpointing": bool(config.flows.checkpointing),
-            "default_retry_delay": float(config.tasks.default_retry_delay),
+            "default_retry_delay": float(tasks.default_retry_delay),
+            "default_timeout": float(timeout) if float(timeout) > 0 else None,
         }
         values.update(given)
         return cls(**values)

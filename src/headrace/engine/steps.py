@@ -10,6 +10,14 @@ which judges upstream states. Read top to bottom, this module is one task run:
 
 restart a given finished state -> wait for upstream -> skip / trigger -> target -> cache ->
 start (or wait for a start time) -> attempt -> retry / loop / persist / remember -> done.
+
+Most runs take none of the turns: a *plain* task (:func:`plain`: no retries, cache,
+target, checkpoint, timeout, trigger of its own, state handlers, captured prints or run
+name) given no state, whose upstream states are plain successes
+(:data:`PLAIN_UPSTREAM`), goes ``Pending`` -> ``Running`` -> attempt, and ends there when
+the attempt succeeds: the row :data:`~headrace.engine.transitions.PLAIN_RUN` of the table.
+The driver's fast path takes that row directly; any other outcome of the attempt goes on
+through :func:`after_attempt` like every run.
 """
 
 from __future__ import annotations
@@ -24,11 +32,13 @@ from headrace.engine.decisions import (
     EXECUTE_FIRST,
     READ_CACHE,
     READ_TARGET,
+    STOP,
     Decision,
     Execute,
     NextIteration,
     Persist,
     Remember,
+    Sleep,
     WaitUntil,
 )
 from headrace.engine.signals import TRIGGERFAIL, HeadraceSignal
@@ -52,6 +62,7 @@ from headrace.engine.transitions import Event, transition
 from headrace.engine.triggers import all_successful
 
 __all__ = [
+    "PLAIN_UPSTREAM",
     "Clock",
     "after_attempt",
     "after_cache",
@@ -61,17 +72,54 @@ __all__ = [
     "cache_entry",
     "inputs_of",
     "may_retry",
+    "plain",
+    "plain_upstream",
     "restart",
     "start",
     "unmappable",
     "upstream_finished",
     "upstream_verdict",
+    "wait",
 ]
 
 
 #: What a step asks the time of, only when a decision depends on it (a start time, a retry,
 #: a cache entry's expiry); the driver gives the wall clock, tests a fixed one.
 Clock = Callable[[], datetime]
+
+
+# ---- the plain run ----------------------------------------------------------------------
+
+#: Upstream kinds that pass :func:`upstream_finished` and :func:`upstream_verdict` of a task
+#: with the default trigger, whatever ``skip_on_upstream_skip`` says: finished, successful,
+#: not skipped, and no children to look at.
+PLAIN_UPSTREAM: frozenset[type[State]] = frozenset({Success, Cached})
+
+
+def plain(spec: TaskSpec) -> bool:
+    """Whether the task's runs may take the plain row (``Pending`` -> ``Running`` ->
+    ``Success``) without the steps in between: no target, cache, checkpoint, timeout,
+    retries, trigger of its own, state handlers, captured prints or run name."""
+    task = spec.task
+    return (
+        not spec.writes
+        and spec.timeout is None
+        and task.target is None
+        and task.cache_for is None
+        and task.max_retries == 0
+        and task.trigger is None
+        and not task.state_handlers
+        and not task.log_stdout
+        and getattr(task, "task_run_name", None) is None
+    )
+
+
+def plain_upstream(spec: TaskSpec, upstream: Mapping[Edge, State]) -> bool:
+    """Whether ``upstream`` lets a plain task's run start at once: every state finished and
+    the skip check and the default trigger passed (what :func:`upstream_finished` and
+    :func:`upstream_verdict` ask of it, state by state, so the states a chunk of mapped
+    children share are asked once for the chunk)."""
+    return upstream_finished(upstream) and upstream_verdict(spec, Pending(), upstream) is None
 
 
 # ---- before the task may run -------------------------------------------------------------
@@ -194,6 +242,24 @@ def start(spec: TaskSpec, state: State, clock: Clock, run_count: int | None = No
     else:
         running = transition(state, Event.START, "Starting task run.")
     return (running, EXECUTE_FIRST if run_count == 1 else Execute(run_count))
+
+
+def wait(spec: TaskSpec, state: State, todo: WaitUntil, clock: Clock) -> Decision:
+    """What waiting for a start time comes to, in the applied ``state`` (a state handler
+    may have changed its ``start_time``, or ended the run): stop there when it is finished
+    or when the run's pass returns such states (``retry_later``: the flow run comes back
+    for it), sleep until the start time when it is ahead, else start attempt
+    ``todo.run_count``."""
+    when = state.start_time if isinstance(state, Scheduled) else None
+    if when is None:
+        when = todo.when
+    if not isinstance(state, Scheduled) and state.is_finished():
+        return STOP  # a state handler ended the run instead
+    if when is not None and when > clock():
+        if spec.retry_later and isinstance(state, Scheduled):
+            return STOP
+        return (None, Sleep(when, todo.run_count))
+    return start(spec, state, clock, run_count=todo.run_count)
 
 
 def may_retry(spec: TaskSpec, failed: State, run_count: int) -> bool:

@@ -29,7 +29,6 @@ from headrace.engine.boundary import UserCodeError
 from headrace.engine.context_keys import task_run_name, with_task_run_id
 from headrace.engine.contracts import Listener, Recall
 from headrace.engine.decisions import (
-    STOP,
     Decision,
     Execute,
     NextIteration,
@@ -37,6 +36,7 @@ from headrace.engine.decisions import (
     ReadCache,
     ReadTarget,
     Remember,
+    Sleep,
     WaitUntil,
 )
 from headrace.engine.errors import ResultError
@@ -45,6 +45,7 @@ from headrace.engine.handlers import check_replacement, run_handlers
 from headrace.engine.settings import RunSettings
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import (
+    NOT_LOADED,
     Cached,
     Cancelled,
     Failed,
@@ -52,12 +53,11 @@ from headrace.engine.state import (
     Mapped,
     Pending,
     Resume,
-    Scheduled,
     State,
     replace,
 )
 from headrace.engine.task_spec import TaskSpec
-from headrace.engine.transitions import FOLLOWERS, apply
+from headrace.engine.transitions import FOLLOWERS, PLAIN_RUN, apply
 from headrace.runcontext import reset_context, set_context
 from headrace.utilities.logging import get_logger
 
@@ -75,7 +75,7 @@ class TaskRunner:
     does) or, standalone, from a task and the few settings of Prefect's signature.
     """
 
-    __slots__ = ("cache_candidates", "listeners", "recall", "spec")
+    __slots__ = ("cache_candidates", "listeners", "plain", "recall", "spec")
 
     def __init__(
         self,
@@ -101,6 +101,9 @@ class TaskRunner:
         # mapped children before it runs them, so a chunk that a cluster runs again (its
         # worker died) reuses the children that had already finished and were recorded.
         self.recall: Recall | None = None
+        # Whether this task's runs may take the fast path (:meth:`run_plain`): a plain task
+        # (see ``steps.plain``) run by this class's own driver.
+        self.plain = steps.plain(spec) and not _overrides_driver(type(self))
 
     @property
     def task(self) -> Task:
@@ -164,32 +167,107 @@ class TaskRunner:
                 }
                 break
         upstream = cast("Mapping[Edge, State]", given)
+        ctx = self.task_context(context)
+        ctx["map_index"] = map_index
+        if state is None and self.plain and not map_parent and _plain_states(upstream):
+            return self.run_plain(steps.inputs_of(upstream, constants or _EMPTY), ctx, map_index)
+        token = set_context(ctx)
+        story: list[State] = [state or Pending()]
+        try:
+            return self._run(story, upstream, ctx, constants or _EMPTY, map_index, map_parent)
+        except (RunCancelled, Exception) as exc:
+            return self._ended_by(exc, story, map_index)
+        finally:
+            reset_context(token)
+
+    def task_context(self, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The context of this task's runs: the flow's ``context`` with the task's keys
+        (``map_index`` None: a mapped child sets its own in a copy)."""
         spec = self.spec
         ctx = dict(context or _EMPTY)
         ctx["task_name"] = spec.task.name
         ctx["task_slug"] = spec.slug
         ctx["task_tags"] = spec.task.tags
-        ctx["map_index"] = map_index
+        ctx["map_index"] = None
         ctx.setdefault("task_run_count", 1)
         ctx.setdefault("task_loop_count", 1)
+        return ctx
+
+    def run_plain(
+        self, inputs: dict[str, Any], ctx: dict[str, Any], map_index: int | None
+    ) -> State:
+        """The fast path of :meth:`run`, for a :attr:`plain` task given no state whose
+        upstream states are all plain successes (:data:`~headrace.engine.steps.PLAIN_UPSTREAM`):
+        ``inputs`` are its arguments, ``ctx`` the run's own context dict
+        (:meth:`task_context` with its ``map_index``).
+
+        It takes the table's plain row (:data:`~headrace.engine.transitions.PLAIN_RUN`)
+        without the steps in between, and builds the ``Pending`` and ``Running`` states only
+        when listeners hear of them (no one else can see them). The listeners hear the same
+        calls as on the general path; an attempt that does not end in a plain ``Success``
+        goes on through the general steps (:func:`~headrace.engine.steps.after_attempt`)."""
+        ctx["task_run_count"] = 1
         token = set_context(ctx)
-        story: list[State] = [state or Pending()]
+        listeners = self.listeners
+        story: list[State] = []
         try:
-            return self._run(story, upstream, ctx, constants or _EMPTY, map_index, map_parent)
-        except RunCancelled as stop:  # the run is being stopped: this task ends Cancelled
-            self._notify(story[-1], Cancelled(f"Task {spec.name!r}: {stop}"), map_index)
-            raise
-        except UserCodeError as exc:
-            return self._safe_fail(story[-1], f"Task {spec.name!r}: {exc}", exc.exc, map_index)
-        except ResultError as exc:  # a bad target/location template or unreadable result
-            return self._safe_fail(story[-1], f"Task {spec.name!r}: {exc}", exc, map_index)
-        except Exception as exc:
-            logger.exception("headrace failed while running task %r", spec.name)
-            return self._safe_fail(
-                story[-1], f"Task {spec.name!r}: headrace engine error: {exc!r}", exc, map_index
-            )
+            running: State | None = None
+            if listeners:
+                first = PLAIN_RUN.first()
+                story.append(first)
+                running = PLAIN_RUN.start("Starting task run.")
+                self._tell(first, running, map_index)
+                story.append(running)
+            outcome = effects.attempt(self.spec, inputs, None)
+            if type(outcome) is PLAIN_RUN.end:
+                if running is not None:
+                    self._tell(running, outcome, map_index)
+                return outcome
+            if not story:  # nobody saw them: built now, for the general steps' story
+                story = [PLAIN_RUN.first(), PLAIN_RUN.start("Starting task run.")]
+            return self._after_first_attempt(story, outcome, ctx, inputs, map_index)
+        except (RunCancelled, Exception) as exc:
+            return self._ended_by(exc, story, map_index)
         finally:
             reset_context(token)
+
+    def _tell(self, old: State, new: State, idx: int | None) -> None:
+        """The listeners' part of :meth:`set_state`, for a transition of the plain row."""
+        task = self.spec.task
+        for listener in self.listeners:
+            listener(task, idx, old, new)
+
+    def _after_first_attempt(
+        self,
+        story: list[State],
+        outcome: State,
+        ctx: dict[str, Any],
+        inputs: dict[str, Any],
+        idx: int | None,
+    ) -> State:
+        """Carry on after a plain run's first attempt ended in ``outcome`` (not a plain
+        ``Success``), as :meth:`_drive` does after an attempt."""
+        spec = self.spec
+        if isinstance(outcome, Failed) and outcome.error is not None:
+            effects.log_failure(spec, outcome.error, 1)
+        params: dict[str, Any] = ctx.get("parameters", _EMPTY)
+        decision = steps.after_attempt(spec, story[-1], outcome, 1, ctx, _now, inputs, params)
+        return self._drive(story, decision, ctx, inputs, None, idx)
+
+    def _ended_by(self, exc: BaseException, story: list[State], idx: int | None) -> State:
+        """The state a run ends in when ``exc`` cut it short (``story``: its states so far,
+        maybe none on the fast path, where no one saw them); re-raises ``RunCancelled``."""
+        name = self.spec.name
+        last = story[-1] if story else PLAIN_RUN.first()
+        if isinstance(exc, RunCancelled):  # the run is being stopped: this task ends Cancelled
+            self._notify(last, Cancelled(f"Task {name!r}: {exc}"), idx)
+            raise exc
+        if isinstance(exc, UserCodeError):
+            return self._safe_fail(last, f"Task {name!r}: {exc}", exc.exc, idx)
+        if isinstance(exc, ResultError):  # a bad target/location template or unreadable result
+            return self._safe_fail(last, f"Task {name!r}: {exc}", exc, idx)
+        logger.exception("headrace failed while running task %r", name, exc_info=exc)
+        return self._safe_fail(last, f"Task {name!r}: headrace engine error: {exc!r}", exc, idx)
 
     __call__ = run  # a Runnable: executors call the runner itself
 
@@ -298,7 +376,12 @@ class TaskRunner:
                     spec, state, outcome, todo.run_count, ctx, _now, inputs, params
                 )
             elif isinstance(todo, WaitUntil):
-                decision = self._wait(state, todo)
+                decision = steps.wait(spec, state, todo, _now)
+            elif isinstance(todo, Sleep):
+                delay = (todo.until - _now()).total_seconds()
+                if delay > 0:
+                    time.sleep(delay)
+                decision = steps.start(spec, state, _now, run_count=todo.run_count)
             elif isinstance(todo, Persist):
                 assert fmt is not None
                 written = effects.write_result(spec, todo.state, fmt)
@@ -323,21 +406,6 @@ class TaskRunner:
             else:  # pragma: no cover - every instruction is handled above
                 raise TypeError(f"unknown instruction {todo!r}")
 
-    def _wait(self, state: State, todo: WaitUntil) -> Decision:
-        """A start time ahead: end the run's pass in ``state`` (the flow run comes back
-        for it) when the run returns such states, else sleep until then and start."""
-        when = state.start_time if isinstance(state, Scheduled) else None
-        if when is None:
-            when = todo.when
-        if not isinstance(state, Scheduled) and state.is_finished():
-            return STOP  # a state handler ended the run instead
-        now = _now()
-        if when is not None and when > now:
-            if self.spec.retry_later and isinstance(state, Scheduled):
-                return STOP
-            time.sleep((when - now).total_seconds())
-        return steps.start(self.spec, state, _now, run_count=todo.run_count)
-
     def _remember(self, todo: Remember, idx: int | None) -> State:
         """Keep a new cache entry: in this process's cache, or on the state for the flow
         runner (when it sent the runner its candidates, it stores what comes back)."""
@@ -345,6 +413,23 @@ class TaskRunner:
             effects.store_cache(self.spec.cache_key_for(idx), todo.entry)
             return todo.state
         return replace(todo.state, cache_entry=todo.entry)
+
+
+_DRIVER = ("run", "_run", "_drive", "set_state", "run_plain")
+
+
+def _overrides_driver(cls: type[TaskRunner]) -> bool:
+    """Whether a subclass changes how runs are driven (then it always gets the general
+    path, through its own methods)."""
+    return any(getattr(cls, name) is not getattr(TaskRunner, name) for name in _DRIVER)
+
+
+def _plain_states(upstream: Mapping[Edge, State]) -> bool:
+    """Whether every upstream state is a plain success with its result at hand."""
+    for up in upstream.values():
+        if type(up) not in steps.PLAIN_UPSTREAM or up._value is NOT_LOADED:
+            return False
+    return True
 
 
 def _now() -> datetime:

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from headrace.engine import state as s
 from headrace.engine.errors import InvalidTransitionError
 
 __all__ = [
     "FOLLOWERS",
+    "PLAIN_RUN",
     "Event",
+    "PlainRun",
     "apply",
     "check",
     "event_for",
@@ -161,6 +163,29 @@ _ALLOWED: dict[type[s.State], frozenset[type[s.State]]] = {
 #: For each known kind, the kinds that may follow it (what :func:`apply` checks first;
 #: runners read it to skip the call on their hot path).
 FOLLOWERS: Mapping[type[s.State], frozenset[type[s.State]]] = _ALLOWED
+
+
+class PlainRun(NamedTuple):
+    """The row of a plain task run (see :func:`~headrace.engine.steps.plain`), read from
+    the table once: a run given no state starts ``first``, the event ``START`` takes it to
+    ``start``, and its attempt's plain ``Success`` (``end``) may follow that. The runners'
+    fast path applies these kinds without asking the table again for every run."""
+
+    first: type[s.State]
+    start: type[s.State]
+    end: type[s.State]
+
+
+def _plain_run() -> PlainRun:
+    start = target_kind(s.Pending, E.START)
+    end = target_kind(start, E.SUCCEED)
+    if start not in _ALLOWED[s.Pending] or end is not s.Success or end not in _ALLOWED[start]:
+        raise InvalidTransitionError("the table has no plain run (Pending -> start -> Success)")
+    return PlainRun(s.Pending, start, end)
+
+
+#: The plain run's row: ``Pending`` -> ``Running`` -> ``Success``, as the table decides.
+PLAIN_RUN = _plain_run()
 
 
 def is_allowed(current: type[s.State] | str, new: type[s.State] | str) -> bool:

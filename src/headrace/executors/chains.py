@@ -7,7 +7,8 @@ than a small task itself (a 1,000-task chain spent ~100 µs per task in them, th
 own work being ~15 µs). Where a task's only pending dependency is a task that nothing else
 waits for, nothing can run between the two anyway, so :func:`fuse_chains` makes such runs
 of tasks one dask task that calls them in order on the same thread. Every task of a chain
-still runs through its own node (its own call, its own result), and each result is
+still runs through its own node (its own call, its own result; no dask task spec is built
+for it, see :class:`~headrace.executors.graph.Node`), and each result is
 written to ``sink`` (the executor's results) as soon as it exists: the flow runner wants
 every task's state, not only the chain's last.
 
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headrace.executors._dask import GraphNode, Task, TaskRef
+from headrace.executors.graph import Node, as_dask
 
 __all__ = ["Chain", "fuse_chains"]
 
@@ -34,7 +36,9 @@ class Chain:
 
     __slots__ = ("inputs", "nodes", "sink")
 
-    def __init__(self, nodes: list[GraphNode], inputs: tuple[Any, ...], sink: dict[Any, Any]):
+    def __init__(
+        self, nodes: list[Node | GraphNode], inputs: tuple[Any, ...], sink: dict[Any, Any]
+    ):
         self.nodes = nodes
         self.inputs = inputs  # the keys of the values given to __call__, in order
         self.sink = sink
@@ -47,39 +51,46 @@ class Chain:
         sink = self.sink
         value: Any = None
         for node in self.nodes:
-            value = node({k: known[k] for k in node.dependencies})
+            if type(node) is Node:  # called directly: no dask task spec for it
+                value = node(*[known[k] for k in node.dependencies])
+            else:
+                value = node({k: known[k] for k in node.dependencies})
             known[node.key] = sink[node.key] = value
         return value
 
 
-def fuse_chains(dsk: Mapping[Any, GraphNode], sink: dict[Any, Any]) -> dict[Any, GraphNode]:
-    """``dsk`` with each chain of tasks made one task named after the chain's last key
-    (whose dependents need nothing else). A task joins the chain of its dependency when
-    that is its only dependency that is a task in ``dsk`` and the task is that
-    dependency's only dependent in ``dsk``. The values of a chain's other keys reach
-    ``sink`` when it runs, not the scheduler's results."""
+def _is_call(node: Any) -> bool:
+    """Whether a graph entry is a call (a pending node or a dask task), not data."""
+    return type(node) is Node or isinstance(node, Task)
+
+
+def fuse_chains(dsk: Mapping[Any, Node | GraphNode], sink: dict[Any, Any]) -> dict[Any, GraphNode]:
+    """``dsk`` as a dask graph with each chain of calls made one dask task named after the
+    chain's last key (whose dependents need nothing else); the other calls each get their
+    own dask task spec (:meth:`Node.task`). A call joins the chain of its dependency when
+    that is its only dependency that is a call in ``dsk`` and the call is that dependency's
+    only dependent in ``dsk``. The values of a chain's other keys reach ``sink`` when it
+    runs, not the scheduler's results."""
     dependents: dict[Any, list[Any]] = {}
     for key, node in dsk.items():
         for dep in node.dependencies:
             if dep in dsk:
                 dependents.setdefault(dep, []).append(key)
-    successor: dict[Any, Any] = {}  # a task -> the task that runs right after it, inline
+    successor: dict[Any, Any] = {}  # a call -> the call that runs right after it, inline
     has_predecessor: set[Any] = set()
     for key, node in dsk.items():
-        if not isinstance(node, Task):
+        if not _is_call(node):
             continue
-        pending = [d for d in node.dependencies if isinstance(dsk.get(d), Task)]
+        pending = [d for d in node.dependencies if _is_call(dsk.get(d))]
         if len(pending) == 1 and len(dependents[pending[0]]) == 1:
             successor[pending[0]] = key
             has_predecessor.add(key)
-    if not successor:
-        return dict(dsk)
     out: dict[Any, GraphNode] = {}
     for key, node in dsk.items():
         if key in has_predecessor:
-            continue  # runs inside the chain that starts at its first task
+            continue  # runs inside the chain that starts at its first call
         if key not in successor:
-            out[key] = node
+            out[key] = as_dask(node)
             continue
         nodes = [node]
         while nodes[-1].key in successor:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from headrace.engine.contracts import Runnable
-from headrace.executors._dask import DataNode, Task, parse_input
+from headrace.executors._dask import DataNode, Task
 from headrace.executors.base import Executor, check_chunk_size, chunk_count_for
 from headrace.executors.errors import (
     ClusterClassError,
@@ -41,7 +41,14 @@ from headrace.executors.errors import (
     ExecutorError,
     WorkerLostError,
 )
-from headrace.executors.graph import GraphBuilder, Ref, collect_keys, label_of, substitute
+from headrace.executors.graph import (
+    GraphBuilder,
+    Ref,
+    as_dask,
+    collect_keys,
+    label_of,
+    substitute,
+)
 
 __all__ = ["DaskExecutor"]
 
@@ -204,7 +211,8 @@ class DaskExecutor(Executor):
         dsk: dict[str, Any] = {}
         live, values, renamed = self._live, self._values, self._renamed
         value_keys: dict[Any, str] = {}  # results already here, sent back as data nodes
-        for key, node in nodes.items():
+        for key, pending in nodes.items():
+            node = as_dask(pending, pickled=True)
             subs: dict[Any, Any] = {}
             for dep in node.dependencies:
                 current = renamed.get(dep, dep)
@@ -219,7 +227,7 @@ class DaskExecutor(Executor):
                 else:
                     raise ExecutorError(f"{self!r}: {key!r} depends on unknown call {dep!r}")
             dsk[key] = node.substitute(subs) if subs else node
-        keys = [k for k, n in nodes.items() if isinstance(n, Task)]
+        keys = [k for k, n in dsk.items() if k in nodes and isinstance(n, Task)]
         futures = self.client.get(dsk, keys, sync=False)
         driver_key = self._driver_key
         for key, future in zip(keys, futures, strict=True):
@@ -282,7 +290,7 @@ class DaskExecutor(Executor):
         # An upstream call was lost: run this one again with that call's lost value.
         builder = self._builder()
         new_key = builder.key(label_of(call.fn))
-        builder.pending[new_key] = Task(new_key, call.fn, *[parse_input(a) for a in call.args])
+        builder.pending[new_key] = builder.node(new_key, call.fn, call.args, {})
         self._renamed[drv] = new_key
         self._driver_key[new_key] = drv
         self._calls[drv] = call

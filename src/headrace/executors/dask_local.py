@@ -25,7 +25,7 @@ from headrace.executors._dask import DataNode
 from headrace.executors.base import Executor, check_chunk_size, chunk_count_for
 from headrace.executors.chains import fuse_chains
 from headrace.executors.errors import ExecutorConfigError, ExecutorError
-from headrace.executors.graph import GraphBuilder, Ref, collect_keys, substitute
+from headrace.executors.graph import GraphBuilder, Ref, as_dask, collect_keys, substitute
 
 __all__ = ["LocalDaskExecutor"]
 
@@ -141,6 +141,8 @@ class LocalDaskExecutor(Executor):
                     dsk[dep] = DataNode(dep, values[dep])
         if self.scheduler != "processes":  # chains write their results to `values` here
             dsk = fuse_chains(dsk, values)
+        else:
+            dsk = {k: as_dask(node, pickled=True) for k, node in dsk.items()}
         keys = [k for k in needed if k in dsk]
         results = self._get(dsk, keys)
         for key, value in zip(keys, results, strict=True):

@@ -17,7 +17,7 @@ from typing import Any
 from headrace.engine.contracts import task_of
 from headrace.executors._dask import DataNode, GraphNode, Task, TaskRef, parse_input
 
-__all__ = ["GraphBuilder", "Ref", "collect_keys", "label_of", "substitute"]
+__all__ = ["GraphBuilder", "Node", "Ref", "as_dask", "collect_keys", "label_of", "substitute"]
 
 
 class Ref(TaskRef):
@@ -40,19 +40,83 @@ def label_of(fn: Callable[..., Any]) -> str:
     return str(name).replace("-", "_")
 
 
+class Node:
+    """A submitted call, before it goes to dask: ``fn(*args, **kwargs)`` once the refs in
+    them are computed (``dependencies``: their keys, in order of first appearance).
+
+    Cheaper than a dask task spec, which parses every argument into nested graph nodes
+    (the upstream states' dict, the context...): the refs are found once here, the
+    arguments that hold none are kept as they are, and the dask spec (:meth:`task`: one
+    ``Task`` taking the dependencies' values as plain positional refs) is built only for a
+    node dask runs by itself -- a chain of nodes is one dask task for the whole chain
+    (:mod:`~headrace.executors.chains`), which calls each node directly."""
+
+    __slots__ = ("args", "dependencies", "fn", "key", "kwargs", "with_refs")
+
+    def __init__(
+        self,
+        key: str,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        dependencies: tuple[Any, ...],
+        with_refs: tuple[int | str, ...],
+    ) -> None:
+        self.key = key
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.dependencies = dependencies
+        self.with_refs = with_refs  # positions and names of the arguments holding refs
+
+    def __repr__(self) -> str:
+        return f"<Node {self.key!r}>"
+
+    def __call__(self, *values: Any) -> Any:
+        """Call ``fn`` with the dependencies' values (in ``dependencies`` order)."""
+        if not self.with_refs:
+            return self.fn(*self.args, **self.kwargs)
+        known = dict(zip(self.dependencies, values, strict=True))
+        args = list(self.args)
+        kwargs = dict(self.kwargs) if self.kwargs else self.kwargs
+        for where in self.with_refs:
+            if type(where) is int:
+                args[where] = substitute(args[where], known)
+            else:
+                kwargs[where] = substitute(kwargs[where], known)  # type: ignore[index]
+        return self.fn(*args, **kwargs)
+
+    def task(self) -> Task:
+        """The dask task spec of this node alone, for a scheduler in this process: the
+        node itself called with its dependencies' values as flat positional refs."""
+        return Task(self.key, self, *[TaskRef(k) for k in self.dependencies])
+
+    def parsed_task(self) -> Task:
+        """The dask task spec of this node for a scheduler that pickles it (worker
+        processes, a cluster): ``fn`` with its arguments parsed by dask, as
+        ``dask.delayed`` would send them (the flat form pickles larger there, holding the
+        arguments and the refs beside them); only the arguments holding refs are parsed."""
+        with_refs = set(self.with_refs)
+        args = [parse_input(a) if i in with_refs else a for i, a in enumerate(self.args)]
+        kwargs: dict[str, Any] = {
+            k: parse_input(v) if k in with_refs else v for k, v in self.kwargs.items()
+        }
+        return Task(self.key, self.fn, *args, **kwargs)
+
+
 class GraphBuilder:
     """Accumulates graph nodes; :meth:`take` hands over (and forgets) the pending ones."""
 
     __slots__ = ("_count", "_plain", "_token", "pending")
 
     def __init__(self) -> None:
-        self.pending: dict[str, GraphNode] = {}
+        self.pending: dict[str, Node | GraphNode] = {}
         self._token = uuid.uuid4().hex[:10]
         self._count = itertools.count()
         self._plain: dict[int, Any] = {}  # id -> containers seen to hold no refs (kept alive)
 
     def parse(self, arg: Any) -> Any:
-        """``arg`` as a graph argument. The run's context dict goes with every call: a
+        """``arg`` as a dask graph argument. The run's context dict goes with every call: a
         container once seen to hold no refs is not searched again."""
         if type(arg) in _CONTAINERS:
             if id(arg) in self._plain:
@@ -63,19 +127,41 @@ class GraphBuilder:
             return parsed
         return parse_input(arg)
 
+    def _refs(self, arg: Any, into: dict[Any, None]) -> bool:
+        """Add the keys of the refs in ``arg`` to ``into``; whether it holds any. The run's
+        context dict goes with every call: a container once seen to hold no refs is not
+        searched again."""
+        kind = type(arg)
+        if kind in _CONTAINERS:
+            if id(arg) in self._plain:
+                return False
+            found = _collect(arg, into)
+            if not found:
+                self._plain[id(arg)] = arg
+            return found
+        if isinstance(arg, TaskRef):
+            into[arg.key] = None
+            return True
+        return False
+
     def key(self, label: str) -> str:
         return f"{label}-{self._token}-{next(self._count)}"
+
+    def node(
+        self, key: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Node:
+        """A :class:`Node` calling ``fn(*args, **kwargs)``."""
+        deps: dict[Any, None] = {}
+        refs = self._refs
+        with_refs: list[int | str] = [i for i, a in enumerate(args) if refs(a, deps)]
+        if kwargs:
+            with_refs.extend(k for k, v in kwargs.items() if refs(v, deps))
+        return Node(key, fn, args, kwargs, tuple(deps), tuple(with_refs))
 
     def add(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Ref:
         """A node calling ``fn(*args, **kwargs)`` once the refs in them are computed."""
         key = self.key(label_of(fn))
-        parse = self.parse
-        parsed = [parse(a) for a in args]
-        if kwargs:
-            named: dict[str, Any] = {k: parse(v) for k, v in kwargs.items()}
-            self.pending[key] = Task(key, fn, *parsed, **named)
-        else:
-            self.pending[key] = Task(key, fn, *parsed)
+        self.pending[key] = self.node(key, fn, args, kwargs)
         return Ref(key)
 
     def add_many(
@@ -94,7 +180,7 @@ class GraphBuilder:
         if shared is None:
             for call in calls:
                 key = self.key(label)
-                pending[key] = Task(key, fn, *[parse(a) for a in call])
+                pending[key] = self.node(key, fn, call, {})
                 refs.append(Ref(key))
             return refs
         code_key = self.key(f"{label}_shared")
@@ -108,9 +194,39 @@ class GraphBuilder:
             refs.append(Ref(key))
         return refs
 
-    def take(self) -> dict[str, GraphNode]:
+    def take(self) -> dict[str, Node | GraphNode]:
         taken, self.pending = self.pending, {}
         return taken
+
+
+def as_dask(node: Node | GraphNode, pickled: bool = False) -> GraphNode:
+    """``node`` as a dask graph node (``pickled``: for a scheduler that pickles it)."""
+    if isinstance(node, Node):
+        return node.parsed_task() if pickled else node.task()
+    return node
+
+
+def _collect(obj: Any, into: dict[Any, None]) -> bool:
+    """Add the key of every :class:`TaskRef` in ``obj`` (nested in lists, tuples and dicts)
+    to ``into``; whether there was one."""
+    if isinstance(obj, TaskRef):
+        into[obj.key] = None
+        return True
+    found = False
+    if isinstance(obj, (list, tuple)):
+        for item in obj:
+            if type(item) in _SCALARS:
+                continue
+            found = _collect(item, into) or found
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            if type(item) in _SCALARS:
+                continue
+            found = _collect(item, into) or found
+    return found
+
+
+_SCALARS = frozenset({int, float, str, bool, type(None), bytes})
 
 
 _CONTAINERS = (dict, list, tuple)
