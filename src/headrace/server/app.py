@@ -12,6 +12,7 @@ is the contract (a schemathesis run in the tests holds the server to it). Reques
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -96,6 +97,10 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
                 lock.release()
             raise
         db.start_checkpoints()
+        # the startup heap (modules, app, tables) lives as long as the server: collections
+        # stop walking it (a big report's allocations otherwise each time pay for all of it)
+        gc.collect()
+        gc.freeze()
         loop = ServiceLoop(db, settings) if settings.run_services else None
         if loop is not None:
             loop.start()
