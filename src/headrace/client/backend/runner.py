@@ -188,9 +188,11 @@ class BackendFlowRunner(FlowRunner):
             parameters = run.get("parameters") or {}
         self._remember_secret_parameters(parameters)
         if task_states is None:
-            # a run without task runs (its first attempt) has no earlier states to read
-            none = run.get("task_run_counts") == {}
-            task_states = {} if none else self.load_task_states()
+            # a run whose task runs are all Pending (its first attempt: the server made them
+            # with the run) has no earlier states to read (see restart.earlier_task_states)
+            counts = run.get("task_run_counts")
+            fresh = isinstance(counts, dict) and set(counts) <= {"Pending"}
+            task_states = {} if fresh else self.load_task_states()
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
         self.reporter = reporter
         names = tuple(getattr(getattr(self.flow, "storage", None), "secrets", None) or ())
