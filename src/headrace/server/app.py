@@ -74,6 +74,9 @@ def _mount_ui(app: FastAPI) -> None:
         mount(app)
 
 
+_FROZEN: list[bool] = []
+
+
 def create_app(settings: ServerSettings | None = None, **overrides: Any) -> FastAPI:
     """The server application for ``settings`` (default: the ``[server]`` config section)."""
     if settings is None:
@@ -98,9 +101,12 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
             raise
         db.start_checkpoints()
         # the startup heap (modules, app, tables) lives as long as the server: collections
-        # stop walking it (a big report's allocations otherwise each time pay for all of it)
-        gc.collect()
-        gc.freeze()
+        # stop walking it (a big report's allocations otherwise each time pay for all of it);
+        # once per process (a process that starts many apps, a test run, freezes only the first)
+        if not _FROZEN:
+            _FROZEN.append(True)
+            gc.collect()
+            gc.freeze()
         loop = ServiceLoop(db, settings) if settings.run_services else None
         if loop is not None:
             loop.start()
