@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, Strict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    Strict,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from headrace.wire.base import In
 from headrace.wire.limits import MAX_BATCH
@@ -82,17 +89,63 @@ class TaskStatesIn(In):
                 raise ValueError(f"rows[{i}]: task, map_index and version are integers")
         return rows
 
+    @field_validator("rows", mode="wrap")
+    @classmethod
+    def _plain_rows(cls, rows: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Rows of the plain form the runner sends are checked here in one tight loop (a
+        # pydantic tuple per row costs ~10 us, a 10,000-row batch ~0.1 s); anything else,
+        # and so every invalid row, goes through the full validation (same answers).
+        fast = _plain_rows(rows)
+        return handler(rows) if fast is None else fast
+
     @model_validator(mode="after")
     def _check_rows(self) -> TaskStatesIn:
         # the one rule the schema cannot state: a batch naming a task it does not list is
         # refused whole (nothing of it stored), as a 422 naming the row
         n = len(self.tasks)
+        if not self.rows or max(row[0] for row in self.rows) < n:
+            return self
         for i, row in enumerate(self.rows):
             if row[0] >= n:
                 raise ValueError(
                     f"rows[{i}]: task {row[0]} is not a position in tasks (0..{n - 1})"
                 )
         return self
+
+
+def _plain_rows(rows: Any) -> list[tuple[Any, ...]] | None:
+    """``rows`` as tuples when every row is of the plain form a runner sends, for which the
+    checks below are exactly those of :data:`TaskStateRow` (each value of the exact type
+    already, ASCII state names, finite float timestamps); None otherwise."""
+    if type(rows) is not list or len(rows) > 100_000:
+        return None
+    out = []
+    for row in rows:
+        if type(row) is not list or len(row) != 7:
+            return None
+        task, index, name, stamp, message, serialized, version = row
+        if not (
+            type(task) is int
+            and 0 <= task <= MAX_TASKS
+            and type(index) is int
+            and -1 <= index <= BIG
+            and type(name) is str
+            and 0 < len(name) <= 40
+            and name.isascii()
+            and (stamp is None or (type(stamp) is float and -_BIG_TIME < stamp < _BIG_TIME))
+            and (message is None or type(message) is str)
+            and (version is None or (type(version) is int and 0 <= version <= BIG))
+        ):
+            return None
+        if serialized is not None and (
+            type(serialized) is not dict or any(type(key) is not str for key in serialized)
+        ):
+            return None
+        out.append(tuple(row))
+    return out
+
+
+_BIG_TIME = 1e12  # seconds: finite (no inf or nan), far beyond any real time
 
 
 class ReportIn(In):

@@ -131,9 +131,13 @@ class _Packs:
         self.token = uuid.uuid4().hex[:16]
         self.open: dict[str, _Pack] = {}
         self.tasks: dict[tuple[Any, str, str], tuple[str, _Pack]] = {}
+        self.last: tuple[Any, ...] = (None, None, None, None)
 
     def of_task(self, directory: Any, run: str, slug: str) -> tuple[str, _Pack]:
         """The pack of ``slug``'s children in ``run`` and its path relative to ``directory``."""
+        last = self.last  # the children of a map ask one after the other: no Path hash
+        if last[0] is directory and last[1] == run and last[2] == slug:
+            return last[3]
         key = (directory, run, slug)
         found = self.tasks.get(key)
         if found is None:
@@ -144,6 +148,7 @@ class _Packs:
                 if pack is None:
                     pack = self.open[path] = _Pack(path)
                 found = self.tasks[key] = (relative, pack)
+        self.last = (directory, run, slug, found)
         return found
 
     def close(self, prefix: str) -> None:
@@ -153,6 +158,7 @@ class _Packs:
                 self.open.pop(path).close()
             if closing:
                 self.tasks = {k: v for k, v in self.tasks.items() if v[1].path not in closing}
+                self.last = (None, None, None, None)
 
 
 _PACKS = _Packs()

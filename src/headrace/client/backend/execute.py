@@ -25,7 +25,7 @@ from typing import Any
 from headrace.client.backend.cancel import StopRequests, hard_stop, stopped_state
 from headrace.client.backend.logs import secret_values
 from headrace.client.backend.reporter import log_record, overtaken
-from headrace.client.backend.runner import BackendFlowRunner, finished_here
+from headrace.client.backend.runner import BackendFlowRunner, finished_here, prefetched_run
 from headrace.client.backend.states import state_to_json
 from headrace.engine.failure import describe_error
 from headrace.engine.signals import RunCancelled
@@ -95,6 +95,7 @@ def execute_flow_run(flow_run_id: str, client: Any = None, exit_on_cancel: bool 
 
     client = client or Client()
     run = client.get_flow_run(flow_run_id)
+    prefetched_run(run)
     try:
         document = client.get_flow(run["flow_id"])["document"]
         storage_doc = document.get("storage")

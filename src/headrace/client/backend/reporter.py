@@ -207,7 +207,10 @@ class Reporter:
 
     def _batches(self, items: list[Any]) -> list[dict[str, Any]]:
         """Items in order as report bodies: a flow state starts a new batch (the server applies
-        a batch's flow state before its task states, so order is kept). Task states go in
+        a batch's flow state before its task states, so order is kept), except a final one,
+        which ends the batch it joins (the server applies a final flow state after the
+        batch's task states, in the same transaction: a run's last states and its end are
+        one request). Task states go in
         the compact ``task_states`` form (one short row per change, timestamps as Unix
         seconds) and the answer lists only the changes that were not applied."""
         batches: list[dict[str, Any]] = []
@@ -215,13 +218,19 @@ class Reporter:
         tasks: dict[str, int] = {}
         rows: list[list[Any]] = []
         count = 0
+        sealed = False  # the body holds a final flow state: nothing may follow it there
         for item in items:
             kind = item[0]
-            if body is None or (kind == "f") or count >= MAX_BATCH:
+            if (
+                body is None
+                or sealed
+                or count >= MAX_BATCH
+                or (kind == "f" and (not item[1].is_finished() or "flow_run_state" in body))
+            ):
                 if body is not None:
                     batches.append(_finish(body, rows))
                 body = {"batch_id": uuid.uuid4().hex, "results": "problems", "logs": []}
-                tasks, rows, count = {}, [], 0
+                tasks, rows, count, sealed = {}, [], 0, False
             count += 1
             if kind == "t":
                 _, slug, index, state, name, tags = item
@@ -238,7 +247,7 @@ class Reporter:
                 )
             elif kind == "f":
                 if item[1].is_finished():
-                    self._final_sent = True
+                    self._final_sent = sealed = True
                 body["flow_run_state"] = {
                     "state": state_to_json(item[1], self.secrets),
                     "version": None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -47,6 +48,7 @@ __all__ = [
     "checkpoint_location",
     "finished_here",
     "flow_run_id_from_context",
+    "prefetched_run",
 ]
 
 logger = get_logger("backend.runner")
@@ -56,6 +58,15 @@ _NOT_TO_RUN = frozenset(
 
 
 _FINISHED_HERE: set[str] = set()  # flow runs a backend runner of this process finished
+# The run as ``headrace execute flow-run`` read it just before, for the runner it starts (one
+# request less per run), with when it was read; older than FRESH seconds it is read again.
+_PREFETCHED: dict[str, tuple[float, dict[str, Any]]] = {}
+FRESH = 1.0
+
+
+def prefetched_run(run: dict[str, Any]) -> None:
+    """Hand the flow run just read from the server to the runner about to run it."""
+    _PREFETCHED[str(run["id"])] = (time.monotonic(), run)
 
 
 def finished_here(flow_run_id: str) -> bool:
@@ -162,7 +173,11 @@ class BackendFlowRunner(FlowRunner):
     ) -> State:
         """Run the flow run and report it; returns the flow's final state (``options``:
         the engine runner's keywords, such as ``task_contexts``)."""
-        run = self.client.get_flow_run(self.flow_run_id)
+        known = _PREFETCHED.pop(str(self.flow_run_id), None)
+        if known is not None and time.monotonic() - known[0] < FRESH:
+            run = known[1]
+        else:
+            run = self.client.get_flow_run(self.flow_run_id)
         if run["state"] in _NOT_TO_RUN:
             logger.warning(
                 "flow run %s is %s on the server; not running it", self.flow_run_id, run["state"]
@@ -173,7 +188,11 @@ class BackendFlowRunner(FlowRunner):
             parameters = run.get("parameters") or {}
         self._remember_secret_parameters(parameters)
         if task_states is None:
-            task_states = self.load_task_states()
+            # a run whose task runs are all Pending (its first attempt: the server made them
+            # with the run) has no earlier states to read (see restart.earlier_task_states)
+            counts = run.get("task_run_counts")
+            fresh = isinstance(counts, dict) and set(counts) <= {"Pending"}
+            task_states = {} if fresh else self.load_task_states()
         reporter = Reporter(self.client, str(self.flow_run_id), on_cancel=self.on_cancel).start()
         self.reporter = reporter
         names = tuple(getattr(getattr(self.flow, "storage", None), "secrets", None) or ())

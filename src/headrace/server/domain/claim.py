@@ -62,18 +62,25 @@ def _active_label_counts(session: Session, labels: list[str]) -> Counter[str]:
 
 
 def _backfill_full() -> sa.ColumnElement[bool]:
-    """True for a run of a backfill whose cap of active runs is already reached."""
-    other = aliased(FlowRun)
-    active = (
-        sa.select(sa.func.count())
-        .where(other.backfill_id == Backfill.id, other.state.in_(ACTIVE_STATES))
-        .scalar_subquery()
-    )
-    return sa.exists().where(
-        Backfill.id == FlowRun.backfill_id,
-        Backfill.max_concurrent.is_not(None),
-        Backfill.max_concurrent <= active,
-    )
+    """True for a run of a backfill whose cap of active runs is already reached (one
+    immutable clause, built once: an alias costs a proxy per column each time)."""
+    global _BACKFILL_FULL
+    if _BACKFILL_FULL is None:
+        other = aliased(FlowRun)
+        active = (
+            sa.select(sa.func.count())
+            .where(other.backfill_id == Backfill.id, other.state.in_(ACTIVE_STATES))
+            .scalar_subquery()
+        )
+        _BACKFILL_FULL = sa.exists().where(
+            Backfill.id == FlowRun.backfill_id,
+            Backfill.max_concurrent.is_not(None),
+            Backfill.max_concurrent <= active,
+        )
+    return _BACKFILL_FULL
+
+
+_BACKFILL_FULL: sa.ColumnElement[bool] | None = None
 
 
 def _backfill_room(session: Session, runs: list[FlowRun], postgres: bool) -> dict[str, int]:

@@ -180,9 +180,10 @@ def apply_report(
     batch = TaskRunBatch(session, run.id, now)
     echo = report.results == "all"
     results = []
-    changes = changes_of(report.task_runs, report.task_states)
-    if changes:
-        with collector_paused if len(changes) >= BIG_BATCH else contextlib.nullcontext():
+    size = len(report.task_runs) + (len(report.task_states.rows) if report.task_states else 0)
+    if size:
+        with collector_paused if size >= BIG_BATCH else contextlib.nullcontext():
+            changes = changes_of(report.task_runs, report.task_states)
             batch.load(changes)
             for task_change in changes:
                 outcome = batch.apply(task_change, echo)

@@ -11,6 +11,7 @@ Request limits (body size, log line length, batch sizes, integer ranges):
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,9 @@ def _mount_ui(app: FastAPI) -> None:
         mount(app)
 
 
+_FROZEN: list[bool] = []
+
+
 def create_app(settings: ServerSettings | None = None, **overrides: Any) -> FastAPI:
     """The server application for ``settings`` (default: the ``[server]`` config section)."""
     if settings is None:
@@ -76,6 +80,13 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
                 lock.release()
             raise
         db.start_checkpoints()
+        # the startup heap (modules, app, tables) lives as long as the server: collections
+        # stop walking it (a big report's allocations otherwise each time pay for all of it);
+        # once per process (a process that starts many apps, a test run, freezes only the first)
+        if not _FROZEN:
+            _FROZEN.append(True)
+            gc.collect()
+            gc.freeze()
         loop = ServiceLoop(db, settings) if settings.run_services else None
         if loop is not None:
             loop.start()

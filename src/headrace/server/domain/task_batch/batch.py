@@ -77,39 +77,40 @@ class TaskRunBatch:
     def apply(self, change: Change, echo: bool = True) -> Outcome | None:
         """Apply one change in memory. Returns its outcome for the answer (a
         ``TaskStateResult`` as a dict); None for an applied change when ``echo`` is False."""
-        row = self.rows[(change.task_slug, change.map_index)]
-        new = change.name
-        if change.version is not None and change.version != row.version:
-            if row.version == change.version + 1 and row.state == new:
+        slug, _, _, index, new, stamp, message, serialized, version = change
+        row = self.rows[(slug, index)]
+        if version is not None and version != row.version:
+            if row.version == version + 1 and row.state == new:
                 return self._outcome(row, "duplicate")
-            detail = f"task run is at version {row.version}, not {change.version}"
+            detail = f"task run is at version {row.version}, not {version}"
             return self._outcome(row, "conflict", detail)
-        what = f"task run {row.key[0]}[{row.key[1]}]"
+        old = row.state
         if new not in STATE_NAMES and new != CANCELLING:
             return self._outcome(row, "rejected", f"state.name: unknown state {new!r}")
-        problem = transition_problem(row.state, new)
+        problem = transition_problem(old, new)
         if problem is not None:
-            return self._outcome(row, "rejected", what + problem)
-        if new == "Running" and row.state != "Running" and row.tags:
+            return self._outcome(row, "rejected", f"task run {slug}[{index}]" + problem)
+        if new == "Running" and old != "Running" and row.tags:
             try:
                 self._check_limits(row)
             except ConcurrencyLimitError as exc:
                 return self._outcome(row, "rejected", exc.message)
-        if row.in_row and not _kept_in_row(row, change):
+        if row.in_row and not _kept_in_row(row, new, message, serialized):
             self._materialize(row)
-        stamp = change.timestamp or self.now
-        if new == "Running" and row.state != "Running":
+        if stamp is None:
+            stamp = self.now
+        if new == "Running" and old != "Running":
             row.runs += 1
             if row.start is None:
                 row.start = stamp
         row.end = stamp if new in FINISHED_NAMES else None
-        row.state, row.message, row.serialized = new, change.message, change.serialized
+        row.state, row.message, row.serialized = new, message, serialized
         row.timestamp = stamp
         row.version += 1
         row.changed = True
         if not row.in_row:
             self.history.append(
-                [self.flow_run_id, row.id, new, row.message, row.serialized, stamp, row.version]
+                [self.flow_run_id, row.id, new, message, serialized, stamp, row.version]
             )
         return self._outcome(row, "applied") if echo else None
 
@@ -161,12 +162,12 @@ class TaskRunBatch:
         return {key: row.id for key, row in self.rows.items()}
 
 
-def _kept_in_row(row: Row, change: Change) -> bool:
-    """Whether ``change`` of ``row`` (whose history is in the row so far) stays there: a
-    first ``Running`` with the engine's usual message, or a success kind straight after it
-    or as the first change (see :mod:`headrace.server.domain.history`)."""
-    if change.name == "Running":
-        return row.version == 0 and change.message == RUNNING_MESSAGE and change.serialized is None
-    return change.name in SUCCESS_NAMES and (
+def _kept_in_row(row: Row, name: str, message: str | None, serialized: Any) -> bool:
+    """Whether a change to ``name`` of ``row`` (whose history is in the row so far) stays
+    there: a first ``Running`` with the engine's usual message, or a success kind straight
+    after it or as the first change (see :mod:`headrace.server.domain.history`)."""
+    if name == "Running":
+        return row.version == 0 and message == RUNNING_MESSAGE and serialized is None
+    return name in SUCCESS_NAMES and (
         row.version == 0 or (row.version == 1 and row.state == "Running" and row.start is not None)
     )

@@ -1,5 +1,13 @@
 """A report's task-run state changes in one plain form, whichever form they came in
-(``task_runs`` objects or compact ``task_states`` rows), in the order they apply."""
+(``task_runs`` objects or compact ``task_states`` rows), in the order they apply.
+
+A change is a plain tuple (no object per change: a big map's batch has 10,000 of them),
+``(task_slug, task_name, tags, map_index, name, timestamp, message, serialized, version)``
+(the :data:`SLUG` ... :data:`VERSION` positions): a compact row is its task's first three
+fields followed by the row's own. ``timestamp`` is None (the server's time), a ``datetime``
+or the runner's Unix seconds as a float, kept as they are until the writer binds them
+(:mod:`.binds`).
+"""
 
 from __future__ import annotations
 
@@ -7,70 +15,55 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from headrace.server.domain.task_batch.binds import FAST_RANGE
 from headrace.wire import TaskStateChange, TaskStatesIn
 
-__all__ = ["Change", "changes_of"]
+__all__ = [
+    "MAP_INDEX",
+    "MESSAGE",
+    "NAME",
+    "SERIALIZED",
+    "SLUG",
+    "STAMP",
+    "TAGS",
+    "TASK_NAME",
+    "VERSION",
+    "Change",
+    "changes_of",
+]
 
-
-class Change:
-    """One task-run state change as the batch applies it, from either report form."""
-
-    __slots__ = (
-        "map_index",
-        "message",
-        "name",
-        "serialized",
-        "tags",
-        "task_name",
-        "task_slug",
-        "timestamp",
-        "version",
-    )
-
-    def __init__(
-        self,
-        task_slug: str,
-        map_index: int,
-        name: str,
-        timestamp: datetime | None,
-        message: str | None = None,
-        serialized: dict[str, Any] | None = None,
-        version: int | None = None,
-        task_name: str | None = None,
-        tags: list[str] | None = None,
-    ) -> None:
-        self.task_slug, self.map_index, self.name, self.timestamp = (
-            task_slug,
-            map_index,
-            name,
-            timestamp,
-        )
-        self.message, self.serialized, self.version = message, serialized, version
-        self.task_name, self.tags = task_name, tags
+Change = tuple[Any, ...]
+SLUG, TASK_NAME, TAGS, MAP_INDEX, NAME, STAMP, MESSAGE, SERIALIZED, VERSION = range(9)
 
 
 def changes_of(task_runs: Sequence[TaskStateChange], compact: TaskStatesIn | None) -> list[Change]:
     """The changes of a report in the order they apply: ``task_runs``, then the compact rows."""
-    out = [
-        Change(
+    out: list[Change] = [
+        (
             c.task_slug,
+            c.task_name,
+            c.tags,
             c.map_index,
             c.state.name,
             c.state.timestamp,
             c.state.message,
             c.state.serialized,
             c.version,
-            c.task_name,
-            c.tags,
         )
         for c in task_runs
     ]
-    if compact is not None:
-        tasks = [(t.task_slug, t.task_name, t.tags) for t in compact.tasks]
-        for task, index, name, stamp, message, serialized, version in compact.rows:
-            slug, task_name, tags = tasks[task]
-            when = datetime.fromtimestamp(stamp, UTC) if isinstance(stamp, float | int) else stamp
-            out.append(
-                Change(slug, index, name, when, message, serialized, version, task_name, tags)
-            )
+    if compact is None:
+        return out
+    # a task's tag list sorted once, shared by its rows (and bound once by the writer)
+    tasks = [
+        (t.task_slug, t.task_name, None if t.tags is None else sorted(t.tags))
+        for t in compact.tasks
+    ]
+    low, high = FAST_RANGE
+    for row in compact.rows:
+        stamp = row[3]
+        if type(stamp) is float and not low <= stamp < high:
+            # unusual seconds as a datetime now (an impossible one fails here, as before)
+            row = (*row[:3], datetime.fromtimestamp(stamp, UTC), *row[4:])
+        out.append(tasks[row[0]] + row[1:])
     return out

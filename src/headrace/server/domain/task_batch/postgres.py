@@ -4,13 +4,13 @@ executemany as one statement per row, ~40 us of Python each; COPY and arrays cos
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import UTCDateTime
+from headrace.server.domain.task_batch.binds import as_datetime, json_text
 
 __all__ = ["copy_rows", "update_rows"]
 
@@ -41,7 +41,7 @@ def update_rows(session: Session, rows: list[list[Any]], dialect: Dialect) -> No
     order."""
     stamp = UTCDateTime().process_bind_param
     columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
-    columns[2] = [None if v is None else json.dumps(v) for v in columns[2]]
-    for i in (3, 5, 6):
-        columns[i] = [stamp(v, dialect) for v in columns[i]]
+    columns[2] = [None if v is None else json_text(v) for v in columns[2]]
+    for i in (3, 5, 6):  # datetimes or a report's Unix seconds
+        columns[i] = [None if v is None else stamp(as_datetime(v), dialect) for v in columns[i]]
     session.connection().exec_driver_sql(_UPDATE, tuple(columns))

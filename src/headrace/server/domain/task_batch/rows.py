@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import TaskRun
-from headrace.server.domain.task_batch.changes import Change
+from headrace.server.domain.task_batch.changes import MAP_INDEX, SLUG, TAGS, TASK_NAME, Change
 
 __all__ = [
     "CHUNK",
@@ -74,11 +74,12 @@ class Row:
         self.state, self.version, self.new, self.changed = state, version, new, False
         self.message: str | None = None
         self.serialized: dict[str, Any] | None = None
-        self.timestamp: datetime | None = None
+        # times are datetimes or a report's Unix seconds (see .binds), bound by the writer
+        self.timestamp: datetime | float | None = None
         # the columns of its life (see headrace.server.domain.history): first Running, when it
         # finished, attempts, and whether its history is kept in the row alone
-        self.start: datetime | None = None
-        self.end: datetime | None = None
+        self.start: datetime | float | None = None
+        self.end: datetime | float | None = None
         self.runs = 0
         self.in_row = False
 
@@ -142,15 +143,14 @@ def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> 
     Pending, version 0, with the change's name and tags or else their parent's (a new
     mapped child starts with its history kept in the row)."""
     rows: dict[Key, Row] = {}
-    keys = list(dict.fromkeys((c.task_slug, c.map_index) for c in changes))
+    keys = list(dict.fromkeys([(c[SLUG], c[MAP_INDEX]) for c in changes]))
     for r in select_rows(session, flow_run_id, keys, True):
         key = (r.task_slug, r.map_index)
         tags = [] if r.tags in (None, "[]") else r.tags
         row = rows[key] = Row(r.id, key, r.task_name, tags, r.state, r.version, False)
         row.start, row.runs, row.in_row = r.start_time, r.run_count, bool(r.history_in_row)
     missing: dict[Key, Change] = {}
-    for change in changes:
-        key = (change.task_slug, change.map_index)
+    for key, change in zip([(c[SLUG], c[MAP_INDEX]) for c in changes], changes, strict=True):
         if key not in rows and key not in missing:
             missing[key] = change
     if not missing:
@@ -158,18 +158,22 @@ def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> 
     parent_keys = list({(slug, -1) for slug, _ in missing})
     parents = {r.task_slug: r for r in select_rows(session, flow_run_id, parent_keys, False)}
     shared: dict[str, list[str]] = {}  # one tag list per parent, not one per child
+    given: dict[int, list[str]] = {}  # and one per tag list the changes name
     ids = fast_ids(len(missing))
     for (key, change), ident in zip(missing.items(), ids, strict=True):
         parent = parents.get(key[0])
-        if change.tags is not None:
-            tags = sorted(change.tags)
+        named = change[TAGS]
+        if named is not None:
+            tags = given.get(id(named))
+            if tags is None:
+                tags = given[id(named)] = sorted(named)
         elif parent is None:
             tags = []
         else:
             if key[0] not in shared:
                 shared[key[0]] = sorted(Row("", key, "", parent.tags, "", 0, False).tag_list())
             tags = shared[key[0]]
-        name = change.task_name or (parent.task_name if parent else key[0])
+        name = change[TASK_NAME] or (parent.task_name if parent else key[0])
         row = rows[key] = Row(ident, key, name, tags, "Pending", 0, True)
         row.in_row = key[1] >= 0  # a new mapped child: history in the row while plain
     return rows

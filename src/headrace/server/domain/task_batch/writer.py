@@ -12,9 +12,8 @@ update one statement over arrays (:mod:`.postgres`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import StateRecord, UTCDateTime
+from headrace.server.domain.task_batch.binds import as_datetime, json_text, sqlite_text
 from headrace.server.domain.task_batch.postgres import copy_rows, update_rows
 from headrace.server.domain.task_batch.rows import TASK_RUNS as T
 from headrace.server.domain.task_batch.rows import Row
@@ -69,29 +69,21 @@ HISTORY_COLUMNS = (
 )
 
 
-def _sqlite_timestamp(value: datetime) -> str:
-    """What ``UTCDateTime`` binds on SQLite (naive UTC text), without its generic layers.
-    A UTC value (what the runner's Unix timestamps parse to) only drops its ``+00:00``."""
-    offset = value.utcoffset()
-    if offset:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
 def _processor(
     column: sa.Column[Any], dialect: Dialect, copy: bool = False
 ) -> Callable[[Any], Any] | None:
-    if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
-        return _sqlite_timestamp
-    if copy and isinstance(column.type, sa.JSON):
-        return _json_text  # COPY reads JSON columns from their text
+    if isinstance(column.type, UTCDateTime):
+        if dialect.name == "sqlite":
+            return sqlite_text  # Unix seconds or a datetime, as UTCDateTime stores them
+        base = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if base is None:
+            return as_datetime
+        return lambda value: base(as_datetime(value))
+    if isinstance(column.type, sa.JSON) and (copy or dialect.name == "sqlite"):
+        return json_text  # SQLite and COPY read JSON columns from their text
     return cast(
         "Callable[[Any], Any] | None", column.type.dialect_impl(dialect).bind_processor(dialect)
     )
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value)
 
 
 class _Bulk:
@@ -199,7 +191,7 @@ def write_rows(
             r.state,
             r.message,
             r.serialized,
-            r.timestamp or now,
+            now if r.timestamp is None else r.timestamp,
             r.version,
             now,
             r.start,
