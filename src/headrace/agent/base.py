@@ -53,15 +53,14 @@ from headrace.client.errors import (
 )
 from headrace.utilities.logging import get_logger
 from headrace.utilities.secrets import environment_secrets, redact
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = ["FINISHED", "MAX_CLAIM_WAIT", "Agent", "RunHandle"]
 
 #: The longest an agent's claim waits on the server (keep under ``api.timeout``).
 MAX_CLAIM_WAIT = 8.0
 
-FINISHED = frozenset(
-    {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached", "Mapped"}
-)
+FINISHED = FINISHED_STATE_NAMES
 
 
 class Agent:

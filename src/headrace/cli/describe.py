@@ -16,6 +16,7 @@ from headrace.cli.ids import resolve_run_id
 from headrace.cli.options import api_option, make_client
 from headrace.cli.output import emit_json, make_console, output_option
 from headrace.cli.waiting import waiting_for
+from headrace.wire.names import FAILED_STATE_NAMES
 
 __all__ = ["describe_group"]
 
@@ -86,7 +87,7 @@ def describe_flow_run(flow_run_id: str, log_lines: int, output: str, api: str | 
     console.print(fields)
     if waiting:
         console.print(f"[yellow]waiting[/]: {escape(waiting)}")
-    if failures or run["state"] in ("Failed", "TimedOut", "TriggerFailed"):
+    if failures or run["state"] in FAILED_STATE_NAMES:
         console.print()
         print_failures(console, run, failures)
     console.print()

@@ -44,6 +44,7 @@ from headrace.engine.flow_runner import FlowRunner
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import Cancelled, Failed, Running, State
 from headrace.utilities.logging import get_logger
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = [
     "CancellableFlowRunner",
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 logger = get_logger("backend.cancel")
-FINISHED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})
+FINISHED = FINISHED_STATE_NAMES
 _current: StopRequests | None = None
 _stopped_once = threading.Event()
 

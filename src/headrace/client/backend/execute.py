@@ -31,12 +31,13 @@ from headrace.engine.failure import describe_error
 from headrace.engine.signals import RunCancelled
 from headrace.engine.state import Failed
 from headrace.utilities.logging import get_logger
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = ["RUNNER_CLASS", "execute_flow_run"]
 
 RUNNER_CLASS = "headrace.client.backend.cancel:CancellableFlowRunner"
 logger = get_logger("backend.execute")
-FINISHED = ("Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped")
+FINISHED = FINISHED_STATE_NAMES
 
 
 def _fail(client: Any, flow_run_id: str, message: str, exc: BaseException | None = None) -> None:

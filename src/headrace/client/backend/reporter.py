@@ -36,13 +36,14 @@ from headrace.client.errors import ApiError, ClientError
 from headrace.engine.state import State
 from headrace.utilities.logging import get_logger
 from headrace.wire.limits import MAX_BATCH
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = ["Reporter", "log_record", "overtaken"]
 
 logger = get_logger("backend.reporter")
 FLUSH_AT = 2000
 _STOP = object()
-_ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped"})
+_ENDED = FINISHED_STATE_NAMES
 _OVERTAKEN: set[str] = set()  # flow runs this process's runner was overtaken in
 
 

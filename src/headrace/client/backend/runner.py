@@ -40,6 +40,7 @@ from headrace.engine.transitions import is_allowed
 from headrace.exceptions import HeadraceError
 from headrace.utilities.logging import get_logger
 from headrace.utilities.secrets import remember_secrets
+from headrace.wire.names import FINISHED_STATE_NAMES
 
 __all__ = [
     "BackendFlowRunner",
@@ -52,9 +53,7 @@ __all__ = [
 ]
 
 logger = get_logger("backend.runner")
-_NOT_TO_RUN = frozenset(
-    {"Success", "Failed", "Cancelled", "Cancelling", "TimedOut", "TriggerFailed", "Skipped"}
-)
+_NOT_TO_RUN = FINISHED_STATE_NAMES | {"Cancelling"}
 
 
 _FINISHED_HERE: set[str] = set()  # flow runs a backend runner of this process finished
