@@ -93,3 +93,35 @@ def test_states_round_trip_through_json(tmp_path: object) -> None:
 def test_secret_values_are_masked() -> None:
     handler = BackendLogHandler(Reporter(client=None, flow_run_id="run"), ["s3cr3t-token"])
     assert handler.redact("token=s3cr3t-token!") == "token=********!"
+
+
+def test_every_body_the_reporter_builds_is_a_valid_report_of_the_wire_schema(tmp_path) -> None:
+    """The reporter writes its hot-path bodies by hand (no model per row); the server reads
+    them with ``headrace.wire.ReportIn``: each kind of item it sends must fit that schema."""
+    import json
+
+    from headrace.engine import state as s
+    from headrace.wire import ReportIn
+
+    r = Reporter(client=None, flow_run_id="run")
+    result = LocalResult(dir=str(tmp_path)).write(3, location="three.pickle")
+    kinds = [k for k in s.KINDS if k is not s.Mapped]
+    items: list[tuple] = [("f", Running("started"))]
+    for i, kind in enumerate(kinds):
+        items.append(("t", f"t-{i}", -1, kind(f"a {kind.__name__}"), f"task {i}", ["x"]))
+    items += [
+        ("t", "m-1", 7, Success("done", 3, persisted=result), "m", None),
+        ("t", "m-1", 8, Failed("boom", ValueError("boom")), "m", None),
+        ("l", log_record_for_test()),
+        ("f", Success("All reference tasks succeeded.")),
+    ]
+    bodies = r._batches(items)
+    assert bodies
+    for body in bodies:
+        ReportIn.model_validate(json.loads(json.dumps(body)))  # raises naming what is off
+
+
+def log_record_for_test() -> dict:
+    from headrace.client.backend.reporter import log_record
+
+    return log_record("hello", 20, "headrace.task.x", 1_700_000_000.0, "t-0", -1)
