@@ -120,3 +120,24 @@ def test_import_headrace_context_gives_the_run_context_itself() -> None:
     assert isinstance(headrace.context, Context)
     with headrace.context(flow_name="imported"):
         assert context.flow_name == "imported"
+
+
+def test_task_run_ids_are_the_uuid5_of_run_slug_and_index() -> None:
+    """The id a context derives for a task run is ``uuid5(namespace, "run/slug/index")``,
+    the same wherever it is computed (written out by hand for speed: held to uuid's)."""
+    import random
+    import uuid
+
+    from headrace.runcontext import TASK_RUN_ID_NAMESPACE, task_run_id
+
+    namespace = uuid.UUID(bytes=TASK_RUN_ID_NAMESPACE)
+    assert str(namespace) == "7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21"
+    rng = random.Random(7)
+    for _ in range(2000):
+        data = {
+            "flow_run_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "task_slug": rng.choice(["load-1", "ünïcode-2", "a/b", ""]),
+            "map_index": rng.choice([None, -1, 0, rng.randrange(10**6)]),
+        }
+        key = f"{data['flow_run_id']}/{data['task_slug']}/{data['map_index']}"
+        assert task_run_id(data) == str(uuid.uuid5(namespace, key))

@@ -12,6 +12,7 @@ Dask workers see the same values (the logger is derived on access, never shipped
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -94,13 +95,22 @@ class Context(Mapping[str, Any]):
         return f"<Context {sorted(_current.get())}>"
 
 
+#: The namespace of task run ids (the bytes of UUID 7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21).
+TASK_RUN_ID_NAMESPACE = bytes.fromhex("7c1d0a525b1e4f0e9d446b8f4d0a7e21")
+
+
 def task_run_id(data: Mapping[str, Any]) -> str:
     """The id of the task run a context describes: derived from its flow run id, task slug
-    and map index, so it is the same wherever the task runs and costs nothing until read."""
-    import uuid  # only when an id is read
+    and map index, so it is the same wherever the task runs and costs nothing until read.
 
+    It is ``str(uuid.uuid5(namespace, key))`` written out without building two ``UUID``
+    objects (a result written per mapped child asks for one: a third of the cost there)."""
     key = f"{data.get('flow_run_id')}/{data.get('task_slug')}/{data.get('map_index')}"
-    return str(uuid.uuid5(uuid.UUID("7c1d0a52-5b1e-4f0e-9d44-6b8f4d0a7e21"), key))
+    digest = bytearray(hashlib.sha1(TASK_RUN_ID_NAMESPACE + key.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def task_full_name(data: Mapping[str, Any]) -> str:
