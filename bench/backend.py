@@ -458,35 +458,69 @@ def seed_lists(
 
 
 def bench_lists(
-    url: str, clients: int, requests_each: int, page: int, big: list[str]
+    url: str, clients: int, requests_each: int, page: int, big: list[str], client: str = "lean"
 ) -> dict[str, Any]:
-    """p50/p99 latency of the list routes with ``clients`` concurrent clients (asyncio,
-    one connection each), ``requests_each`` requests per client cycling through: flow runs
-    (first page, and 5 pages deep by cursor), a run's task runs (100 per page), a run's
-    logs; then a page of ``page`` (10,000) children of one run alone, 10 times."""
-    import asyncio
+    """p50/p99 latency of the list routes with ``clients`` concurrent clients (one
+    connection each, one request at a time), ``requests_each`` x 4 requests per client
+    cycling through: flow runs (first page, and 5 pages deep by cursor), a run's task runs
+    (100 per page), a run's logs; then a page of ``page`` (10,000) children of one run
+    alone, 10 times. ``client``: ``lean`` (:mod:`loadgen`, a few tens of microseconds of
+    CPU per request) or ``httpx`` (``httpx.AsyncClient``, whose own CPU per request is
+    about the server's: with 50 clients it, not the server, sets the tail)."""
     import statistics
 
-    async def main() -> dict[str, list[float]]:
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    with httpx.Client(base_url=url, timeout=60) as http:
+        deep = http.get("/api/flow_runs", params={"limit": 100}).headers.get("x-next-cursor")
+        for _ in range(4):
+            got = http.get("/api/flow_runs", params={"limit": 100, "cursor": deep})
+            deep = got.headers.get("x-next-cursor") or deep
+    kinds: list[tuple[str, str, dict[str, Any]]] = []
+    for k in range(requests_each * clients):
+        run = big[k % len(big)]
+        kinds += [
+            ("flow runs, first page", "/api/flow_runs", {"limit": 100}),
+            ("flow runs, by cursor", "/api/flow_runs", {"limit": 100, "cursor": deep}),
+            ("task runs, 100", f"/api/flow_runs/{run}/task_runs", {"limit": 100,
+             "min_map_index": 100 * (k % 50)}),
+            ("logs, 200", f"/api/flow_runs/{run}/logs", {"limit": 200}),
+        ]  # fmt: skip
+    per = len(kinds) // clients
+    parts = [kinds[i * per : (i + 1) * per] for i in range(clients)]
+    if client == "lean":
+        from loadgen import run_clients
+
+        times = run_clients(url, parts)
+    else:
+        times = _httpx_clients(url, parts)
+    alone: list[float] = []
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for _ in range(10):
+            t0 = time.perf_counter()
+            answer = http.get(f"/api/flow_runs/{big[0]}/task_runs", params={
+                "limit": page, "min_map_index": 0})  # fmt: skip
+            alone.append(time.perf_counter() - t0)
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()) == page, (len(answer.json()), page)
+    times[f"{page:,}-child page, alone"] = alone
+
+    def p(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {label: (len(v), statistics.median(v), p(v, 0.99), max(v)) for label, v in times.items()}
+
+
+def _httpx_clients(
+    url: str, parts: list[list[tuple[str, str, dict[str, Any]]]]
+) -> dict[str, list[float]]:
+    """The clients of :func:`bench_lists` as coroutines sharing one ``httpx.AsyncClient``."""
+    import asyncio
+
+    times: dict[str, list[float]] = {}
+
+    async def main() -> None:
+        limits = httpx.Limits(max_connections=len(parts), max_keepalive_connections=len(parts))
         async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
-            deep = (await http.get("/api/flow_runs", params={"limit": 100})).headers.get(
-                "x-next-cursor"
-            )
-            for _ in range(4):
-                got = await http.get("/api/flow_runs", params={"limit": 100, "cursor": deep})
-                deep = got.headers.get("x-next-cursor") or deep
-            kinds: list[tuple[str, str, dict[str, Any]]] = []
-            for k in range(requests_each * clients):
-                run = big[k % len(big)]
-                kinds += [
-                    ("flow runs, first page", "/api/flow_runs", {"limit": 100}),
-                    ("flow runs, by cursor", "/api/flow_runs", {"limit": 100, "cursor": deep}),
-                    ("task runs, 100", f"/api/flow_runs/{run}/task_runs", {"limit": 100,
-                     "min_map_index": 100 * (k % 50)}),
-                    ("logs, 200", f"/api/flow_runs/{run}/logs", {"limit": 200}),
-                ]  # fmt: skip
-            times: dict[str, list[float]] = {}
 
             async def client(part: list[tuple[str, str, dict[str, Any]]]) -> None:
                 for label, path, params in part:
@@ -502,26 +536,10 @@ def bench_lists(
                     times.setdefault(label, []).append(took)
                     times.setdefault("all", []).append(took)
 
-            per = len(kinds) // clients
-            await asyncio.gather(*(client(kinds[i * per : (i + 1) * per]) for i in range(clients)))
-            alone: list[float] = []
-            for _ in range(10):
-                t0 = time.perf_counter()
-                answer = await http.get(f"/api/flow_runs/{big[0]}/task_runs", params={
-                    "limit": page, "min_map_index": 0})  # fmt: skip
-                alone.append(time.perf_counter() - t0)
-                assert answer.status_code == 200, answer.text
-                assert len(answer.json()) == page, (len(answer.json()), page)
-            times[f"{page:,}-child page, alone"] = alone
-            return times
+            await asyncio.gather(*(client(part) for part in parts))
 
-    times = asyncio.run(main())
-
-    def p(values: list[float], q: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-    return {label: (len(v), statistics.median(v), p(v, 0.99), max(v)) for label, v in times.items()}
+    asyncio.run(main())
+    return times
 
 
 def main() -> None:
@@ -556,6 +574,12 @@ def main() -> None:
     parser.add_argument("--list-logs", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests-each", type=int, default=10, help="x4 requests per client")
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="load generator of --lists: lean (bench/loadgen.py, default) or httpx",
+    )
     args = parser.parse_args()
 
     from headrace.client import Client
@@ -602,7 +626,7 @@ def main() -> None:
             server, url2 = start_server(lists_home, lists_url)
             try:
                 page = min(10_000, args.list_task_runs // min(100, args.list_flow_runs))
-                lists = bench_lists(url2, args.clients, args.requests_each, page, big)
+                lists = bench_lists(url2, args.clients, args.requests_each, page, big, args.client)
             finally:
                 server.terminate()
                 server.wait(30)
@@ -625,7 +649,7 @@ def main() -> None:
         print(
             f"list routes, {args.list_flow_runs:,} flow runs, {args.list_task_runs:,} task runs, "
             f"{args.list_logs:,} logs (seeded in {seeded:.0f} s), {args.clients} concurrent "
-            "clients:"
+            f"clients ({args.client} client):"
         )
         for label, (n, p50, p99, worst) in lists.items():
             target = ""

@@ -26,3 +26,9 @@ def test_overrides_win_and_unknown_names_are_refused() -> None:
         assert settings.database_url == "sqlite:////tmp/x.db"
         with pytest.raises(TypeError, match="heartbeat_timout"):
             ServerSettings.from_config(heartbeat_timout=3)
+
+
+def test_request_threads_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="server.request_threads must be a whole number"):
+        ServerSettings.from_config(request_threads=0)
+    assert ServerSettings.from_config(request_threads=2).request_threads == 2

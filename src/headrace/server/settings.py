@@ -47,8 +47,16 @@ class ServerSettings:
     max_log_message_chars: int = 20_000
     allow_shared_sqlite: bool = False
     run_token_ttl: float = 86400.0
+    request_threads: int = 4
     # Never in a repr or a log line: it opens every stored secret.
     secrets_key: str = dataclasses.field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.request_threads, int) or self.request_threads < 1:
+            raise ValueError(
+                f"server.request_threads must be a whole number of at least 1, "
+                f"not {self.request_threads!r}"
+            )
 
     @classmethod
     def from_config(cls, **overrides: Any) -> ServerSettings:

@@ -84,3 +84,63 @@ def test_a_cursor_is_checked(client: Client, server: LiveServer, flow_id: str) -
     wrong = httpx.get(f"{server.url}/api/flow_runs", params={"order": "oldest", "cursor": cursor})
     assert wrong.status_code == 422
     assert httpx.get(f"{server.url}/api/flow_runs", params={"cursor": "a!"}).status_code == 422
+
+
+def test_filters_alone_and_together_select_exactly_the_rows_they_name(
+    client: Client, server: LiveServer, flow_id: str
+) -> None:
+    """Each list statement is built once per combination of filters and reused with new
+    values: every combination, asked twice with different values, answers what filtering
+    all rows in Python gives."""
+    made = [client.create_flow_run(flow_id, labels=["gpu"] if i % 2 else []) for i in range(6)]
+    client.cancel_flow_run(made[0]["id"])
+    client.cancel_flow_run(made[3]["id"])
+    every = {r["id"]: r for r in client.get_flow_runs(limit=1000)}
+    with_label = {m["id"] for i, m in enumerate(made) if i % 2}
+    for state in ("Cancelled", "Scheduled"):
+        for label in (None, "gpu"):
+            for prefix in (None, made[3]["id"][:6], made[4]["id"][:4]):
+                query: dict[str, Any] = {"state": [state]}
+                if label:
+                    query["label"] = label
+                if prefix:
+                    query["id_prefix"] = prefix
+                want = [
+                    rid
+                    for rid, r in every.items()
+                    if r["state"] == state
+                    and (label is None or rid in with_label)
+                    and (prefix is None or rid.startswith(prefix))
+                ]
+                got = [r["id"] for r in client.get_flow_runs(**query, limit=1000)]
+                assert got == want, query
+    # LIKE's wildcards in a prefix are taken literally
+    assert client.get_flow_runs(id_prefix="_") == []
+    assert client.get_flow_runs(id_prefix="%") == []
+    assert [r["id"] for r in client.get_flow_runs(is_late=False, order="oldest", limit=2)] == [
+        r["id"] for r in sorted(every.values(), key=lambda r: (r["scheduled_start"], r["id"]))[:2]
+    ]
+
+
+def test_task_run_and_log_filters_select_exactly_the_rows_they_name(
+    client: Client, server: LiveServer, flow_id: str
+) -> None:
+    rid = client.create_flow_run(flow_id)["id"]
+    client.set_flow_run_state(rid, "Running")
+    rows = [[0, i, "Running", None, "Starting task run.", None, 0] for i in range(9)]
+    logs = [{"message": f"line {i}", "level": 40 if i % 3 == 0 else 20} for i in range(9)]
+    client.report(
+        rid, {"task_states": {"tasks": [{"task_slug": "transform-1"}], "rows": rows}, "logs": logs}
+    )
+    everything = client.get_task_runs(rid)
+    for low, high in ((2, 5), (0, 0), (7, 100)):
+        got = client.get_task_runs(rid, min_map_index=low, max_map_index=high)
+        assert got == [t for t in everything if low <= t["map_index"] <= high]
+    parents = client.get_task_runs(rid, include_children=False)
+    assert parents == [t for t in everything if t["map_index"] == -1] and parents
+    lines = client.get_logs(rid)
+    assert [x["message"] for x in client.get_logs(rid, level=40)] == ["line 0", "line 3", "line 6"]
+    after = lines[4]["id"]
+    assert client.get_logs(rid, after_id=after) == lines[5:]
+    assert client.get_logs(rid, after_id=after, level=40) == [lines[6]]
+    assert client.get_logs(rid, search="LINE 1") == [lines[1]]

@@ -10,6 +10,7 @@ their states, :mod:`.states`.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -23,6 +24,7 @@ from headrace.server.domain.listing import (
     decode_cursor,
     encode_cursor,
     iso_key,
+    like_prefix,
     parse_time,
 )
 from headrace.server.domain.states import CANCELLING, check_name
@@ -62,7 +64,7 @@ def _cursor_kind(order: Order) -> str:
 
 
 def list_flow_runs(
-    session: Session,
+    conn: sa.Connection,
     dialect: str,
     who: Principal,
     *,
@@ -82,39 +84,68 @@ def list_flow_runs(
     """One page of the flow runs ``who`` may see, as JSON-ready rows: every given filter
     applies (``states`` matches any of them), ordered by scheduled start (``order``) then
     id, from ``cursor`` (a :func:`flow_runs_cursor`) and ``offset``."""
-    q = RUN_COLUMNS.select(dialect).where(who.scope(FlowRun.project_id))
-    for column, value in (
-        (FlowRun.flow_id, flow_id),
-        (FlowRun.flow_group_id, flow_group_id),
-        (FlowRun.project_id, project_id),
-        (FlowRun.is_late, is_late),
-        (FlowRun.agent_id, agent_id),
-    ):
-        if value is not None:
-            q = q.where(column == value)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if who.project_ids is not None:
+        params["projects"] = sorted(who.project_ids)
+    equal = {
+        "flow_id": flow_id,
+        "flow_group_id": flow_group_id,
+        "project_id": project_id,
+        "is_late": is_late,
+        "agent_id": agent_id,
+    }
+    params.update((k, v) for k, v in equal.items() if v is not None)
     if states:
         for name in states:
             if name != CANCELLING:
                 check_name(name, "state", cancelling=True)
-        q = q.where(FlowRun.state.in_(states))
+        params["states"] = list(states)
     if id_prefix is not None:
-        q = q.where(FlowRun.id.startswith(id_prefix.lower(), autoescape=True))
+        params["id_like"] = like_prefix(id_prefix.lower())
     if label is not None:
-        q = q.where(
-            sa.exists().where(FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == label)
-        )
+        params["label"] = label
     if cursor is not None:
-        start_text, last_id = decode_cursor(cursor, _cursor_kind(order), (str, str))
-        start = parse_time(start_text)
+        start_text, params["last_id"] = decode_cursor(cursor, _cursor_kind(order), (str, str))
+        params["start"] = parse_time(start_text)
+    return RUN_COLUMNS.rows(conn.execute(_runs_select(dialect, order, *params), params), dialect)
+
+
+@functools.lru_cache(maxsize=256)
+def _runs_select(dialect: str, order: Order, *given: str) -> sa.Select[Any]:
+    """The list's statement for the parameters ``given`` (names of bound values), built
+    once per combination: building and keying a statement costs more than running it."""
+    q = RUN_COLUMNS.select(dialect)
+    for name in given:
+        if name in ("flow_id", "flow_group_id", "project_id", "is_late", "agent_id"):
+            q = q.where(getattr(FlowRun, name) == sa.bindparam(name))
+    if "projects" in given:
+        q = q.where(FlowRun.project_id.in_(sa.bindparam("projects", expanding=True)))
+    if "states" in given:
+        q = q.where(FlowRun.state.in_(sa.bindparam("states", expanding=True)))
+    if "id_like" in given:
+        q = q.where(FlowRun.id.like(sa.bindparam("id_like"), escape="\\"))
+    if "label" in given:
+        q = q.where(
+            sa.exists().where(
+                FlowRunLabel.flow_run_id == FlowRun.id, FlowRunLabel.label == sa.bindparam("label")
+            )
+        )
+    if "start" in given:
+        start = sa.bindparam("start", type_=FlowRun.scheduled_start.type)
         after = (
             FlowRun.scheduled_start < start
             if order == "newest"
             else FlowRun.scheduled_start > start
         )
-        q = q.where(sa.or_(after, sa.and_(FlowRun.scheduled_start == start, FlowRun.id > last_id)))
+        q = q.where(
+            sa.or_(
+                after,
+                sa.and_(FlowRun.scheduled_start == start, FlowRun.id > sa.bindparam("last_id")),
+            )
+        )
     key = FlowRun.scheduled_start.desc() if order == "newest" else FlowRun.scheduled_start
-    q = q.order_by(key, FlowRun.id).limit(limit).offset(offset)
-    return RUN_COLUMNS.rows(session.connection().execute(q), dialect)
+    q = q.order_by(key, FlowRun.id)
+    return q.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
 
 
 def flow_runs_cursor(order: Order, last: dict[str, Any]) -> str:

@@ -39,8 +39,10 @@ __all__ = [
     "decode_cursor",
     "dumps",
     "encode_cursor",
+    "escape_like",
     "iso_key",
     "json_response",
+    "like_prefix",
     "page_response",
     "parse_time",
 ]
@@ -202,6 +204,17 @@ class Columns:
                 item.update(extra)
             out.append(item)
         return out
+
+
+def escape_like(text: str) -> str:
+    """``text`` for a LIKE pattern whose escape character is ``\\``: its ``%`` and ``_``
+    taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching what starts with ``text``."""
+    return escape_like(text) + "%"
 
 
 def iso_key(value: Any) -> str:

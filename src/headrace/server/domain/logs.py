@@ -15,13 +15,13 @@ escaped, so ``50%`` finds ``50%``. Writing logs is the report's (:func:`.report.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from headrace.server.db.models import Log
-from headrace.server.domain.listing import Columns, decode_cursor, encode_cursor
+from headrace.server.domain.listing import Columns, decode_cursor, encode_cursor, escape_like
 from headrace.wire import LogOut
 
 __all__ = ["LOG_COLUMNS", "list_logs", "logs_cursor", "truncate_message"]
@@ -31,7 +31,7 @@ LOG_COLUMNS = Columns(cast(sa.Table, Log.__table__), list(LogOut.model_fields))
 
 
 def list_logs(
-    session: Session,
+    conn: sa.Connection,
     dialect: str,
     flow_run_id: str,
     *,
@@ -45,19 +45,39 @@ def list_logs(
 ) -> list[dict[str, Any]]:
     """One page of a run's log records at ``level`` or above, oldest first, as JSON-ready
     rows (the caller checked that the run is visible)."""
-    q = LOG_COLUMNS.select(dialect).where(Log.flow_run_id == flow_run_id, Log.level >= level)
+    params: dict[str, Any] = {
+        "flow_run_id": flow_run_id,
+        "level": level,
+        "limit": limit,
+        "offset": offset,
+    }
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
+        params["search"] = f"%{escape_like(search)}%"
     if task_run_id is not None:
-        q = q.where(Log.task_run_id == task_run_id)
+        params["task_run_id"] = task_run_id
     if after_id is not None:
-        q = q.where(Log.id > after_id)
+        params["after_id"] = after_id
     if cursor is not None:
-        (last_id,) = decode_cursor(cursor, "logs", (int,))
-        q = q.where(Log.id > last_id)
-    q = q.order_by(Log.id).limit(limit).offset(offset)
-    return LOG_COLUMNS.rows(session.connection().execute(q), dialect)
+        (params["last_id"],) = decode_cursor(cursor, "logs", (int,))
+    return LOG_COLUMNS.rows(conn.execute(_logs_select(dialect, *params), params), dialect)
+
+
+@functools.lru_cache(maxsize=64)
+def _logs_select(dialect: str, *given: str) -> sa.Select[Any]:
+    """The list's statement for the parameters ``given``, built once per combination."""
+    q = LOG_COLUMNS.select(dialect).where(
+        Log.flow_run_id == sa.bindparam("flow_run_id"), Log.level >= sa.bindparam("level")
+    )
+    if "search" in given:
+        q = q.where(Log.message.ilike(sa.bindparam("search"), escape="\\"))
+    if "task_run_id" in given:
+        q = q.where(Log.task_run_id == sa.bindparam("task_run_id"))
+    if "after_id" in given:
+        q = q.where(Log.id > sa.bindparam("after_id"))
+    if "last_id" in given:
+        q = q.where(Log.id > sa.bindparam("last_id"))
+    q = q.order_by(Log.id)
+    return q.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
 
 
 def logs_cursor(last: dict[str, Any]) -> str:

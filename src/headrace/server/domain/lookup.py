@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import Flow, FlowGroup, FlowRun, Project, TaskRun
 from headrace.server.domain.auth import Principal
 from headrace.server.errors import NotFoundError
 
-__all__ = ["get_flow", "get_flow_group", "get_flow_run", "get_project", "get_task_run"]
+__all__ = [
+    "check_flow_run",
+    "get_flow",
+    "get_flow_group",
+    "get_flow_run",
+    "get_project",
+    "get_task_run",
+]
 
 T = TypeVar("T")
 
@@ -41,6 +49,19 @@ def get_flow_group(session: Session, ident: str, principal: Principal) -> FlowGr
 def get_flow_run(session: Session, ident: str, principal: Principal, lock: bool = False) -> FlowRun:
     """The flow run ``ident``; ``lock`` takes a row lock on PostgreSQL (FOR UPDATE)."""
     return _get(session, FlowRun, ident, "flow run", principal, lock)
+
+
+_RUN_PROJECT = sa.select(FlowRun.project_id).where(FlowRun.id == sa.bindparam("ident"))
+
+
+def check_flow_run(conn: sa.Connection, ident: str, principal: Principal) -> None:
+    """404 unless flow run ``ident`` exists and ``principal`` may see it: what a read of its
+    task runs or logs needs, without loading the run (an ORM load of the whole row costs
+    more than the page it guards)."""
+    found = conn.execute(_RUN_PROJECT, {"ident": ident}).first()
+    if found is None:
+        raise NotFoundError(f"flow run {ident} not found")
+    principal.check_project(found[0], f"flow run {ident}")
 
 
 def get_task_run(session: Session, ident: str, principal: Principal) -> TaskRun:

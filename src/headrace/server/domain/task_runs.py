@@ -12,6 +12,7 @@ concurrency limits on entering Running, and the attempt's start, end and count.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -42,7 +43,7 @@ TASK_RUN_COLUMNS = Columns(cast(sa.Table, TaskRun.__table__), list(TaskRunOut.mo
 
 
 def list_task_runs(
-    session: Session,
+    conn: sa.Connection,
     dialect: str,
     flow_run_id: str,
     *,
@@ -57,29 +58,49 @@ def list_task_runs(
 ) -> list[dict[str, Any]]:
     """One page of a flow run's task runs by slug then map index, as JSON-ready rows (the
     caller checked that the run is visible)."""
-    q = TASK_RUN_COLUMNS.select(dialect).where(TaskRun.flow_run_id == flow_run_id)
+    params: dict[str, Any] = {"flow_run_id": flow_run_id, "limit": limit, "offset": offset}
     if task_slug is not None:
-        q = q.where(TaskRun.task_slug == task_slug)
+        params["task_slug"] = task_slug
     if states:
         for name in states:
             check_name(name, "state", cancelling=True)
-        q = q.where(TaskRun.state.in_(states))
+        params["states"] = list(states)
     if not include_children:
-        q = q.where(TaskRun.map_index == -1)
+        params["parents_only"] = -1
     if min_map_index is not None:
-        q = q.where(TaskRun.map_index >= min_map_index)
+        params["min_map_index"] = min_map_index
     if max_map_index is not None:
-        q = q.where(TaskRun.map_index <= max_map_index)
+        params["max_map_index"] = max_map_index
     if cursor is not None:
-        slug, index = decode_cursor(cursor, "task_runs", (str, int))
+        params["after_slug"], params["after_index"] = decode_cursor(cursor, "task_runs", (str, int))
+    stmt = _task_runs_select(dialect, *params)
+    return TASK_RUN_COLUMNS.rows(conn.execute(stmt, params), dialect)
+
+
+@functools.lru_cache(maxsize=128)
+def _task_runs_select(dialect: str, *given: str) -> sa.Select[Any]:
+    """The list's statement for the parameters ``given``, built once per combination."""
+    q = TASK_RUN_COLUMNS.select(dialect).where(TaskRun.flow_run_id == sa.bindparam("flow_run_id"))
+    if "task_slug" in given:
+        q = q.where(TaskRun.task_slug == sa.bindparam("task_slug"))
+    if "states" in given:
+        q = q.where(TaskRun.state.in_(sa.bindparam("states", expanding=True)))
+    if "parents_only" in given:
+        q = q.where(TaskRun.map_index == sa.bindparam("parents_only"))
+    if "min_map_index" in given:
+        q = q.where(TaskRun.map_index >= sa.bindparam("min_map_index"))
+    if "max_map_index" in given:
+        q = q.where(TaskRun.map_index <= sa.bindparam("max_map_index"))
+    if "after_slug" in given:
+        slug = sa.bindparam("after_slug", type_=sa.String())
         q = q.where(
             sa.or_(
                 TaskRun.task_slug > slug,
-                sa.and_(TaskRun.task_slug == slug, TaskRun.map_index > index),
+                sa.and_(TaskRun.task_slug == slug, TaskRun.map_index > sa.bindparam("after_index")),
             )
         )
-    q = q.order_by(TaskRun.task_slug, TaskRun.map_index).limit(limit).offset(offset)
-    return TASK_RUN_COLUMNS.rows(session.connection().execute(q), dialect)
+    q = q.order_by(TaskRun.task_slug, TaskRun.map_index)
+    return q.limit(sa.bindparam("limit")).offset(sa.bindparam("offset"))
 
 
 def task_runs_cursor(last: dict[str, Any]) -> str:

@@ -80,6 +80,7 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
                 lock.release()
             raise
         db.start_checkpoints()
+        _limit_request_threads(settings.request_threads)
         # the startup heap (modules, app, tables) lives as long as the server: collections
         # stop walking it (a big report's allocations otherwise each time pay for all of it);
         # once per process (a process that starts many apps, a test run, freezes only the first)
@@ -118,6 +119,19 @@ def create_app(settings: ServerSettings | None = None, **overrides: Any) -> Fast
     mount_docs(app)
     _mount_ui(app)
     return app
+
+
+def _limit_request_threads(threads: int) -> None:
+    """Run at most ``threads`` request handlers at a time in this event loop's thread pool.
+
+    Handlers that write are plain functions, run in a thread each. Python runs one thread at
+    a time: forty of them at once (anyio's default) serve no more requests per second than a
+    few, but share the interpreter in 5 ms slices, so a request that needs 3 ms waits behind
+    every other one in flight, and the slowest wait longest. The limit must be set from
+    inside the loop (the limiter is the loop's)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
 
 
 def _sqlite_lock(db: Database, settings: ServerSettings) -> ServerLock | None:

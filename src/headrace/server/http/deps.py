@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from headrace.server.db.database import Database
 from headrace.server.domain.auth import Principal, principal_for_key
 from headrace.server.errors import ForbiddenError
+from headrace.server.http.reads import run_read
 from headrace.server.settings import ServerSettings
 
 __all__ = ["DB", "SETTINGS", "WHO", "get_db", "get_principal", "get_settings"]
@@ -45,7 +45,8 @@ def get_principal(request: Request) -> Principal:
 
 # The shared defaults below are coroutines: FastAPI runs a plain ``def`` dependency in its
 # thread pool, a hop (~0.1-0.2 ms of CPU, more under load) per dependency per request for
-# what is an attribute read. The caller is looked up in a thread only when a key must be.
+# what is an attribute read. The caller's key is looked up (a read by primary key) where
+# :func:`~headrace.server.http.reads.run_read` says.
 
 
 async def _db(request: Request) -> Database:
@@ -64,7 +65,7 @@ async def _principal(request: Request) -> Principal:
         and not get_settings(request).require_api_key
     ):
         return Principal()
-    return await run_in_threadpool(get_principal, request)
+    return await run_read(get_db(request), True, get_principal, request)
 
 
 DB = Depends(_db)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -23,7 +23,7 @@ from headrace.server.domain.listing import (
     json_response,
     page_response,
 )
-from headrace.server.domain.lookup import get_flow, get_flow_run, get_task_run
+from headrace.server.domain.lookup import check_flow_run, get_flow, get_flow_run, get_task_run
 from headrace.server.domain.report import apply_report
 from headrace.server.domain.retries import runner_lost
 from headrace.server.domain.runs import (
@@ -34,6 +34,7 @@ from headrace.server.domain.runs import (
 )
 from headrace.server.domain.states import CANCELLING, set_flow_run_state
 from headrace.server.http.deps import DB, SETTINGS, WHO, get_settings
+from headrace.server.http.reads import INLINE_OFFSET, run_read
 from headrace.server.settings import ServerSettings
 from headrace.wire import (
     FlowRunIn,
@@ -100,7 +101,7 @@ def create_run(
     "or by `offset`.",
     responses=NEXT_PAGE_HEADERS,
 )
-def list_runs(
+async def list_runs(
     request: Request,
     flow_id: str | None = None,
     flow_group_id: str | None = None,
@@ -121,24 +122,33 @@ def list_runs(
     db: Database = DB,
     who: Principal = WHO,
 ) -> Response:
-    with db.session(write=False) as s:
-        rows = list_flow_runs(
-            s,
-            db.dialect,
-            who,
-            flow_id=flow_id,
-            flow_group_id=flow_group_id,
-            project_id=project_id,
-            states=state,
-            label=label,
-            is_late=is_late,
-            agent_id=agent_id,
-            id_prefix=id_prefix,
-            order=order,
-            limit=limit,
-            offset=offset,
-            cursor=cursor,
-        )
+    def read() -> list[dict[str, Any]]:
+        with db.reading() as conn:
+            return list_flow_runs(
+                conn,
+                db.dialect,
+                who,
+                flow_id=flow_id,
+                flow_group_id=flow_group_id,
+                project_id=project_id,
+                states=state,
+                label=label,
+                is_late=is_late,
+                agent_id=agent_id,
+                id_prefix=id_prefix,
+                order=order,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+            )
+
+    # by the (scheduled_start, id) index, or the project's or flow group's: a bounded walk
+    cheap = (
+        offset <= INLINE_OFFSET
+        and not (flow_id or state or label or id_prefix)
+        and (is_late is None and agent_id is None)
+    )
+    rows = await run_read(db, cheap, read)
     return page_response(request, rows, limit, lambda: flow_runs_cursor(order, rows[-1]))
 
 
@@ -194,7 +204,7 @@ def run_states(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[StateOut]:
     with db.session(write=False) as s:
-        get_flow_run(s, flow_run_id, who)
+        check_flow_run(s.connection(), flow_run_id, who)
         history = flow_run_history(s, flow_run_id, task_runs, limit, offset)
         return [StateOut.model_validate(r) for r in history]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
@@ -19,10 +19,11 @@ from headrace.server.domain.listing import (
     page_response,
 )
 from headrace.server.domain.logs import list_logs, logs_cursor
-from headrace.server.domain.lookup import get_flow_run, get_task_run
+from headrace.server.domain.lookup import check_flow_run, get_flow_run, get_task_run
 from headrace.server.domain.report import insert_logs
 from headrace.server.domain.task_detail import attempts_of
 from headrace.server.http.deps import DB, SETTINGS, WHO
+from headrace.server.http.reads import INLINE_OFFSET, run_read
 from headrace.server.settings import ServerSettings
 from headrace.wire import (
     AttemptOut,
@@ -53,7 +54,7 @@ router = APIRouter()
     "or by `offset`.",
     responses=NEXT_PAGE_HEADERS,
 )
-def list_task_runs(
+async def list_task_runs(
     request: Request,
     flow_run_id: str,
     task_slug: str | None = None,
@@ -69,21 +70,25 @@ def list_task_runs(
     db: Database = DB,
     who: Principal = WHO,
 ) -> Response:
-    with db.session(write=False) as s:
-        get_flow_run(s, flow_run_id, who)
-        rows = task_runs.list_task_runs(
-            s,
-            db.dialect,
-            flow_run_id,
-            task_slug=task_slug,
-            states=state,
-            include_children=include_children,
-            min_map_index=min_map_index,
-            max_map_index=max_map_index,
-            limit=limit,
-            offset=offset,
-            cursor=cursor,
-        )
+    def read() -> list[dict[str, Any]]:
+        with db.reading() as conn:
+            check_flow_run(conn, flow_run_id, who)
+            return task_runs.list_task_runs(
+                conn,
+                db.dialect,
+                flow_run_id,
+                task_slug=task_slug,
+                states=state,
+                include_children=include_children,
+                min_map_index=min_map_index,
+                max_map_index=max_map_index,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+            )
+
+    # by the (flow run, slug, map index) key: a bounded walk unless states filter it
+    rows = await run_read(db, offset <= INLINE_OFFSET and not state, read)
     return page_response(request, rows, limit, lambda: task_runs.task_runs_cursor(rows[-1]))
 
 
@@ -97,7 +102,7 @@ def task_run_summary(
     flow_run_id: str, db: Database = DB, who: Principal = WHO
 ) -> list[TaskSummaryOut]:
     with db.session(write=False) as s:
-        get_flow_run(s, flow_run_id, who)
+        check_flow_run(s.connection(), flow_run_id, who)
         return task_runs.task_run_summary(s, flow_run_id)
 
 
@@ -176,7 +181,7 @@ def write_logs(
     with db.session() as s:
         now = utcnow()
         for run_id, logs in by_run.items():
-            get_flow_run(s, run_id, who)
+            check_flow_run(s.connection(), run_id, who)
             insert_logs(s, run_id, logs, now, max_chars=settings.max_log_message_chars)
     return {"inserted": len(body)}
 
@@ -188,7 +193,7 @@ def write_logs(
     summary="Logs of a run, oldest first; page with cursor, after_id (or offset)",
     responses=NEXT_PAGE_HEADERS,
 )
-def read_logs(
+async def read_logs(
     request: Request,
     flow_run_id: str,
     level: int = Query(0, ge=0, le=100, description="Minimum level (20 = INFO)"),
@@ -205,18 +210,23 @@ def read_logs(
     db: Database = DB,
     who: Principal = WHO,
 ) -> Response:
-    with db.session(write=False) as s:
-        get_flow_run(s, flow_run_id, who)
-        rows = list_logs(
-            s,
-            db.dialect,
-            flow_run_id,
-            level=level,
-            search=search,
-            task_run_id=task_run_id,
-            after_id=after_id,
-            limit=limit,
-            offset=offset,
-            cursor=cursor,
-        )
+    def read() -> list[dict[str, Any]]:
+        with db.reading() as conn:
+            check_flow_run(conn, flow_run_id, who)
+            return list_logs(
+                conn,
+                db.dialect,
+                flow_run_id,
+                level=level,
+                search=search,
+                task_run_id=task_run_id,
+                after_id=after_id,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+            )
+
+    # by the (flow run, id) index: a bounded walk unless a filter skips rows
+    cheap = offset <= INLINE_OFFSET and not (level or search or task_run_id)
+    rows = await run_read(db, cheap, read)
     return page_response(request, rows, limit, lambda: logs_cursor(rows[-1]))
