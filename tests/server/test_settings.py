@@ -29,6 +29,6 @@ def test_overrides_win_and_unknown_names_are_refused() -> None:
 
 
 def test_request_threads_must_be_at_least_one() -> None:
-    with pytest.raises(ValueError, match="server.request_threads must be a whole number"):
+    with pytest.raises(ValueError, match=r"server\.request_threads must be a whole number"):
         ServerSettings.from_config(request_threads=0)
     assert ServerSettings.from_config(request_threads=2).request_threads == 2
