@@ -458,7 +458,13 @@ def seed_lists(
 
 
 def bench_lists(
-    url: str, clients: int, requests_each: int, page: int, big: list[str], client: str = "lean"
+    url: str,
+    clients: int,
+    requests_each: int,
+    page: int,
+    big: list[str],
+    client: str = "lean",
+    server_pid: int = 0,
 ) -> dict[str, Any]:
     """p50/p99 latency of the list routes with ``clients`` concurrent clients (one
     connection each, one request at a time), ``requests_each`` x 4 requests per client
@@ -486,12 +492,23 @@ def bench_lists(
         ]  # fmt: skip
     per = len(kinds) // clients
     parts = [kinds[i * per : (i + 1) * per] for i in range(clients)]
+    import resource
+
+    def own_cpu() -> float:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return used.ru_utime + used.ru_stime
+
+    started, server_started = own_cpu(), cpu_seconds(server_pid) if server_pid else 0.0
     if client == "lean":
         from loadgen import run_clients
 
         times = run_clients(url, parts)
     else:
         times = _httpx_clients(url, parts)
+    cpu = {
+        "clients": own_cpu() - started,
+        "server": cpu_seconds(server_pid) - server_started if server_pid else 0.0,
+    }
     alone: list[float] = []
     with httpx.Client(base_url=url, timeout=60) as http:
         for _ in range(10):
@@ -507,7 +524,11 @@ def bench_lists(
         ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    return {label: (len(v), statistics.median(v), p(v, 0.99), max(v)) for label, v in times.items()}
+    out: dict[str, Any] = {
+        label: (len(v), statistics.median(v), p(v, 0.99), max(v)) for label, v in times.items()
+    }
+    out["cpu"] = cpu
+    return out
 
 
 def _httpx_clients(
@@ -626,7 +647,9 @@ def main() -> None:
             server, url2 = start_server(lists_home, lists_url)
             try:
                 page = min(10_000, args.list_task_runs // min(100, args.list_flow_runs))
-                lists = bench_lists(url2, args.clients, args.requests_each, page, big, args.client)
+                lists = bench_lists(
+                    url2, args.clients, args.requests_each, page, big, args.client, server.pid
+                )
             finally:
                 server.terminate()
                 server.wait(30)
@@ -650,6 +673,11 @@ def main() -> None:
             f"list routes, {args.list_flow_runs:,} flow runs, {args.list_task_runs:,} task runs, "
             f"{args.list_logs:,} logs (seeded in {seeded:.0f} s), {args.clients} concurrent "
             f"clients ({args.client} client):"
+        )
+        cpu = lists.pop("cpu")
+        print(
+            f"  CPU of the concurrent part: clients {cpu['clients']:.1f} s, server "
+            f"{cpu['server']:.1f} s (the clients must cost far less than the server)"
         )
         for label, (n, p50, p99, worst) in lists.items():
             target = ""
