@@ -62,6 +62,11 @@ def test_task_runs_and_logs_page_by_cursor(
     kids, _ = _pages(url, {"limit": 2, "task_slug": "transform-1", "min_map_index": 0})
     assert [k["map_index"] for k in kids] == list(range(7))
     assert kids[0]["start_time"] is not None and kids[0]["run_count"] == 1
+    # a listed row is what the one-task-run route (its response model) gives: timestamps
+    # and JSON columns made by the database read back the same
+    for kid in (kids[0], everything[0]):
+        one = httpx.get(f"{server.url}/api/task_runs/{kid['id']}").json()
+        assert kid == {k: one[k] for k in kid}, (kid, one)
     lines, _ = _pages(f"{server.url}/api/flow_runs/{rid}/logs", {"limit": 2})
     assert [line["message"] for line in lines] == [f"line {i}" for i in range(5)]
 

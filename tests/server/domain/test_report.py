@@ -237,18 +237,20 @@ def test_bad_compact_rows_are_refused_and_store_nothing(client: Client, flow_id:
 
 
 def test_the_collector_pause_nests_and_restores() -> None:
+    """The pause big batches and big pages take (:mod:`headrace.core.gc_pause`), across
+    request threads."""
     import gc
     import threading
 
-    from headrace.server.domain.report import collector_paused
+    from headrace.core.gc_pause import paused
 
     assert gc.isenabled()
     inner_done = threading.Event()
-    with collector_paused:
+    with paused():
         assert not gc.isenabled()
 
         def other_request() -> None:
-            with collector_paused:
+            with paused():
                 assert not gc.isenabled()
             inner_done.set()
 

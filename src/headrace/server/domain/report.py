@@ -16,14 +16,13 @@ may succeed only once all its task runs have finished (:mod:`headrace.server.dom
 from __future__ import annotations
 
 import contextlib
-import gc
-import threading
 from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from headrace.core.gc_pause import paused
 from headrace.server.db.models import ConcurrencyLimit, FlowRun, Log, ReportBatch, TaskRun
 from headrace.server.domain.logs import truncate_message
 from headrace.server.domain.states import (
@@ -95,37 +94,6 @@ def insert_logs(
     return len(rows)
 
 
-class _CollectorPause:
-    """Pauses Python's cyclic garbage collector while big batches are applied (counted, so
-    overlapping requests in other threads keep it paused until the last one ends).
-
-    A 10,000-change batch allocates tens of thousands of short-lived, acyclic objects; each
-    700 allocations trigger a young collection and every few of those walk the server's
-    whole (large) heap, which cost about a quarter of the batch. Reference counting still
-    frees everything at once; cycles wait for the next collection after the batch."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.users = 0
-        self.was_enabled = False
-
-    def __enter__(self) -> None:
-        with self.lock:
-            if self.users == 0:
-                self.was_enabled = gc.isenabled()
-                gc.disable()
-            self.users += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users == 0 and self.was_enabled:
-                gc.enable()
-
-
-collector_paused = _CollectorPause()
-
-
 def _apply_flow_state(
     session: Session, run: FlowRun, report: ReportIn, now: datetime
 ) -> tuple[str, str | None, str | None]:
@@ -182,7 +150,9 @@ def apply_report(
     results = []
     size = len(report.task_runs) + (len(report.task_states.rows) if report.task_states else 0)
     if size:
-        with collector_paused if size >= BIG_BATCH else contextlib.nullcontext():
+        # a big batch allocates tens of thousands of short-lived acyclic objects: the
+        # collector's passes over the server's heap cost about a quarter of the batch
+        with paused() if size >= BIG_BATCH else contextlib.nullcontext():
             changes = changes_of(report.task_runs, report.task_states)
             batch.load(changes)
             for task_change in changes:
