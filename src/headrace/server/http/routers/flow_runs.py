@@ -34,6 +34,7 @@ from headrace.server.domain.runs import (
 )
 from headrace.server.domain.states import CANCELLING, set_flow_run_state
 from headrace.server.http.deps import DB, SETTINGS, WHO, get_settings
+from headrace.server.http.fast_json import FastJSONRoute
 from headrace.server.http.reads import INLINE_OFFSET, run_read
 from headrace.server.settings import ServerSettings
 from headrace.wire import (
@@ -300,11 +301,6 @@ def run_token(
         return RunTokenOut(token=token, flow_run_id=run.id, expires=row.expires)
 
 
-@router.post(
-    "/flow_runs/{flow_run_id}/report",
-    response_model=ReportOut,
-    summary="Batched report from the runner: task/flow states, logs, heartbeat",
-)
 def report(
     flow_run_id: str,
     body: ReportIn,
@@ -318,3 +314,14 @@ def report(
     # built as plain JSON-ready data (documented by ReportOut): re-validating thousands of
     # entries through the response model would cost more than applying them
     return json_response(out)
+
+
+# a report's body can be hundreds of kilobytes: parsed by orjson (see fast_json)
+router.add_api_route(
+    "/flow_runs/{flow_run_id}/report",
+    report,
+    methods=["POST"],
+    response_model=ReportOut,
+    summary="Batched report from the runner: task/flow states, logs, heartbeat",
+    route_class_override=FastJSONRoute,
+)
