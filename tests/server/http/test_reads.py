@@ -29,13 +29,19 @@ def test_a_cheap_sqlite_read_runs_on_the_loop_and_everything_else_in_a_thread(
     # no connection is made: only the URL's kind decides (a PostgreSQL answer travels over
     # a socket, which the loop must not wait on)
     postgres = Database("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    # a SQLite database without WAL (in memory here; a file system without WAL support
+    # does the same): its readers may wait for a writer, so not on the loop
+    journal = Database("sqlite://")
     try:
         assert _thread_of(sqlite, cheap=True) == here
         assert _thread_of(sqlite, cheap=False) != here
         assert _thread_of(postgres, cheap=True) != here
+        assert not journal.readers_never_wait
+        assert _thread_of(journal, cheap=True) != here
     finally:
         sqlite.dispose()
         postgres.dispose()
+        journal.dispose()
 
 
 def test_the_server_runs_at_most_request_threads_handlers_at_once(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ thread (``checkpoint_interval``, see :mod:`headrace.server.db.wal`), not inside 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,18 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @functools.cached_property
+    def readers_never_wait(self) -> bool:
+        """Whether a read never waits for a writer: SQLite in WAL mode (asked of SQLite
+        once: a file system without WAL support leaves it in rollback-journal mode, where
+        readers wait for writers). PostgreSQL readers do not wait either, but their
+        answers travel over a socket: False."""
+        if not self.is_sqlite:
+            return False
+        with self.engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        return str(mode).lower() == "wal"
 
     @contextmanager
     def session(self, write: bool = True) -> Iterator[Session]:

@@ -11,9 +11,10 @@ clients on list routes (2 cores, ``python bench/backend.py --runs 0 --children 0
 and p99 latency 140-175 ms against 260-300 ms.
 
 So a read that is cheap by construction (a page by key or cursor, bounded by its limit)
-runs on the loop when the database is SQLite; everything else, and every read on
-PostgreSQL (whose answers travel over a socket: the loop must not wait on them), goes to
-the thread pool as before.
+runs on the loop when the database is SQLite in WAL mode (:attr:`Database.readers_never_wait`;
+a SQLite file left in rollback-journal mode makes readers wait for writers); everything
+else, and every read on PostgreSQL (whose answers travel over a socket: the loop must not
+wait on them), goes to the thread pool as before.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ INLINE_OFFSET = 5_000
 async def run_read(
     db: Database, cheap: bool, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs
 ) -> R:
-    """``fn(*args, **kwargs)``: on the loop when ``db`` is SQLite and the caller says the
-    read is ``cheap`` (bounded, by an index), in the thread pool otherwise."""
-    if cheap and db.is_sqlite:
+    """``fn(*args, **kwargs)``: on the loop when ``db``'s readers never wait (SQLite in WAL
+    mode) and the caller says the read is ``cheap`` (bounded, by an index), in the thread
+    pool otherwise."""
+    if cheap and db.readers_never_wait:
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
