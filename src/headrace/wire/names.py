@@ -17,7 +17,7 @@ Names (documented in the README, "Names and labels"):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, StringConstraints
@@ -167,4 +167,15 @@ def _iso_text(value: Any) -> Any:
     raise ValueError("expected an ISO 8601 date-time string, not a number")
 
 
-Time = Annotated[datetime, BeforeValidator(_iso_text)]
+def _exists_in_utc(value: datetime) -> datetime:
+    """A time is stored in UTC: one near the ends of the calendar whose offset carries it
+    past them (``9999-12-31T23:59:59-14:00``) has no UTC form."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("a date-time outside the years 1-9999 in UTC") from None
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_exists_in_utc)]

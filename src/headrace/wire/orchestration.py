@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from headrace.wire.base import In, Out
-from headrace.wire.names import SECRET_NAME_PATTERN
+from headrace.wire.names import SECRET_NAME_PATTERN, Time
 
 __all__ = [
     "ArtifactIn",
@@ -30,8 +30,8 @@ class BackfillIn(In):
     created from ``start`` to ``end`` inclusive; at most ``max_concurrent`` active at once."""
 
     flow_id: str = Field(min_length=1, max_length=36)
-    start: datetime
-    end: datetime
+    start: Time
+    end: Time
     max_concurrent: int | None = Field(default=None, ge=1, le=10_000)
 
 

@@ -160,6 +160,32 @@ def test_invalid_input_names_the_field(client: Client, server) -> None:
         client.request("POST", "/flow_runs", json={"flow_id": "f", "max_retries": -1})
 
 
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_with_no_utc_form_is_a_422_not_a_500(server, flow_id: str, when: str) -> None:
+    """Times are stored in UTC: one whose offset carries it past the calendar's ends is
+    refused naming the field (it was an overflow, a 500, where the database bound it)."""
+    import base64
+
+    import orjson
+
+    answer = httpx.post(
+        f"{server.url}/api/flow_runs", json={"flow_id": flow_id, "scheduled_start": when}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "scheduled_start"
+    answer = httpx.post(
+        f"{server.url}/api/backfills", json={"flow_id": flow_id, "start": when, "end": when}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "start, end"
+    # a cursor is opaque but can be forged: the same time in one is refused as well
+    forged = orjson.dumps(["flow_runs:newest", when, "x"])
+    cursor = base64.urlsafe_b64encode(forged).decode().rstrip("=")
+    answer = httpx.get(f"{server.url}/api/flow_runs", params={"cursor": cursor})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "cursor"
+
+
 def test_task_runs_bulk_create_is_idempotent(client: Client, flow_id: str) -> None:
     run = client.create_flow_run(flow_id)
     children = [{"task_slug": "transform-1", "map_index": i} for i in range(500)]

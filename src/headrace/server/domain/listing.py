@@ -23,7 +23,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -257,4 +257,7 @@ def parse_time(text: Any) -> datetime:
         raise InvalidInputError("cursor: not a cursor this route gave", field="cursor") from exc
     if value.tzinfo is None:
         raise InvalidInputError("cursor: not a cursor this route gave", field="cursor")
-    return value
+    try:  # a time near the ends of the calendar may not exist in UTC
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidInputError("cursor: not a cursor this route gave", field="cursor") from exc
