@@ -41,6 +41,9 @@ __all__ = [
 
 Order = Literal["newest", "oldest"]
 
+#: Filters of the list that are a column equal to the value given, named as the column.
+_EQUAL_FILTERS = ("flow_id", "flow_group_id", "project_id", "is_late", "agent_id")
+
 #: The columns of a listed flow run: FlowRunOut's, without the counts only one run shows.
 RUN_COLUMNS = Columns(
     cast(sa.Table, FlowRun.__table__),
@@ -87,14 +90,8 @@ def list_flow_runs(
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if who.project_ids is not None:
         params["projects"] = sorted(who.project_ids)
-    equal = {
-        "flow_id": flow_id,
-        "flow_group_id": flow_group_id,
-        "project_id": project_id,
-        "is_late": is_late,
-        "agent_id": agent_id,
-    }
-    params.update((k, v) for k, v in equal.items() if v is not None)
+    equal = (flow_id, flow_group_id, project_id, is_late, agent_id)
+    params.update((k, v) for k, v in zip(_EQUAL_FILTERS, equal, strict=True) if v is not None)
     if states:
         for name in states:
             if name != CANCELLING:
@@ -116,7 +113,7 @@ def _runs_select(dialect: str, order: Order, *given: str) -> sa.Select[Any]:
     once per combination: building and keying a statement costs more than running it."""
     q = RUN_COLUMNS.select(dialect)
     for name in given:
-        if name in ("flow_id", "flow_group_id", "project_id", "is_late", "agent_id"):
+        if name in _EQUAL_FILTERS:
             q = q.where(getattr(FlowRun, name) == sa.bindparam(name))
     if "projects" in given:
         q = q.where(FlowRun.project_id.in_(sa.bindparam("projects", expanding=True)))

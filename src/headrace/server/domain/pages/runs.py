@@ -24,6 +24,7 @@ from headrace.server.db.models import (
     TaskRun,
 )
 from headrace.server.domain.auth import Principal
+from headrace.server.domain.listing import escape_like
 from headrace.server.domain.lookup import get_flow_run
 from headrace.server.domain.pages.columns import FAILED_NAMES, iso, run_columns, run_row
 from headrace.server.domain.pages.graph import flow_graph
@@ -52,8 +53,7 @@ def runs_list(
     flow's name, any case), the total, and the flows to filter by."""
     where: list[Any] = [who.scope(FlowRun.project_id)]
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = f"%{escape_like(search)}%"
         names = sa.select(Flow.id).where(Flow.name.ilike(pattern, escape="\\"))
         where.append(sa.or_(FlowRun.name.ilike(pattern, escape="\\"), FlowRun.flow_id.in_(names)))
     if states:
@@ -116,8 +116,7 @@ def _logs(
 ) -> list[dict[str, Any]]:
     q = sa.select(Log).where(Log.flow_run_id == flow_run_id, Log.level >= level)
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Log.message.ilike(f"%{escaped}%", escape="\\"))
+        q = q.where(Log.message.ilike(f"%{escape_like(search)}%", escape="\\"))
     if after is None:  # the tail: newest LOG_TAIL, shown oldest first
         rows = list(session.scalars(q.order_by(Log.id.desc()).limit(LOG_TAIL)))[::-1]
     else:
