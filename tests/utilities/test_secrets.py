@@ -57,3 +57,19 @@ def test_a_storage_secret_is_masked_in_logs_and_state_messages(
     assert handler.redact("got value-of-a-storage-secret") == f"got {MASK}"
     _, message, _ = state_parts(Failed("error: value-of-a-storage-secret"))
     assert message == f"error: {MASK}"
+
+
+def test_a_text_masked_before_is_masked_again_once_a_new_secret_is_known() -> None:
+    # redact answers repeated short texts from a memo: it must not outlive the secrets
+    text = "connecting with s3cr3t-token-value"
+    assert redact(text) == text
+    assert redact(text) == text  # now answered from the memo
+    remember_secrets(["s3cr3t-token-value"])
+    assert redact(text) == f"connecting with {MASK}"
+
+
+def test_a_new_secret_in_the_environment_drops_the_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "password is hunter2hunter2"
+    assert redact(text) == text
+    monkeypatch.setenv("APP_PASSWORD", "hunter2hunter2")
+    assert redact(text) == f"password is {MASK}"

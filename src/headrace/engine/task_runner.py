@@ -337,7 +337,7 @@ class TaskRunner:
         inputs = steps.inputs_of(upstream, constants)
         fmt: dict[str, Any] | None = None
         if spec.writes:
-            fmt = {**ctx.get("parameters", _EMPTY), **with_task_run_id(ctx), **inputs}
+            fmt = _formatting(spec.write_keys, ctx, inputs)
         return self._drive(story, steps.begin(spec, state, _now), ctx, inputs, fmt, idx)
 
     def _drive(
@@ -441,3 +441,21 @@ def _task_logger() -> Any:
     from headrace.runcontext import context
 
     return context.logger
+
+
+def _formatting(
+    keys: frozenset[str] | None, ctx: dict[str, Any], inputs: dict[str, Any]
+) -> dict[str, Any]:
+    """The keyword arguments a result's write and location template get: the parameters,
+    the context (with the task run's id and full name) and the inputs, later ones winning;
+    only ``keys`` of them when the result named the ones it reads."""
+    params: dict[str, Any] = ctx.get("parameters", _EMPTY)
+    if keys is None:
+        return {**params, **with_task_run_id(ctx), **inputs}
+    out: dict[str, Any] = {}
+    for key in keys:
+        for source in (inputs, ctx, params):
+            if key in source:
+                out[key] = source[key]
+                break
+    return out

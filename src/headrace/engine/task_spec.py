@@ -28,7 +28,9 @@ class TaskSpec(NamedTuple):
     successful run's result is written (the task checkpoints, or has a
     ``target``) with ``result``, which is also what reads a target back (None when neither
     happens). ``retry_later``/``keep_finished`` are the run's settings of the same names
-    (see :class:`RunSettings`: ``returns_retrying``, ``keep_finished``).
+    (see :class:`RunSettings`: ``returns_retrying``, ``keep_finished``). ``write_keys``:
+    the only formatting keys a write needs, when ``result`` says so and the task has no
+    ``target`` (:meth:`~headrace.engine.results.base.Result.formatting_keys`); None: all.
     """
 
     task: Task
@@ -41,6 +43,7 @@ class TaskSpec(NamedTuple):
     timeout: float | None
     retry_later: bool
     keep_finished: bool
+    write_keys: frozenset[str] | None = None
 
     @classmethod
     def build(
@@ -64,6 +67,9 @@ class TaskSpec(NamedTuple):
 
             chosen = LocalResult()
         delay = task.retry_delay
+        keys = None
+        if writes and task.target is None and chosen is not None:
+            keys = chosen.formatting_keys()
         return cls(
             task,
             slug,
@@ -75,6 +81,7 @@ class TaskSpec(NamedTuple):
             settings.default_timeout if task.timeout is None else task.timeout,
             settings.returns_retrying,
             settings.keep_finished,
+            keys,
         )
 
     @property

@@ -167,3 +167,47 @@ def test_a_restart_reads_successful_children_back_from_packs(api: Client, tmp_pa
     assert second.result[result].result == sum(x * x for x in range(30))
     assert sorted(p.name for p in runs.iterdir()) == ["5"]  # the others were read back
     assert list(Path(config.flows.results_dir).rglob(f"{run['id']}/*/children-*.pack"))
+
+
+def test_a_checkpointed_child_is_written_with_only_the_keys_its_location_reads(
+    tmp_path: Path,
+) -> None:
+    from headrace.engine.results.local import LocalResult
+    from headrace.engine.settings import RunSettings
+    from headrace.engine.task_spec import TaskSpec
+
+    @task
+    def inc(x: int) -> int:
+        return x + 1
+
+    keys = {"flow_run_id", "task_slug", "map_index"}
+    assert CheckpointResult(dir=str(tmp_path)).formatting_keys() == keys
+    # another location (a template may name any key) or a user's Result: every key
+    assert CheckpointResult(dir=str(tmp_path), location="{task_run_id}").formatting_keys() is None
+    assert LocalResult(dir=str(tmp_path)).formatting_keys() is None
+    settings = RunSettings(checkpointing=True, flow_result=CheckpointResult(dir=str(tmp_path)))
+    assert TaskSpec.build(inc, settings).write_keys == keys
+    targeted = task(lambda: 1, name="t", target="{task_run_id}.out")
+    assert TaskSpec.build(targeted, settings).write_keys is None  # the target needs them all
+
+
+def test_a_result_that_reads_every_key_still_gets_them(tmp_path: Path) -> None:
+    from headrace.engine.results.local import LocalResult
+
+    seen: list[dict[str, object]] = []
+
+    class Watching(LocalResult):
+        def write(self, value: object, /, **kwargs: object) -> LocalResult:
+            seen.append(kwargs)
+            return super().write(value, **kwargs)
+
+    @task(checkpoint=True, result=Watching(dir=str(tmp_path)))
+    def inc(x: int) -> int:
+        return x + 1
+
+    with Flow("f") as flow:
+        inc.map([1, 2])
+    assert flow.run().is_successful()
+    assert len(seen) == 2
+    for kwargs in seen:
+        assert {"task_run_id", "task_full_name", "flow_name", "x", "map_index"} <= set(kwargs)

@@ -37,6 +37,7 @@ _OPEN = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _MAPPED = hasattr(os, "posix_fallocate")
 _CANNOT_MAP = {errno.EOPNOTSUPP, errno.EINVAL, errno.ENODEV, errno.ENOSYS, errno.EACCES}
 _STEP_MIN, _STEP_MAX = 1 << 20, 1 << 28
+_CHECKPOINT_KEYS = frozenset({"flow_run_id", "task_slug", "map_index"})
 
 
 def checkpoint_location(**kwargs: Any) -> str:
@@ -187,6 +188,12 @@ class CheckpointResult(LocalResult):
         new = object.__new__(CheckpointResult)
         new.__dict__.update(self.__dict__)
         return new
+
+    def formatting_keys(self) -> frozenset[str] | None:
+        """At its own location, a write reads these three keys alone (see the module)."""
+        if type(self) is CheckpointResult and self.location is checkpoint_location:
+            return _CHECKPOINT_KEYS
+        return None
 
     def write(self, value: Any, /, **kwargs: Any) -> Result:
         index = kwargs.get("map_index")

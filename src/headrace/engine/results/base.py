@@ -71,6 +71,14 @@ class Result:
         """Store ``value``; returns a copy holding the value and its concrete location."""
         raise NotImplementedError
 
+    def formatting_keys(self) -> frozenset[str] | None:
+        """The keyword arguments :meth:`write` reads, when this result knows them: a run
+        then passes only those (building every template key, a task run id among them,
+        costs more than writing a mapped child's small result). None, the default: all of
+        them (the run's context, parameters and the task's inputs), as a ``location``
+        template or a subclass may read any."""
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """What a state carries to the server: the type and concrete location, no value."""
         from headrace.utilities.imports import qualified_name

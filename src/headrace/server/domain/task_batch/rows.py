@@ -31,6 +31,7 @@ __all__ = [
 
 Key = tuple[str, int]
 CHUNK = 400
+NO_TAGS: tuple[str, ...] = ()  # one shared value: the writer binds it once, not once a child
 TASK_RUNS = T = cast(sa.Table, TaskRun.__table__)
 COLUMNS = (
     T.c.id,
@@ -143,21 +144,22 @@ def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> 
     Pending, version 0, with the change's name and tags or else their parent's (a new
     mapped child starts with its history kept in the row)."""
     rows: dict[Key, Row] = {}
-    keys = list(dict.fromkeys([(c[SLUG], c[MAP_INDEX]) for c in changes]))
-    for r in select_rows(session, flow_run_id, keys, True):
+    first: dict[Key, Change] = {}  # each key's first change, in order
+    for c in changes:
+        key = (c[SLUG], c[MAP_INDEX])
+        if key not in first:
+            first[key] = c
+    for r in select_rows(session, flow_run_id, list(first), True):
         key = (r.task_slug, r.map_index)
-        tags = [] if r.tags in (None, "[]") else r.tags
+        tags = NO_TAGS if r.tags in (None, "[]") else r.tags
         row = rows[key] = Row(r.id, key, r.task_name, tags, r.state, r.version, False)
         row.start, row.runs, row.in_row = r.start_time, r.run_count, bool(r.history_in_row)
-    missing: dict[Key, Change] = {}
-    for key, change in zip([(c[SLUG], c[MAP_INDEX]) for c in changes], changes, strict=True):
-        if key not in rows and key not in missing:
-            missing[key] = change
+    missing = {key: change for key, change in first.items() if key not in rows} if rows else first
     if not missing:
         return rows
     parent_keys = list({(slug, -1) for slug, _ in missing})
     parents = {r.task_slug: r for r in select_rows(session, flow_run_id, parent_keys, False)}
-    shared: dict[str, list[str]] = {}  # one tag list per parent, not one per child
+    shared: dict[str, Sequence[str]] = {}  # one tag list per parent, not one per child
     given: dict[int, list[str]] = {}  # and one per tag list the changes name
     ids = fast_ids(len(missing))
     for (key, change), ident in zip(missing.items(), ids, strict=True):
@@ -168,10 +170,11 @@ def load_rows(session: Session, flow_run_id: str, changes: Sequence[Change]) -> 
             if tags is None:
                 tags = given[id(named)] = sorted(named)
         elif parent is None:
-            tags = []
+            tags = NO_TAGS
         else:
             if key[0] not in shared:
-                shared[key[0]] = sorted(Row("", key, "", parent.tags, "", 0, False).tag_list())
+                found = sorted(Row("", key, "", parent.tags, "", 0, False).tag_list())
+                shared[key[0]] = found or NO_TAGS
             tags = shared[key[0]]
         name = change[TASK_NAME] or (parent.task_name if parent else key[0])
         row = rows[key] = Row(ident, key, name, tags, "Pending", 0, True)

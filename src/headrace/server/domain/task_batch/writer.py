@@ -79,6 +79,8 @@ def _processor(
         if base is None:
             return as_datetime
         return lambda value: base(as_datetime(value))
+    if isinstance(column.type, sa.Boolean) and dialect.name == "sqlite":
+        return None  # the driver binds True and False as 1 and 0, as the type's processor
     if isinstance(column.type, sa.JSON) and (copy or dialect.name == "sqlite"):
         return json_text  # SQLite and COPY read JSON columns from their text
     return cast(
