@@ -104,9 +104,9 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     if not text:
         return text
     values = _ambient()
-    extra = [v for v in extra if len(v) >= MIN_LENGTH]
-    if extra:
-        values = sorted(set(values) | set(extra), key=len, reverse=True)
+    wanted = [v for v in extra if len(v) >= MIN_LENGTH] if extra else None
+    if wanted:
+        values = sorted(set(values) | set(wanted), key=len, reverse=True)
         return _masked(text, values)
     # The same short texts come back for every task run ("Starting task run."): answered
     # from a small memo, kept only while the list of secrets is the same list object.
