@@ -226,7 +226,11 @@ def test_a_long_lived_worker_stops_the_reporters_of_idle_runs(api: Client) -> No
         worker._ACTIVE[first] -= worker.IDLE_CLOSE + 1  # as if it were idle that long
         worker.worker_listener(api.api_url, second, ())(step, None, Pending(), Running())
         assert first not in worker._REPORTERS and second in worker._REPORTERS
-        wait_for(lambda: not reporter._sender.is_alive(), 30, "the idle reporter to stop")
+        wait_for(
+            lambda: not reporter._sender.is_alive() and not reporter._poster.is_alive(),
+            30,
+            "the idle reporter to stop",
+        )
         assert reporter.task_states_sent == 2 and reporter.dropped_batches == 0
         assert [t["state"] for t in api.get_task_runs(first)] == ["Success"]
     finally:

@@ -5,7 +5,9 @@ backpressure, never a dropped state). A background thread drains the queue every
 ``cloud.report_interval`` seconds, or as soon as ``FLUSH_AT`` task states are waiting (so a
 big map is reported while it runs, not after), into batched reports
 (``POST /flow_runs/{id}/report``, task states in the compact ``task_states`` rows), so a
-10,000-child map costs a handful of requests, not tens of thousands. Each batch has a
+10,000-child map costs a handful of requests, not tens of thousands. A third thread posts
+the batches in order, one at a time, so the next batch is built while the server applies
+the last one (the server never waits for the runner to encode). Each batch has a
 ``batch_id`` and is retried unchanged with backoff while the server is unreachable or
 answers 5xx, so a server restart loses nothing and applies nothing twice. A second thread
 sends heartbeats every ``cloud.heartbeat_interval`` seconds (not in a worker process's
@@ -23,6 +25,7 @@ runner through ``on_cancel``: its work can no longer count.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
@@ -105,10 +108,17 @@ class Reporter:
         self._sender = threading.Thread(
             target=self._send_loop, name="headrace-reporter", daemon=True
         )
+        # built batches, in order, for the poster; bounded: a server that does not answer
+        # holds the builder back, and so the engine (backpressure through the backlog)
+        self._outbox: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self._poster = threading.Thread(
+            target=self._post_loop, name="headrace-reporter-post", daemon=True
+        )
+        self._gave_up = threading.Event()  # the poster stopped: the server never took a batch
         self._beater = threading.Thread(
             target=self._beat_loop, name="headrace-heartbeat", daemon=True
         )
-        self._carry: list[Any] = []
+        self._unsent: list[dict[str, Any]] = []  # the batch the poster gave up on at close
         #: Why the server refused this run's final flow state (unfinished task runs), if it did.
         self.refused: str | None = None
         #: The state the server ended this run in without this runner (reaper, user, agent).
@@ -120,7 +130,9 @@ class Reporter:
         self.heartbeats = heartbeats  # False for a worker's reporter: the runner beats
         # Secret values masked in the errors that failed states carry (see logs.secret_values).
         self.secrets: list[str] = []
-        self._threads = {self._sender, self._beater} if heartbeats else {self._sender}
+        self._threads = {self._sender, self._poster}
+        if heartbeats:
+            self._threads.add(self._beater)
 
     # --- producers (engine threads) ---------------------------------------------------------
     def task_state(
@@ -149,6 +161,7 @@ class Reporter:
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> Reporter:
+        self._poster.start()
         self._sender.start()
         if self.heartbeats:
             self._beater.start()
@@ -163,11 +176,19 @@ class Reporter:
         self._closing.set()
         self.queue.put(_STOP)
         self._wake.set()
+        deadline = time.monotonic() + self.final_timeout + 5
         self._sender.join(self.final_timeout + 5)
+        self._poster.join(max(0.0, deadline - time.monotonic()))
         self._done.set()  # heartbeats go on while the final flush waits for the server
         if self.heartbeats:
             self._beater.join(5)
-        done = not self._sender.is_alive() and not self._carry and self.queue.empty()
+        done = (
+            not self._sender.is_alive()
+            and not self._poster.is_alive()
+            and not self._unsent
+            and self.queue.empty()
+            and self._outbox.empty()
+        )
         if not done:
             logger.error(
                 "flow run %s: some states/logs could not be sent to %s",
@@ -178,8 +199,8 @@ class Reporter:
 
     # --- the sender ------------------------------------------------------------------------
     def _drain(self) -> tuple[list[Any], bool]:
-        items, stop = self._carry, False
-        self._carry = []
+        items: list[Any] = []
+        stop = False
         for item in self.queue.take_all():
             if item is _STOP:
                 stop = True
@@ -188,23 +209,47 @@ class Reporter:
         return items, stop
 
     def _send_loop(self) -> None:
+        """The builder: drains the backlog into batches and hands them to the poster."""
         stop = False
-        while not stop:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            items, stop = self._drain()
-            try:
-                batches = self._batches(items)
-            except Exception:  # never let one odd item stop all reporting
-                logger.exception("flow run %s: could not encode a report", self.flow_run_id)
-                continue
-            for body in batches:
-                if self.ended_elsewhere is not None:  # overtaken: nothing more counts
-                    self.dropped_batches += 1
+        try:
+            while not stop:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                items, stop = self._drain()
+                try:
+                    batches = self._batches(items)
+                except Exception:  # never let one odd item stop all reporting
+                    logger.exception("flow run %s: could not encode a report", self.flow_run_id)
                     continue
-                if not self._send(body, deadline=None):
-                    return
+                for body in batches:
+                    if not self._hand_over(body):
+                        return
+        finally:
+            self._hand_over(_STOP)
         logger.debug("flow run %s: reporter done", self.flow_run_id)
+
+    def _hand_over(self, body: Any) -> bool:
+        """Queue ``body`` for the poster; False once the poster has given up."""
+        while not self._gave_up.is_set():
+            try:
+                self._outbox.put(body, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _post_loop(self) -> None:
+        """The poster: sends the built batches in order, each until the server takes it."""
+        while True:
+            body = self._outbox.get()
+            if body is _STOP:
+                return
+            if self.ended_elsewhere is not None:  # overtaken: nothing more counts
+                self.dropped_batches += 1
+                continue
+            if not self._send(body, deadline=None):
+                self._gave_up.set()
+                return
 
     def _batches(self, items: list[Any]) -> list[dict[str, Any]]:
         """Items in order as report bodies: a flow state starts a new batch (the server applies
@@ -297,7 +342,7 @@ class Reporter:
             if self._closing.is_set():
                 give_up_at = give_up_at or time.monotonic() + self.final_timeout
                 if time.monotonic() > give_up_at:
-                    self._carry = [body]
+                    self._unsent = [body]
                     return False
             logger.warning(
                 "flow run %s: report failed (%s); retrying in %.1fs", self.flow_run_id, error, delay
