@@ -299,6 +299,48 @@ def sqlite_floor(children: int, repeat: int = 3, history: bool = True) -> float:
     return best
 
 
+def postgres_floor(database_url: str, children: int, repeat: int = 3) -> float:
+    """What PostgreSQL alone takes to store a map's children as the server stores a plain
+    child: one task-run row each, streamed by one ``COPY`` from prepared tuples (times as
+    text), one commit, into the server's own database. Best of ``repeat``."""
+    import uuid
+
+    import psycopg
+
+    from headrace.server.db.database import Database
+
+    db = Database(database_url)
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    columns = (
+        "id, flow_run_id, task_slug, task_name, map_index, tags, state, state_message, "
+        "state_serialized, state_timestamp, version, created, start_time, end_time, run_count, "
+        "history_in_row"
+    )
+    best = float("inf")
+    try:
+        for i in range(repeat):
+            run = _floor_flow_run(db, name=f"floor-{i}")
+            stamp = "2026-01-01 00:00:00.000000+00"
+            tail = ("Task run succeeded.", None, stamp, 2, stamp, stamp, stamp, 1, True)
+            rows = [
+                (str(uuid.uuid4()), run, "inc-1", "inc", k, "[]", "Success", *tail)
+                for k in range(children)
+            ]
+            with psycopg.connect(url) as conn:
+                start = time.perf_counter()
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(f"COPY task_runs ({columns}) FROM STDIN") as stream,
+                ):
+                    for row in rows:
+                        stream.write_row(row)
+                conn.commit()
+                best = min(best, time.perf_counter() - start)
+    finally:
+        db.dispose()
+    return best
+
+
 def _floor_flow_run(db, name: str = "floor") -> str:  # type: ignore[no-untyped-def]
     """A flow run (and its project, group and flow) for the floor's rows to belong to."""
     from headrace.server.db import models as m
@@ -643,6 +685,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
+        if times and database_url:
+            times["postgres floor"] = postgres_floor(database_url, args.children)
         if args.lists:
             lists_home = home / "lists"
             lists_home.mkdir()
@@ -716,6 +760,13 @@ def _print_map(times: dict[str, float], children: int, repeat: int, database: st
                 cpu = times[label + " server cpu"]
                 extra += f"; server CPU {cpu:.2f} s = {cpu / children * 1e6:.1f} us a child"
         print(f"  {label:<32} {times[label]:7.2f} s{extra}")
+    if "postgres floor" in times:
+        floor = times["postgres floor"]
+        print(
+            f"  {'floor: PostgreSQL COPY alone':<32} {floor:7.2f} s  {floor / plain:.2f}x plain "
+            f"({children:,} task-run rows as a plain child is stored now, prepared tuples, one "
+            "COPY, one commit, in the server's database)"
+        )
     if database == "SQLite":
         floor = sqlite_floor(children)
         print(

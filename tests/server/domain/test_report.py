@@ -290,3 +290,32 @@ def test_compact_rows_update_children_created_by_an_earlier_report(
     assert datetime.fromisoformat(kids[3]["state_timestamp"]).timestamp() == t0 + 4
     assert kids[15]["state"] == "Failed" and kids[15]["state_message"] == "boom 15"
     assert kids[15]["state_serialized"] is None and kids[15]["tags"] == ["a", "b"]
+
+
+def test_a_childs_times_are_stored_to_the_microsecond_as_the_runner_took_them(
+    client: Client, flow_id: str
+) -> None:
+    # Unix seconds from a report are bound as text on SQLite and in PostgreSQL's COPY:
+    # the stored times must be those datetime.fromtimestamp gives (its rounding included)
+    from datetime import UTC
+
+    run = client.create_flow_run(flow_id)
+    rid = run["id"]
+    client.set_flow_run_state(rid, "Running")
+    tasks = [{"task_slug": "transform-1"}]
+    stamps = [1_764_806_400.1234565, 1_764_806_400.9999996, 946_684_799.000001, 0.5]
+    rows = []
+    for i, t in enumerate(stamps):
+        rows += _rows((0, i, "Running", t, "Starting task run."), (0, i, "Success", t + 1.25))
+    out = client.report(rid, {"task_states": {"tasks": tasks, "rows": rows}})
+    assert out["task_runs_applied"] == 2 * len(stamps)
+    kids = {
+        c["map_index"]: c
+        for c in client.get_task_runs(rid, task_slug="transform-1", include_children=True)
+        if c["map_index"] >= 0
+    }
+    for i, t in enumerate(stamps):
+        assert datetime.fromisoformat(kids[i]["start_time"]) == datetime.fromtimestamp(t, UTC)
+        end = datetime.fromtimestamp(t + 1.25, UTC)
+        assert datetime.fromisoformat(kids[i]["end_time"]) == end
+        assert datetime.fromisoformat(kids[i]["state_timestamp"]) == end

@@ -160,7 +160,7 @@ def apply_report(
                 if outcome is not None:
                     results.append(outcome)
             batch.write()
-    applied = len(batch.history)
+    applied = batch.applied
     if final:
         flow = _apply_flow_state(session, run, report, now)
     flow_status, flow_detail, flow_code = flow

@@ -38,6 +38,7 @@ class TaskRunBatch:
         self.session, self.flow_run_id, self.now = session, flow_run_id, now
         self.rows: dict[Key, Row] = {}
         self.history: list[list[Any]] = []  # rows in writer.HISTORY_COLUMNS order
+        self.applied = 0  # changes applied (a child's kept in its row has no history row)
         self._limits: dict[str, int] | None = None
         self._running_elsewhere: dict[str, int] = {}
         # loaded rows whose in-row history must become rows before this batch writes
@@ -108,6 +109,7 @@ class TaskRunBatch:
         row.timestamp = stamp
         row.version += 1
         row.changed = True
+        self.applied += 1
         if not row.in_row:
             self.history.append(
                 [self.flow_run_id, row.id, new, message, serialized, stamp, row.version]

@@ -6,7 +6,8 @@ A compact report row carries its time as float seconds. The batch keeps that flo
 turns each distinct value into the column's bind value once: on SQLite the naive UTC text
 ``UTCDateTime`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), built from a per-second prefix and
 the microseconds rounded exactly as ``datetime.fromtimestamp`` rounds them (half to even),
-so the stored text is the same as through a ``datetime``; elsewhere a UTC ``datetime``.
+so the stored text is the same as through a ``datetime``; in a PostgreSQL COPY the same
+text with its zone; elsewhere a UTC ``datetime``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["FAST_RANGE", "as_datetime", "json_text", "sqlite_text"]
+__all__ = ["FAST_RANGE", "as_datetime", "json_text", "postgres_text", "sqlite_text"]
 
 #: Seconds the text is built for directly (1970 to 2286); other values take the datetime path.
 FAST_RANGE = (0.0, 1e10)
@@ -54,6 +55,13 @@ def sqlite_text(value: Any) -> str:
             _SECONDS.clear()
         prefix = _SECONDS[seconds] = time.strftime("%Y-%m-%d %H:%M:%S.", time.gmtime(seconds))
     return prefix + f"{micro:06d}"
+
+
+def postgres_text(value: Any) -> str:
+    """``value`` (Unix seconds or a ``datetime``) as the text PostgreSQL reads a UTC
+    ``timestamptz`` from in a COPY: the SQLite text with its zone (formatting a
+    ``datetime`` per value in the driver's COPY cost a fifth of a big report there)."""
+    return sqlite_text(value) + "+00"
 
 
 def as_datetime(value: Any) -> datetime:

@@ -21,7 +21,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from headrace.server.db.models import StateRecord, UTCDateTime
-from headrace.server.domain.task_batch.binds import as_datetime, json_text, sqlite_text
+from headrace.server.domain.task_batch.binds import (
+    as_datetime,
+    json_text,
+    postgres_text,
+    sqlite_text,
+)
 from headrace.server.domain.task_batch.postgres import copy_rows, update_rows
 from headrace.server.domain.task_batch.rows import TASK_RUNS as T
 from headrace.server.domain.task_batch.rows import Row
@@ -75,6 +80,8 @@ def _processor(
     if isinstance(column.type, UTCDateTime):
         if dialect.name == "sqlite":
             return sqlite_text  # Unix seconds or a datetime, as UTCDateTime stores them
+        if copy:
+            return postgres_text  # COPY reads the text; no datetime per value
         base = column.type.dialect_impl(dialect).bind_processor(dialect)
         if base is None:
             return as_datetime
