@@ -61,3 +61,28 @@ def test_many_producers_lose_nothing() -> None:
     assert len(received) == 8000
     for k in range(4):  # each producer's items stay in its order
         assert [i for kk, i in received if kk == k] == list(range(2000))
+
+
+def test_a_bounded_take_leaves_the_rest_in_order_and_frees_room() -> None:
+    backlog = Backlog(4)
+    for i in range(4):
+        backlog.put(i)
+    assert backlog.take(3) == [0, 1, 2]
+    backlog.put(4)  # room again: does not wait
+    assert backlog.take(10) == [3, 4] and backlog.take(1) == []
+
+
+def test_the_reporter_drains_one_batch_at_a_time_and_everything_at_the_stop() -> None:
+    from headrace.client.backend import reporter as module
+    from headrace.wire.limits import MAX_BATCH
+
+    rep = module.Reporter(client=None, flow_run_id="r", interval=60)  # never started
+    for i in range(MAX_BATCH + 3):
+        rep.queue.put(("l", {"message": str(i)}))
+    items, stop = rep._drain()
+    assert len(items) == MAX_BATCH and not stop
+    rep.queue.put(module._STOP)
+    rep.queue.put(("l", {"message": "after the stop"}))
+    items, stop = rep._drain()
+    assert stop and [i[1]["message"] for i in items][-1] == "after the stop"
+    assert len(items) == 4 and rep.queue.empty()

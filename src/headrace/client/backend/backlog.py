@@ -37,11 +37,19 @@ class Backlog:
 
     def take_all(self) -> list[Any]:
         """Everything queued now, oldest first."""
+        return self.take(None)
+
+    def take(self, limit: int | None) -> list[Any]:
+        """The oldest ``limit`` items queued now (all of them for None), oldest first."""
         taken: list[Any] = []
         pop = self.items.popleft
         with contextlib.suppress(IndexError):
-            while True:
-                taken.append(pop())
+            if limit is None:
+                while True:
+                    taken.append(pop())
+            else:
+                for _ in range(limit):
+                    taken.append(pop())
         if taken:
             with self.room:
                 self.room.notify_all()

@@ -115,6 +115,7 @@ class Reporter:
             target=self._post_loop, name="headrace-reporter-post", daemon=True
         )
         self._gave_up = threading.Event()  # the poster stopped: the server never took a batch
+        self._posting = False  # the poster is sending a batch now
         self._beater = threading.Thread(
             target=self._beat_loop, name="headrace-heartbeat", daemon=True
         )
@@ -199,13 +200,20 @@ class Reporter:
 
     # --- the sender ------------------------------------------------------------------------
     def _drain(self) -> tuple[list[Any], bool]:
+        """At most one full batch of items, oldest first (all that is left once the stop
+        mark is among them), and whether it was."""
         items: list[Any] = []
         stop = False
-        for item in self.queue.take_all():
+        taken = self.queue.take(MAX_BATCH)
+        if _STOP in taken:
+            taken += self.queue.take_all()
+        for item in taken:
             if item is _STOP:
                 stop = True
             else:
                 items.append(item)
+        if not stop and not self.queue.empty() and not self._gathering():
+            self._wake.set()  # more than a batch was waiting: the next one at once
         return items, stop
 
     def _send_loop(self) -> None:
@@ -215,6 +223,8 @@ class Reporter:
             while not stop:
                 self._wake.wait(self.interval)
                 self._wake.clear()
+                if self._gathering():
+                    continue
                 items, stop = self._drain()
                 try:
                     batches = self._batches(items)
@@ -238,6 +248,14 @@ class Reporter:
                 continue
         return False
 
+    def _gathering(self) -> bool:
+        """Whether the builder lets more items gather before draining: while the poster
+        is busy and less than a full batch waits (one full batch rather than many small
+        ones, each a request and a transaction; the poster wakes the builder when done).
+        Never while closing."""
+        busy = self._posting or not self._outbox.empty()
+        return busy and self.queue.qsize() < MAX_BATCH and not self._closing.is_set()
+
     def _post_loop(self) -> None:
         """The poster: sends the built batches in order, each until the server takes it."""
         while True:
@@ -247,9 +265,16 @@ class Reporter:
             if self.ended_elsewhere is not None:  # overtaken: nothing more counts
                 self.dropped_batches += 1
                 continue
-            if not self._send(body, deadline=None):
+            self._posting = True
+            try:
+                sent = self._send(body, deadline=None)
+            finally:
+                self._posting = False
+            if not sent:
                 self._gave_up.set()
                 return
+            if self._outbox.empty() and not self.queue.empty():
+                self._wake.set()  # idle now: what gathered meanwhile goes out
 
     def _batches(self, items: list[Any]) -> list[dict[str, Any]]:
         """Items in order as report bodies: a flow state starts a new batch (the server applies
