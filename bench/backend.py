@@ -76,43 +76,23 @@ def start_server(home: Path, database_url: str = "") -> tuple[subprocess.Popen[b
     raise SystemExit(f"the server did not start; see {home / 'server.log'}")
 
 
-def bench_runs_per_second(client, home: Path, runs: int) -> float:  # type: ignore[no-untyped-def]
-    from headrace.agent import LocalAgent
+def bench_runs_per_second(client, home: Path, runs: int, server_pid: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """No-op runs through this server and one ``LocalAgent`` as ``headrace agent local
+    start`` runs it (warm launcher, long-polled claims, 4 runs at a time), ready before the
+    clock starts: ``runs`` created at once (runs/s), then 10 one by one (create -> Running).
+    The same measurement as ``bench/launch.py``'s warm mode."""
     from headrace.cli.flowfile import flows_in_file
     from headrace.storage import Local
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from launch import bench_mode
 
     script = home / "noop.py"
     script.write_text(NOOP)
     (flow,) = flows_in_file(str(script))
     flow.storage = Local(stored_as_script=True, path=str(script))
     flow_id = client.register(flow, project_name="bench")
-    env = {
-        "HEADRACE__HOME_DIR": str(home),
-        "HEADRACE__FLOWS__RESULTS_DIR": str(home / "results"),
-        "HEADRACE__LOGGING__LEVEL": "WARNING",
-        "HEADRACE__CLOUD__REPORT_INTERVAL": "0.1",
-    }
-    # the agent as `headrace agent local start` runs it (warm launcher, long-polled claims),
-    # started and ready before the clock starts: what is measured is runs, not its start
-    agent = LocalAgent(client=client, labels=[], poll_interval=2.0, max_concurrent_runs=4, env=env)
-    agent.register()
-    if agent.launcher is not None and not agent.launcher.wait_ready(60):
-        raise SystemExit("the warm launcher's template did not come up within 60 s")
-    agent.start()
-    try:
-        start = time.perf_counter()
-        ids = {client.create_flow_run(flow_id)["id"] for _ in range(runs)}
-        while True:
-            done = client.get_flow_runs(flow_id=flow_id, state=["Success", "Failed"], limit=1000)
-            if len(done) == runs:
-                break
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - start
-    finally:
-        agent.stop()
-    failed = [r["id"] for r in done if r["state"] != "Success"]
-    assert not failed and {r["id"] for r in done} == ids, failed
-    return runs / elapsed
+    return bench_mode(client, flow_id, "warm", home, runs, 10, 4, server_pid)
 
 
 def map_flow(children: int):  # type: ignore[no-untyped-def]
@@ -680,7 +660,11 @@ def main() -> None:
         server, url = start_server(home, database_url)
         try:
             with Client(url) as client:
-                rate = bench_runs_per_second(client, home, args.runs) if args.runs else None
+                rate = (
+                    bench_runs_per_second(client, home, args.runs, server.pid)
+                    if args.runs
+                    else None
+                )
                 if args.children:
                     times = bench_map(client, args.children, args.repeat, server.pid)
                 if args.memory_runs:
@@ -714,9 +698,10 @@ def main() -> None:
     print(f"server: {url} on {database}; {os.cpu_count()} CPU(s)")
     if rate is not None:
         print(
-            f"no-op flow runs through server + local agent: {rate:.2f} runs/s ({args.runs} runs "
-            "created at once, warm launcher, 4 at a time; target: >= 20; create -> Running "
-            "latency: bench/launch.py)"
+            f"no-op flow runs through server + local agent (warm launcher, 4 at a time): "
+            f"{rate['runs_per_s']:.2f} runs/s ({args.runs} created at once; target: >= 20); "
+            f"create -> Running one by one p50 {rate['p50']:.3f} s, p95 {rate['p95']:.3f} s "
+            "(target: p50 <= 0.2 s)"
         )
     if times:
         _print_map(times, args.children, args.repeat, database)
