@@ -626,6 +626,11 @@ def main() -> None:
     parser.add_argument("--list-flow-runs", type=int, default=100_000)
     parser.add_argument("--list-task-runs", type=int, default=1_000_000)
     parser.add_argument("--list-logs", type=int, default=100_000)
+    parser.add_argument(
+        "--engine",
+        action="store_true",
+        help="also the engine's CPU per mapped child (bench/map_child.py, 100,000 children)",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests-each", type=int, default=10, help="x4 requests per client")
     parser.add_argument(
@@ -696,6 +701,17 @@ def main() -> None:
         if postgres is not None:
             postgres.stop()
     print(f"server: {url} on {database}; {os.cpu_count()} CPU(s)")
+    if args.engine:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from map_child import measure
+
+        got = measure(str(Path(__file__).resolve().parent.parent / "src"), 100_000, 5)
+        per_child = sorted(got["run_cpu"])[2] - got["plain_cpu"]  # type: ignore[index,operator]
+        print(
+            f"engine CPU per mapped child, LocalExecutor, 100,000 children (median of 5, minus "
+            f"the same loop in plain Python): {per_child / 100_000 * 1e6:.2f} us "
+            "(target: <= 5 us)"
+        )
     if rate is not None:
         print(
             f"no-op flow runs through server + local agent (warm launcher, 4 at a time): "
