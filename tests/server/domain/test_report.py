@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import pytest
+
 from headrace.client import Client
 
 
@@ -130,6 +132,12 @@ def test_task_tag_concurrency_limit_rejects_extra_starts(client: Client, project
 def _rows(*rows):
     """Compact rows padded to their 7 columns."""
     return [list(r) + [None] * (7 - len(r)) for r in rows]
+
+
+def _children(client: Client, flow_run_id: str, slug: str) -> dict[int, dict]:
+    """The mapped children of task ``slug`` in a run, by map index."""
+    listed = client.get_task_runs(flow_run_id, task_slug=slug, include_children=True)
+    return {c["map_index"]: c for c in listed if c["map_index"] >= 0}
 
 
 def test_compact_rows_record_every_change_like_task_runs(client: Client, flow_id: str) -> None:
@@ -280,11 +288,7 @@ def test_compact_rows_update_children_created_by_an_earlier_report(
     )
     out = client.report(rid, {"task_states": {"tasks": tasks, "rows": done}, "results": "problems"})
     assert out["task_runs"] == [] and out["task_runs_applied"] == 20
-    kids = {
-        c["map_index"]: c
-        for c in client.get_task_runs(rid, task_slug="transform-1", include_children=True)
-        if c["map_index"] >= 0
-    }
+    kids = _children(client, rid, "transform-1")
     assert kids[3]["state"] == "Success" and kids[3]["version"] == 2
     assert kids[3]["state_serialized"] == {"result": {"location": "r3"}}
     assert datetime.fromisoformat(kids[3]["state_timestamp"]).timestamp() == t0 + 4
@@ -292,11 +296,14 @@ def test_compact_rows_update_children_created_by_an_earlier_report(
     assert kids[15]["state_serialized"] is None and kids[15]["tags"] == ["a", "b"]
 
 
+@pytest.mark.parametrize("later", [False, True], ids=["one-report", "finished-by-a-later-one"])
 def test_a_childs_times_are_stored_to_the_microsecond_as_the_runner_took_them(
-    client: Client, flow_id: str
+    client: Client, flow_id: str, later: bool
 ) -> None:
-    # Unix seconds from a report are bound as text on SQLite and in PostgreSQL's COPY:
-    # the stored times must be those datetime.fromtimestamp gives (its rounding included)
+    # Unix seconds from a report are bound as text on SQLite and in PostgreSQL's COPY, and
+    # for a child a later report finishes, in the bulk UPDATE (on PostgreSQL one statement
+    # over arrays): the stored times must be those datetime.fromtimestamp gives (its
+    # rounding included)
     from datetime import UTC
 
     run = client.create_flow_run(flow_id)
@@ -304,18 +311,22 @@ def test_a_childs_times_are_stored_to_the_microsecond_as_the_runner_took_them(
     client.set_flow_run_state(rid, "Running")
     tasks = [{"task_slug": "transform-1"}]
     stamps = [1_764_806_400.1234565, 1_764_806_400.9999996, 946_684_799.000001, 0.5]
-    rows = []
-    for i, t in enumerate(stamps):
-        rows += _rows((0, i, "Running", t, "Starting task run."), (0, i, "Success", t + 1.25))
-    out = client.report(rid, {"task_states": {"tasks": tasks, "rows": rows}})
-    assert out["task_runs_applied"] == 2 * len(stamps)
-    kids = {
-        c["map_index"]: c
-        for c in client.get_task_runs(rid, task_slug="transform-1", include_children=True)
-        if c["map_index"] >= 0
-    }
+    started = [(0, i, "Running", t, "Starting task run.") for i, t in enumerate(stamps)]
+    done = [(0, i, "Success", t + 1.25) for i, t in enumerate(stamps)]
+    if later:
+        first = client.report(rid, {"task_states": {"tasks": tasks, "rows": _rows(*started)}})
+        out = client.report(rid, {"task_states": {"tasks": tasks, "rows": _rows(*done)}})
+        assert out["task_runs_applied"] == len(stamps)
+        applied = first["task_runs_applied"] + out["task_runs_applied"]
+    else:
+        rows = _rows(*[row for pair in zip(started, done, strict=True) for row in pair])
+        applied = client.report(rid, {"task_states": {"tasks": tasks, "rows": rows}})[
+            "task_runs_applied"
+        ]
+    assert applied == 2 * len(stamps)
+    kids = _children(client, rid, "transform-1")
     for i, t in enumerate(stamps):
         assert datetime.fromisoformat(kids[i]["start_time"]) == datetime.fromtimestamp(t, UTC)
-        end = datetime.fromtimestamp(t + 1.25, UTC)
-        assert datetime.fromisoformat(kids[i]["end_time"]) == end
+        end = datetime.fromisoformat(kids[i]["end_time"])
+        assert end == datetime.fromtimestamp(t + 1.25, UTC)
         assert datetime.fromisoformat(kids[i]["state_timestamp"]) == end

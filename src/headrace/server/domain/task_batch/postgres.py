@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from headrace.server.db.models import UTCDateTime
-from headrace.server.domain.task_batch.binds import as_datetime, json_text
+from headrace.server.domain.task_batch.binds import json_text, postgres_text
 
 __all__ = ["copy_rows", "update_rows"]
 
@@ -35,13 +33,12 @@ def copy_rows(session: Session, copy: str, rows: list[list[Any]]) -> None:
             stream.write_row(row)
 
 
-def update_rows(session: Session, rows: list[list[Any]], dialect: Dialect) -> None:
+def update_rows(session: Session, rows: list[list[Any]]) -> None:
     """The executemany UPDATE as one statement over arrays: rows in ``(state, message,
     serialized, timestamp, version, start_time, end_time, run_count, history_in_row, id)``
     order."""
-    stamp = UTCDateTime().process_bind_param
     columns: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)]
     columns[2] = [None if v is None else json_text(v) for v in columns[2]]
-    for i in (3, 5, 6):  # datetimes or a report's Unix seconds
-        columns[i] = [None if v is None else stamp(as_datetime(v), dialect) for v in columns[i]]
+    for i in (3, 5, 6):  # datetimes or a report's Unix seconds, as COPY takes them
+        columns[i] = [None if v is None else postgres_text(v) for v in columns[i]]
     session.connection().exec_driver_sql(_UPDATE, tuple(columns))

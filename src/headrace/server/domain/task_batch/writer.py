@@ -230,7 +230,7 @@ def write_rows(
         if r.changed and not r.new
     ]
     if changed and dialect.driver == "psycopg":
-        update_rows(session, changed, dialect)
+        update_rows(session, changed)
     elif changed:
         _bulk("update", dialect).run(session, changed, memo)
     if history:
