@@ -5,7 +5,7 @@ backpressure, never a dropped state). A background thread drains the queue every
 ``cloud.report_interval`` seconds, or as soon as ``FLUSH_AT`` task states are waiting (so a
 big map is reported while it runs, not after), into batched reports
 (``POST /flow_runs/{id}/report``, task states in the compact ``task_states`` rows), so a
-10,000-child map costs a handful of requests, not tens of thousands. A third thread posts
+10,000-child map costs a handful of requests, not tens of thousands. Another thread posts
 the batches in order, one at a time, so the next batch is built while the server applies
 the last one (the server never waits for the runner to encode). Each batch has a
 ``batch_id`` and is retried unchanged with backoff while the server is unreachable or
