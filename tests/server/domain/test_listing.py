@@ -45,16 +45,21 @@ def test_flow_runs_page_by_cursor_like_by_offset(
     assert listed == {**one, "task_run_counts": None}
 
 
+def _running_with(client: Client, flow_id: str, children: int, logs: list[dict]) -> str:
+    """A new Running run of ``flow_id`` with ``children`` Running children of transform-1
+    and ``logs``, reported as a runner would; its id."""
+    rid = client.create_flow_run(flow_id)["id"]
+    client.set_flow_run_state(rid, "Running")
+    rows = [[0, i, "Running", None, "Starting task run.", None, 0] for i in range(children)]
+    task_states = {"tasks": [{"task_slug": "transform-1"}], "rows": rows}
+    client.report(rid, {"task_states": task_states, "logs": logs})
+    return str(rid)
+
+
 def test_task_runs_and_logs_page_by_cursor(
     client: Client, server: LiveServer, flow_id: str
 ) -> None:
-    rid = client.create_flow_run(flow_id)["id"]
-    client.set_flow_run_state(rid, "Running")
-    rows = [[0, i, "Running", None, "Starting task run.", None, 0] for i in range(7)]
-    logs = [{"message": f"line {i}"} for i in range(5)]
-    client.report(
-        rid, {"task_states": {"tasks": [{"task_slug": "transform-1"}], "rows": rows}, "logs": logs}
-    )
+    rid = _running_with(client, flow_id, 7, [{"message": f"line {i}"} for i in range(5)])
     url = f"{server.url}/api/flow_runs/{rid}/task_runs"
     everything = client.get_task_runs(rid)
     paged, answers = _pages(url, {"limit": 3})
@@ -130,13 +135,8 @@ def test_filters_alone_and_together_select_exactly_the_rows_they_name(
 def test_task_run_and_log_filters_select_exactly_the_rows_they_name(
     client: Client, server: LiveServer, flow_id: str
 ) -> None:
-    rid = client.create_flow_run(flow_id)["id"]
-    client.set_flow_run_state(rid, "Running")
-    rows = [[0, i, "Running", None, "Starting task run.", None, 0] for i in range(9)]
     logs = [{"message": f"line {i}", "level": 40 if i % 3 == 0 else 20} for i in range(9)]
-    client.report(
-        rid, {"task_states": {"tasks": [{"task_slug": "transform-1"}], "rows": rows}, "logs": logs}
-    )
+    rid = _running_with(client, flow_id, 9, logs)
     everything = client.get_task_runs(rid)
     for low, high in ((2, 5), (0, 0), (7, 100)):
         got = client.get_task_runs(rid, min_map_index=low, max_map_index=high)
